@@ -1,0 +1,74 @@
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from sikesal.accounts.roles import OPD_ROLES, STAFF_ROLES, Role
+
+
+class User(AbstractUser):
+    """A person who logs in: a reporter with an account, or staff in one role.
+
+    OPD roles are tied to one institution; an OPD never sees another OPD's reports.
+    """
+
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.CITIZEN)
+    institution = models.ForeignKey(
+        "catalogue.Institution",
+        verbose_name=_("institution (OPD)"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="members",
+    )
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def clean(self):
+        super().clean()
+        if self.role in OPD_ROLES and not self.institution_id:
+            raise ValidationError({"institution": _("OPD roles must belong to an OPD.")})
+        if self.role not in OPD_ROLES and self.institution_id:
+            raise ValidationError({"institution": _("Only OPD roles belong to an OPD.")})
+
+    @property
+    def is_staff_role(self):
+        return self.role in STAFF_ROLES
+
+
+def hash_api_key(value):
+    import hashlib
+
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+class ApiKey(models.Model):
+    """A partner application's key (super app, kiosk, bot). Only its hash is stored; revocable."""
+
+    name = models.CharField(_("partner"), max_length=120)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(_("key prefix"), max_length=8, editable=False)
+    scopes = models.JSONField(_("scopes"), default=list, blank=True)
+    rate_limit_per_minute = models.PositiveIntegerField(_("rate limit per minute"), default=120)
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    def set_key(self, value):
+        self.key_hash = hash_api_key(value)
+        self.prefix = value[:8]
+
+    @classmethod
+    def lookup(cls, value):
+        if not value:
+            return None
+        return cls.objects.filter(key_hash=hash_api_key(value), active=True).first()

@@ -1,0 +1,20 @@
+"""The roles people and systems act in. The policy module decides what each may do."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    CITIZEN = "citizen", _("Citizen (reporter)")
+    ADMIN = "admin", _("Admin koordinator")
+    OPD_LIAISON = "opd_liaison", _("OPD liaison")
+    OPD_OFFICER = "opd_officer", _("OPD officer")
+    OPD_HEAD = "opd_head", _("OPD head")
+    EXECUTIVE = "executive", _("Executive (Sekda)")
+    OMBUDSMAN = "ombudsman", _("Ombudsman observer")
+    SYSTEM = "system", _("System")
+
+
+# Roles that belong to exactly one OPD.
+OPD_ROLES = frozenset({Role.OPD_LIAISON, Role.OPD_OFFICER, Role.OPD_HEAD})
+STAFF_ROLES = frozenset({Role.ADMIN, Role.EXECUTIVE, Role.OMBUDSMAN}) | OPD_ROLES

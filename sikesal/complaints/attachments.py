@@ -1,0 +1,120 @@
+"""Checking and storing uploaded files.
+
+The declared name and content type are ignored: the kind is read from the file's first bytes, images
+are decoded and re-encoded (which drops EXIF, GPS position included), and each kind has a size limit.
+"""
+
+import hashlib
+import io
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.utils.translation import gettext as _
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from sikesal.complaints.models import AttachmentKind
+
+MAX_IMAGE_PIXELS = 40_000_000
+
+
+@dataclass
+class CheckedFile:
+    kind: str
+    content_type: str
+    extension: str
+    original_name: str
+    content: bytes
+
+    @property
+    def size(self):
+        return len(self.content)
+
+    @property
+    def sha256(self):
+        return hashlib.sha256(self.content).hexdigest()
+
+    def as_django_file(self):
+        return ContentFile(self.content, name="upload" + self.extension)
+
+
+def sniff(head):
+    """(kind, content_type, extension) from the first bytes, or None for anything we do not accept."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return AttachmentKind.PHOTO, "image/jpeg", ".jpg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return AttachmentKind.PHOTO, "image/png", ".png"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return AttachmentKind.PHOTO, "image/webp", ".webp"
+    if head.startswith(b"%PDF-"):
+        return AttachmentKind.PDF, "application/pdf", ".pdf"
+    if head[4:8] == b"ftyp":
+        brand = head[8:12]
+        if brand.startswith(b"3g"):
+            return AttachmentKind.VIDEO, "video/3gpp", ".3gp"
+        if brand == b"qt  ":
+            return AttachmentKind.VIDEO, "video/quicktime", ".mov"
+        return AttachmentKind.VIDEO, "video/mp4", ".mp4"
+    if head.startswith(b"\x1a\x45\xdf\xa3"):
+        return AttachmentKind.VIDEO, "video/webm", ".webm"
+    return None
+
+
+def _strip_image(content, content_type):
+    Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+    try:
+        with Image.open(io.BytesIO(content)) as img:
+            img.load()
+            img = ImageOps.exif_transpose(img)  # keep the photo upright once the orientation tag is gone
+            out = io.BytesIO()
+            if content_type == "image/jpeg":
+                img.convert("RGB").save(out, "JPEG", quality=85, optimize=True)
+            elif content_type == "image/png":
+                img.save(out, "PNG", optimize=True)
+            else:
+                img.save(out, "WEBP", quality=85)
+            return out.getvalue()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        return None
+
+
+def check_upload(name, content):
+    """Check one upload; returns (CheckedFile, None) or (None, an Indonesian error message)."""
+    display = (name or "berkas")[:200]
+    sniffed = sniff(content[:16])
+    if sniffed is None:
+        return None, _(
+            "%(name)s: only photos (JPEG, PNG, WebP), PDF and short videos (MP4, 3GP, WebM) are accepted."
+        ) % {"name": display}
+    kind, content_type, extension = sniffed
+    limit = settings.SIKESAL_UPLOAD_MAX_BYTES[kind]
+    if len(content) > limit:
+        return None, _("%(name)s is too large (at most %(mb)d MB for this kind of file).") % {
+            "name": display,
+            "mb": limit // (1024 * 1024),
+        }
+    if kind == AttachmentKind.PHOTO:
+        content = _strip_image(content, content_type)
+        if content is None:
+            return None, _("%(name)s is not a valid image.") % {"name": display}
+    return CheckedFile(kind, content_type, extension, display, content), None
+
+
+def check_uploads(files):
+    """Check a list of uploaded files (Django UploadedFile or (name, bytes)); returns (checked, errors)."""
+    checked, errors = [], []
+    if len(files) > settings.SIKESAL_UPLOAD_MAX_FILES:
+        return [], [_("At most %(n)d attachments.") % {"n": settings.SIKESAL_UPLOAD_MAX_FILES}]
+    biggest = max(settings.SIKESAL_UPLOAD_MAX_BYTES.values())
+    for f in files:
+        if isinstance(f, tuple):
+            name, content = f
+        else:
+            name = f.name
+            content = f.read(biggest + 1)
+        result, error = check_upload(name, content)
+        if error:
+            errors.append(error)
+        else:
+            checked.append(result)
+    return checked, errors

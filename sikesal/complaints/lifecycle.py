@@ -1,0 +1,678 @@
+"""The one door: every change of a complaint's state passes through `transition` (or `submit`).
+
+Each call, in one database transaction: locks the complaint row, checks that the actor may take the
+action (policy) from the current state (TRANSITIONS), applies the action, recomputes the deadlines,
+appends an immutable timeline event and enqueues the side effects (a task row in the same
+transaction: if the change rolls back, so does the task). docs/lifecycle.md has the table in words.
+"""
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from sikesal.accounts.roles import Role
+from sikesal.catalogue import calendar
+from sikesal.catalogue.models import Institution, InstitutionKind
+from sikesal.complaints import policy
+from sikesal.complaints.errors import ConcurrentChange, InvalidInput, InvalidTransition, NotAllowed
+from sikesal.complaints.intake import clean_report
+from sikesal.complaints.models import Attachment, Complaint, Event, Reporter, hash_secret
+from sikesal.complaints.states import (
+    CLOSED_STATES,
+    OPEN_STATES,
+    ArchiveReason,
+    Status,
+    Visibility,
+)
+
+S = Status
+ADMIN = frozenset({Role.ADMIN})
+OPD = frozenset({Role.OPD_LIAISON, Role.OPD_OFFICER, Role.OPD_HEAD})
+REPORTER = frozenset({Role.CITIZEN})
+SYSTEM = frozenset({Role.SYSTEM})
+
+
+@dataclass
+class Change:
+    """What an action handler reads and fills in."""
+
+    complaint: Complaint
+    actor: policy.Actor
+    now: dt.datetime
+    data: dict
+    message: str = ""
+    payload: dict = field(default_factory=dict)
+    visibility: str | None = None
+
+    def require_text(self, name, label):
+        value = str(self.data.get(name) or "").strip()
+        if not value:
+            raise InvalidInput(
+                "missing_" + name, _("%(label)s is required.") % {"label": label}, {name: [_("Required.")]}
+            )
+        if len(value) > settings.SIKESAL_BODY_MAX:
+            raise InvalidInput(
+                "too_long",
+                _("The text is at most %(n)d characters.") % {"n": settings.SIKESAL_BODY_MAX},
+                {name: [_("Too long.")]},
+            )
+        return value
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    sources: frozenset
+    target: str | None  # None: the state does not change
+    roles: frozenset
+    visibility: str
+    apply: object
+
+
+@dataclass
+class Result:
+    complaint: Complaint
+    event: Event
+    secret: str | None = None  # the private-link secret, known only right after submission
+    replayed: bool = False  # an idempotent repeat of an earlier submission
+
+
+def wd(name):
+    return calendar.deadline_rule(name)
+
+
+# --- Action handlers --------------------------------------------------------------------------------
+
+
+def _institution(ch, name="institution", external=False):
+    value = ch.data.get(name)
+    inst = (
+        value
+        if isinstance(value, Institution)
+        else Institution.objects.filter(pk=value, active=True).first()
+        if value
+        else None
+    )
+    if inst is None or not inst.active:
+        raise InvalidInput(
+            "unknown_institution", _("Choose an active institution."), {name: [_("Unknown institution.")]}
+        )
+    if external and inst.kind != InstitutionKind.EXTERNAL:
+        raise InvalidInput(
+            "not_external",
+            _("Forward only to institutions outside the city's authority."),
+            {name: [_("Not external.")]},
+        )
+    if not external and inst.kind == InstitutionKind.EXTERNAL:
+        raise InvalidInput(
+            "external_institution",
+            _("An external institution is reached by forwarding, not by disposition."),
+            {name: [_("Use forward instead.")]},
+        )
+    return inst
+
+
+def _apply_flags(ch):
+    """Admins may reclassify and set anonim/rahasia while verifying (agency admins forgot to, once)."""
+    c = ch.complaint
+    for flag in ("is_anonymous", "is_secret"):
+        if flag in ch.data and ch.data[flag] is not None:
+            setattr(c, flag, bool(ch.data[flag]))
+    if ch.data.get("classification") is not None:
+        c.classification = ch.data["classification"]
+    if ch.data.get("service") is not None:
+        c.service = ch.data["service"]
+
+
+def _dispose_to(ch, inst):
+    c = ch.complaint
+    c.institution = inst
+    c.followup_due_at = calendar.add_working_days(ch.now, wd("first_followup_working_days"))
+    c.verify_due_at = None
+    ch.message = str(ch.data.get("note") or "").strip()
+    ch.payload.update(institution_id=inst.pk, institution=inst.short_name)
+
+
+def verify(ch):
+    inst = _institution(ch)
+    _apply_flags(ch)
+    ch.complaint.verified_at = ch.complaint.verified_at or ch.now
+    _dispose_to(ch, inst)
+
+
+def redisposition(ch):
+    inst = _institution(ch)
+    if inst.pk == ch.complaint.institution_id:
+        raise InvalidInput(
+            "same_institution", _("The report is already with this OPD."), {"institution": [_("Same OPD.")]}
+        )
+    _dispose_to(ch, inst)
+
+
+def request_info(ch):
+    ch.message = ch.require_text("message", _("The question to the reporter"))
+    ch.complaint.verify_due_at = None
+    ch.complaint.info_due_at = calendar.add_days(ch.now, wd("pending_info_days"))
+
+
+def supply_info(ch):
+    ch.message = ch.require_text("message", _("The information"))
+    ch.complaint.info_due_at = None
+    ch.complaint.verify_due_at = calendar.add_working_days(ch.now, wd("verify_working_days"))
+
+
+def archive(ch):
+    reason = ch.data.get("reason")
+    if reason not in ArchiveReason.values:
+        raise InvalidInput("missing_reason", _("Choose a reason for archiving."), {"reason": [_("Choose a reason.")]})
+    ch.message = ch.require_text("message", _("The explanation"))
+    ch.payload["reason"] = reason
+
+
+def withdraw(ch):
+    ch.message = str(ch.data.get("message") or "").strip()
+
+
+def return_not_authority(ch):
+    c = ch.complaint
+    ch.message = ch.require_text("message", _("The reason"))
+    ch.payload.update(institution_id=c.institution_id, institution=str(c.institution))
+    c.institution = None  # back with the admin koordinator; the OPD no longer holds it
+    c.followup_due_at = None
+    c.verify_due_at = calendar.add_working_days(ch.now, wd("verify_working_days"))
+
+
+def forward_external(ch):
+    inst = _institution(ch, external=True)
+    ch.complaint.forwarded_to = inst
+    ch.complaint.institution = None
+    ch.message = str(ch.data.get("message") or "").strip()
+    ch.payload.update(
+        institution_id=inst.pk, institution=inst.short_name, lapor_institution_id=inst.lapor_institution_id
+    )
+
+
+def start(ch):
+    pass
+
+
+def add_followup(ch):
+    ch.message = ch.require_text("message", _("The follow-up"))
+    internal = bool(ch.data.get("internal"))
+    ch.visibility = Visibility.STAFF if internal else Visibility.PUBLIC
+    if not internal:
+        ch.complaint.first_response_at = ch.complaint.first_response_at or ch.now
+        ch.complaint.followup_due_at = None
+
+
+def complete_followup(ch):
+    c = ch.complaint
+    ch.message = ch.require_text("message", _("The final follow-up"))
+    c.first_response_at = c.first_response_at or ch.now
+    c.followup_completed_at = ch.now
+    c.followup_due_at = None
+    c.reporter_due_at = calendar.add_working_days(ch.now, wd("reporter_silence_working_days"))
+
+
+def _rating(ch, required):
+    raw = ch.data.get("rating")
+    if raw in (None, ""):
+        if required:
+            raise InvalidInput("missing_rating", _("Give a rating from 1 to 5."), {"rating": [_("Required.")]})
+        return
+    try:
+        rating = int(raw)
+    except (TypeError, ValueError):
+        rating = 0
+    if not 1 <= rating <= 5:
+        raise InvalidInput("invalid_rating", _("Give a rating from 1 to 5."), {"rating": [_("From 1 to 5.")]})
+    ch.complaint.rating = rating
+    ch.complaint.rating_comment = str(ch.data.get("comment") or "").strip()[:2000]
+    ch.payload["rating"] = rating
+
+
+def confirm(ch):
+    _rating(ch, required=False)
+    ch.message = str(ch.data.get("comment") or "").strip()[:2000]
+    ch.complaint.reporter_due_at = None
+
+
+def dispute(ch):
+    c = ch.complaint
+    ch.message = ch.require_text("message", _("What is still wrong"))
+    c.reopen_count += 1
+    c.reporter_due_at = None
+    c.closed_at = None
+    c.followup_due_at = calendar.add_working_days(ch.now, wd("first_followup_working_days"))
+
+
+def rate(ch):
+    _rating(ch, required=True)
+    ch.message = ch.complaint.rating_comment
+
+
+def close_admin(ch):
+    ch.message = str(ch.data.get("message") or "").strip()
+    ch.complaint.reporter_due_at = None
+
+
+def _require_passed(ch, field_name):
+    due = getattr(ch.complaint, field_name)
+    if due is None or due > ch.now:
+        raise InvalidTransition("not_due", _("The deadline has not passed yet."))
+    ch.payload["due_at"] = due.isoformat()
+
+
+def close_system(ch):
+    _require_passed(ch, "reporter_due_at")
+    ch.complaint.reporter_due_at = None
+
+
+def archive_system(ch):
+    _require_passed(ch, "info_due_at")
+    ch.complaint.info_due_at = None
+
+
+def merge(ch):
+    c = ch.complaint
+    target = ch.data.get("target")
+    if not isinstance(target, Complaint):
+        target = Complaint.objects.filter(tracking_number=str(target or "").strip().upper()).first()
+    if target is None or target.pk == c.pk or target.status == S.MERGED:
+        raise InvalidInput(
+            "invalid_merge_target",
+            _("Choose another report that is not itself merged."),
+            {"target": [_("Invalid report.")]},
+        )
+    c.merged_into = target
+    ch.message = str(ch.data.get("message") or "").strip()
+    ch.payload.update(target=target.tracking_number)
+
+
+def escalate_ombudsman(ch):
+    if ch.complaint.ombudsman_escalated_at:
+        raise InvalidTransition("already_escalated", _("The report has already been escalated to the Ombudsman."))
+    ch.complaint.ombudsman_escalated_at = ch.now
+
+
+def mark_overdue(ch):
+    name = ch.data.get("deadline")
+    due = active_deadlines(ch.complaint).get(name)
+    if due is None or due > ch.now:
+        raise InvalidTransition("not_overdue", _("This deadline is not overdue."))
+    key = mark_key(name, due)
+    if key in ch.complaint.overdue_marks:
+        raise InvalidTransition("already_marked", _("This deadline was already marked overdue."))
+    ch.complaint.overdue_marks = [*ch.complaint.overdue_marks, key]
+    ch.payload.update(
+        deadline=name,
+        due_at=due.isoformat(),
+        working_days_late=calendar.working_days_between(due, ch.now),
+    )
+
+
+_ALL_BUT_MERGED = frozenset(Status.values) - {S.MERGED}
+
+TRANSITIONS = {
+    t.action: t
+    for t in [
+        Transition(
+            "submit",
+            frozenset(),
+            S.RECEIVED,
+            frozenset({Role.CITIZEN, Role.ADMIN, Role.SYSTEM}),
+            Visibility.PUBLIC,
+            None,
+        ),
+        Transition(
+            "verify", frozenset({S.RECEIVED, S.PENDING_INFO}), S.DISPOSITIONED, ADMIN, Visibility.PUBLIC, verify
+        ),
+        Transition("request_info", frozenset({S.RECEIVED}), S.PENDING_INFO, ADMIN, Visibility.REPORTER, request_info),
+        Transition("supply_info", frozenset({S.PENDING_INFO}), S.RECEIVED, REPORTER, Visibility.REPORTER, supply_info),
+        Transition(
+            "archive",
+            frozenset({S.RECEIVED, S.PENDING_INFO, S.RETURNED}),
+            S.ARCHIVED_ADMIN,
+            ADMIN,
+            Visibility.REPORTER,
+            archive,
+        ),
+        Transition(
+            "withdraw",
+            frozenset({S.RECEIVED, S.PENDING_INFO}),
+            S.ARCHIVED_REPORTER,
+            REPORTER,
+            Visibility.REPORTER,
+            withdraw,
+        ),
+        Transition(
+            "return_not_authority",
+            frozenset({S.DISPOSITIONED, S.IN_PROGRESS}),
+            S.RETURNED,
+            OPD,
+            Visibility.REPORTER,
+            return_not_authority,
+        ),
+        Transition(
+            "redisposition",
+            frozenset({S.RETURNED, S.DISPOSITIONED, S.IN_PROGRESS}),
+            S.DISPOSITIONED,
+            ADMIN,
+            Visibility.PUBLIC,
+            redisposition,
+        ),
+        Transition(
+            "forward_external",
+            frozenset({S.RECEIVED, S.PENDING_INFO, S.RETURNED}),
+            S.FORWARDED,
+            ADMIN,
+            Visibility.PUBLIC,
+            forward_external,
+        ),
+        Transition("start", frozenset({S.DISPOSITIONED}), S.IN_PROGRESS, OPD, Visibility.PUBLIC, start),
+        Transition(
+            "add_followup",
+            frozenset({S.DISPOSITIONED, S.IN_PROGRESS}),
+            S.IN_PROGRESS,
+            OPD | ADMIN,
+            Visibility.PUBLIC,
+            add_followup,
+        ),
+        Transition(
+            "complete_followup",
+            frozenset({S.DISPOSITIONED, S.IN_PROGRESS}),
+            S.FOLLOWED_UP,
+            OPD,
+            Visibility.PUBLIC,
+            complete_followup,
+        ),
+        Transition("confirm", frozenset({S.FOLLOWED_UP}), S.CLOSED_REPORTER, REPORTER, Visibility.PUBLIC, confirm),
+        Transition(
+            "dispute",
+            frozenset({S.FOLLOWED_UP, S.CLOSED_SYSTEM}),
+            S.IN_PROGRESS,
+            REPORTER,
+            Visibility.REPORTER,
+            dispute,
+        ),
+        Transition(
+            "rate",
+            frozenset({S.FOLLOWED_UP, S.CLOSED_REPORTER, S.CLOSED_ADMIN, S.CLOSED_SYSTEM}),
+            None,
+            REPORTER,
+            Visibility.REPORTER,
+            rate,
+        ),
+        Transition("close_admin", frozenset({S.FOLLOWED_UP}), S.CLOSED_ADMIN, ADMIN, Visibility.PUBLIC, close_admin),
+        Transition(
+            "close_system", frozenset({S.FOLLOWED_UP}), S.CLOSED_SYSTEM, SYSTEM, Visibility.PUBLIC, close_system
+        ),
+        Transition(
+            "archive_system",
+            frozenset({S.PENDING_INFO}),
+            S.ARCHIVED_SYSTEM,
+            SYSTEM,
+            Visibility.REPORTER,
+            archive_system,
+        ),
+        Transition(
+            "merge",
+            frozenset({S.RECEIVED, S.PENDING_INFO, S.DISPOSITIONED, S.IN_PROGRESS, S.RETURNED}),
+            S.MERGED,
+            ADMIN,
+            Visibility.PUBLIC,
+            merge,
+        ),
+        Transition(
+            "escalate_ombudsman",
+            _ALL_BUT_MERGED,
+            None,
+            REPORTER | ADMIN | SYSTEM,
+            Visibility.REPORTER,
+            escalate_ombudsman,
+        ),
+        Transition("mark_overdue", OPEN_STATES, None, SYSTEM, Visibility.STAFF, mark_overdue),
+    ]
+}
+
+
+# --- Deadlines ----------------------------------------------------------------------------------------
+
+
+def active_deadlines(c):
+    """The deadlines that bind the complaint in its current state: {field name: instant}."""
+    s = c.status
+    if s not in OPEN_STATES:
+        return {}
+    active = {}
+    if s in (S.RECEIVED, S.RETURNED):
+        active["verify_due_at"] = c.verify_due_at
+    elif s == S.PENDING_INFO:
+        active["info_due_at"] = c.info_due_at
+    elif s in (S.DISPOSITIONED, S.IN_PROGRESS):
+        active["followup_due_at"] = c.followup_due_at
+    elif s == S.FOLLOWED_UP:
+        active["reporter_due_at"] = c.reporter_due_at
+    if s != S.FOLLOWED_UP:
+        active["final_due_at"] = c.final_due_at
+    if c.first_response_at is None:
+        active["target_due_at"] = c.target_due_at
+    return {name: due for name, due in active.items() if due is not None}
+
+
+def mark_key(name, due):
+    return f"{name}@{due.isoformat()}"
+
+
+def refresh_deadlines(c):
+    active = active_deadlines(c)
+    c.due_at = min(active.values(), default=None)
+    pending = [due for name, due in active.items() if mark_key(name, due) not in c.overdue_marks]
+    c.next_sweep_at = min(pending, default=None)
+
+
+def initial_deadlines(c, now):
+    c.verify_due_at = calendar.add_working_days(now, wd("verify_working_days"))
+    c.final_due_at = calendar.add_days(now, wd("final_days"))
+    if c.service is not None:
+        c.target_due_at = now + dt.timedelta(hours=c.service.target_hours)
+
+
+# --- The door -----------------------------------------------------------------------------------------
+
+_SAVED_FIELDS = None
+
+
+def _saved_fields():
+    global _SAVED_FIELDS
+    if _SAVED_FIELDS is None:
+        _SAVED_FIELDS = [
+            f.attname
+            for f in Complaint._meta.concrete_fields
+            if f.attname not in {"id", "version", "created_at", "secret_hash"}
+        ]
+    return _SAVED_FIELDS
+
+
+def _event(c, action, actor, now, from_status, visibility, message="", payload=None):
+    event = Event.objects.create(
+        complaint=c,
+        created_at=now,
+        action=action,
+        actor=actor.user if getattr(actor.user, "pk", None) else None,
+        actor_role=actor.role,
+        actor_label=actor.label[:150],
+        from_status=from_status,
+        to_status=c.status,
+        visibility=visibility,
+        message=message,
+        payload=payload or {},
+    )
+    from sikesal.complaints.tasks import dispatch_event
+
+    dispatch_event.enqueue(event.pk)
+    return event
+
+
+def transition(complaint, action, actor, *, now=None, expected_version=None, **data):
+    """Apply `action` to `complaint` as `actor`. Raises a LifecycleError and writes nothing if refused."""
+    spec = TRANSITIONS.get(action)
+    if spec is None or action == "submit":
+        raise InvalidTransition("unknown_action", _("Unknown action."))
+    now = now or timezone.now()
+    with transaction.atomic():
+        c = (
+            Complaint.objects.select_for_update(of=("self",))
+            .select_related("institution", "service")
+            .get(pk=complaint.pk if isinstance(complaint, Complaint) else complaint)
+        )
+        if expected_version is not None and c.version != expected_version:
+            raise ConcurrentChange(
+                "stale", _("The report was changed by someone else meanwhile; reload and try again.")
+            )
+        if not policy.may(actor, action, c):
+            raise NotAllowed("not_allowed", _("You may not do this on this report."))
+        if c.status not in spec.sources:
+            raise InvalidTransition(
+                "invalid_transition",
+                _("This action is not possible while the report is “%(status)s”.") % {"status": c.get_status_display()},
+            )
+        change = Change(complaint=c, actor=actor, now=now, data=data)
+        spec.apply(change)
+        from_status = c.status
+        if spec.target is not None and spec.target != c.status:
+            c.status = spec.target
+            c.status_changed_at = now
+        if c.status in CLOSED_STATES and c.closed_at is None:
+            c.closed_at = now
+        refresh_deadlines(c)
+        c.updated_at = now
+        updated = Complaint.objects.filter(pk=c.pk, version=c.version).update(
+            version=c.version + 1, **{name: getattr(c, name) for name in _saved_fields()}
+        )
+        if updated != 1:  # a writer slipped past the row lock (cannot happen on PostgreSQL or IMMEDIATE SQLite)
+            raise ConcurrentChange(
+                "stale", _("The report was changed by someone else meanwhile; reload and try again.")
+            )
+        c.version += 1
+        event = _event(
+            c, action, actor, now, from_status, change.visibility or spec.visibility, change.message, change.payload
+        )
+    if isinstance(complaint, Complaint):
+        complaint.refresh_from_db()
+    return Result(c, event)
+
+
+# --- Submission -----------------------------------------------------------------------------------------
+
+TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read out over the phone
+
+
+def new_tracking_number(now, length=4):
+    local = timezone.localtime(now)
+    suffix = "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(length))
+    return f"{settings.SIKESAL_TRACKING_PREFIX}-{local:%y%m}-{suffix}"
+
+
+def _secret_for(idempotency_key):
+    """With an idempotency key the secret is derived, so a repeated submission can show the same link."""
+    if not idempotency_key:
+        return Complaint.new_secret()
+    digest = hmac.new(settings.SECRET_KEY.encode(), b"complaint-secret:" + idempotency_key.encode(), hashlib.sha256)
+    return digest.hexdigest()[:32]
+
+
+def _replay(key):
+    existing = Complaint.objects.filter(idempotency_key=key).first()
+    if existing is None:
+        return None
+    return Result(existing, existing.events.order_by("id").first(), secret=_secret_for(key), replayed=True)
+
+
+def submit(actor, data, files=(), *, now=None):
+    """File a new report. Validates everything first; an idempotency key makes repeats harmless."""
+    if not policy.may(actor, "submit", None):
+        raise NotAllowed("not_allowed", _("You may not file reports here."))
+    key = data.get("idempotency_key")
+    if key and (replay := _replay(key)):
+        return replay
+    cleaned = clean_report(data, files)
+    now = now or timezone.now()
+    secret = _secret_for(cleaned["idempotency_key"])
+    stored = []
+    try:
+        for attempt in range(8):
+            try:
+                with transaction.atomic():
+                    result = _create(actor, cleaned, secret, now, stored, length=4 if attempt < 4 else 6)
+                    return result
+            except IntegrityError:
+                for f in stored:
+                    f.delete(save=False)
+                stored.clear()
+                if key and (replay := _replay(key)):
+                    return replay
+        raise IntegrityError("could not allocate a tracking number")
+    except BaseException:
+        for f in stored:
+            f.delete(save=False)
+        raise
+
+
+def _create(actor, cleaned, secret, now, stored, length):
+    c = Complaint(
+        tracking_number=new_tracking_number(now, length),
+        secret_hash=hash_secret(secret),
+        idempotency_key=cleaned["idempotency_key"],
+        status=S.RECEIVED,
+        submitted_at=now,
+        status_changed_at=now,
+        **{
+            name: cleaned[name]
+            for name in (
+                "type",
+                "channel",
+                "title",
+                "body",
+                "incident_date",
+                "latitude",
+                "longitude",
+                "area",
+                "address",
+                "service",
+                "answers",
+                "is_anonymous",
+                "is_secret",
+            )
+        },
+    )
+    initial_deadlines(c, now)
+    refresh_deadlines(c)
+    c.save()
+    identity = cleaned["reporter"]
+    user = identity.get("user") or (actor.user if actor.role == Role.CITIZEN else None)
+    if user is not None or any(identity[k] for k in ("name", "phone", "email", "nik")):
+        Reporter.objects.create(complaint=c, user=user, **{k: identity[k] for k in ("name", "phone", "email", "nik")})
+    for checked in cleaned["attachments"]:
+        att = Attachment(
+            complaint=c,
+            kind=checked.kind,
+            content_type=checked.content_type,
+            extension=checked.extension,
+            original_name=checked.original_name,
+            size=checked.size,
+            sha256=checked.sha256,
+        )
+        att.file.save("upload", checked.as_django_file(), save=False)
+        stored.append(att.file)
+        att.save()
+    payload = {"channel": c.channel, "attachments": len(cleaned["attachments"])}
+    event = _event(c, "submit", actor, now, "", Visibility.PUBLIC, "", payload)
+    return Result(c, event, secret=secret)

@@ -1,0 +1,223 @@
+"""The Complaint aggregate: the report, its reporter (restricted), attachments and its timeline.
+
+Nothing here changes `status`: only sikesal.complaints.lifecycle.transition does.
+"""
+
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from sikesal.complaints.states import (
+    Channel,
+    Classification,
+    ComplaintType,
+    Status,
+    Visibility,
+)
+
+# Deadline fields, in the order a report meets them. `next_sweep_at` is the earliest of them that
+# the sweep has not yet handled, so the sweep reads an index instead of scanning open reports.
+DEADLINE_FIELDS = ("verify_due_at", "info_due_at", "followup_due_at", "reporter_due_at", "final_due_at")
+
+
+def hash_secret(secret):
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class Complaint(models.Model):
+    tracking_number = models.CharField(_("tracking number"), max_length=20, unique=True)
+    # Only a hash of the private-link secret is kept: a leaked database does not open reporters' pages.
+    secret_hash = models.CharField(max_length=64, unique=True, editable=False)
+
+    type = models.CharField(_("type"), max_length=12, choices=ComplaintType.choices, default=ComplaintType.PENGADUAN)
+    classification = models.CharField(
+        _("classification"), max_length=16, choices=Classification.choices, blank=True, default=""
+    )
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("description"))
+    incident_date = models.DateField(_("date of incident"), null=True, blank=True)
+    latitude = models.FloatField(_("latitude"), null=True, blank=True)
+    longitude = models.FloatField(_("longitude"), null=True, blank=True)
+    area = models.ForeignKey(
+        "catalogue.Area", verbose_name=_("kelurahan"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    service = models.ForeignKey(
+        "catalogue.Service", verbose_name=_("service"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    answers = models.JSONField(_("answers to the service's questions"), default=dict, blank=True)
+    institution = models.ForeignKey(
+        "catalogue.Institution",
+        verbose_name=_("assigned OPD"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="complaints",
+    )
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices, default=Channel.WEB)
+    is_anonymous = models.BooleanField(_("anonymous"), default=False)
+    is_secret = models.BooleanField(_("confidential (rahasia)"), default=False)
+
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.RECEIVED)
+    version = models.PositiveIntegerField(default=0, editable=False)
+    submitted_at = models.DateTimeField(_("submitted at"))
+    status_changed_at = models.DateTimeField(_("status changed at"))
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+    first_response_at = models.DateTimeField(_("first follow-up at"), null=True, blank=True)
+    followup_completed_at = models.DateTimeField(_("follow-up completed at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    verify_due_at = models.DateTimeField(_("verification due"), null=True, blank=True)
+    info_due_at = models.DateTimeField(_("information due"), null=True, blank=True)
+    followup_due_at = models.DateTimeField(_("follow-up due"), null=True, blank=True)
+    reporter_due_at = models.DateTimeField(_("reporter answer due"), null=True, blank=True)
+    final_due_at = models.DateTimeField(_("final resolution due"), null=True, blank=True)
+    target_due_at = models.DateTimeField(_("service target"), null=True, blank=True)
+    due_at = models.DateTimeField(_("next deadline"), null=True, blank=True)
+    next_sweep_at = models.DateTimeField(null=True, blank=True, editable=False)
+    overdue_marks = models.JSONField(default=list, blank=True, editable=False)
+
+    rating = models.PositiveSmallIntegerField(_("rating"), null=True, blank=True)
+    rating_comment = models.TextField(_("rating comment"), blank=True)
+    reopen_count = models.PositiveSmallIntegerField(_("times reopened"), default=0)
+    merged_into = models.ForeignKey(
+        "self", verbose_name=_("merged into"), null=True, blank=True, on_delete=models.PROTECT, related_name="merged"
+    )
+    forwarded_to = models.ForeignKey(
+        "catalogue.Institution",
+        verbose_name=_("forwarded to"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="forwarded_complaints",
+    )
+    ombudsman_escalated_at = models.DateTimeField(_("escalated to the Ombudsman at"), null=True, blank=True)
+
+    lapor_complaint_id = models.CharField(
+        _("SP4N-LAPOR! complaint id"), max_length=32, null=True, blank=True, unique=True
+    )
+    lapor_tracking_id = models.CharField(_("SP4N-LAPOR! tracking id"), max_length=32, blank=True)
+    idempotency_key = models.CharField(max_length=80, null=True, blank=True, unique=True, editable=False)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("complaint")
+        verbose_name_plural = _("complaints")
+        indexes = [
+            models.Index(fields=["status", "due_at"], name="complaint_status_due"),
+            models.Index(fields=["institution", "status", "due_at"], name="complaint_opd_status_due"),
+            models.Index(fields=["next_sweep_at"], name="complaint_next_sweep"),
+            models.Index(fields=["-submitted_at"], name="complaint_submitted"),
+            models.Index(fields=["service", "-submitted_at"], name="complaint_service_submitted"),
+            models.Index(fields=["area", "-submitted_at"], name="complaint_area_submitted"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(rating__isnull=True) | models.Q(rating__gte=1, rating__lte=5),
+                name="complaint_rating_1_5",
+            ),
+        ]
+
+    def __str__(self):
+        return self.tracking_number
+
+    @staticmethod
+    def new_secret():
+        return secrets.token_urlsafe(24)
+
+    def check_secret(self, secret):
+        return bool(secret) and secrets.compare_digest(self.secret_hash, hash_secret(secret))
+
+    @property
+    def is_open(self):
+        from sikesal.complaints.states import OPEN_STATES
+
+        return self.status in OPEN_STATES
+
+
+class Reporter(models.Model):
+    """Who filed the report. Kept apart so that only the policy's allowed roles ever load it."""
+
+    complaint = models.OneToOneField(Complaint, on_delete=models.CASCADE, related_name="reporter")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
+    )
+    name = models.CharField(_("name"), max_length=120, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    nik = models.CharField(_("NIK"), max_length=16, blank=True)
+
+    class Meta:
+        verbose_name = _("reporter")
+        verbose_name_plural = _("reporters")
+
+    def __str__(self):
+        return self.name or str(_("(no name)"))
+
+
+class AttachmentKind(models.TextChoices):
+    PHOTO = "photo", _("Photo")
+    PDF = "pdf", _("PDF document")
+    VIDEO = "video", _("Video")
+
+
+def attachment_path(instance, filename):
+    # The stored name is random: a citizen's file name can carry personal data or path tricks.
+    return f"attachments/{instance.complaint_id}/{secrets.token_hex(12)}{instance.extension}"
+
+
+class Attachment(models.Model):
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="attachments")
+    event = models.ForeignKey("Event", null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments")
+    file = models.FileField(upload_to=attachment_path, max_length=200)
+    kind = models.CharField(max_length=10, choices=AttachmentKind.choices)
+    content_type = models.CharField(max_length=60)
+    extension = models.CharField(max_length=8)
+    original_name = models.CharField(max_length=200, blank=True)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+
+class ImmutableEventError(Exception):
+    pass
+
+
+class Event(models.Model):
+    """One entry of the timeline. Append-only: the timeline is the record."""
+
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="events")
+    created_at = models.DateTimeField()
+    action = models.CharField(max_length=40)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    actor_role = models.CharField(max_length=20)
+    actor_label = models.CharField(max_length=150, blank=True)
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20, blank=True)
+    visibility = models.CharField(max_length=10, choices=Visibility.choices)
+    message = models.TextField(blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("timeline event")
+        verbose_name_plural = _("timeline events")
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["complaint", "created_at"], name="event_complaint_time")]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ImmutableEventError("timeline events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableEventError("timeline events are append-only")

@@ -1,0 +1,144 @@
+"""Who may see and do what. Every view, API handler and task asks here; nothing decides on its own.
+
+The rules, in words:
+- The admin koordinator, executives (Sekda) and the Ombudsman observer read every report.
+- An OPD's liaison, officers and head read only the reports currently dispositioned to their OPD.
+- A reporter reads their own report (through the private link or their account).
+- The public reads the public part of a report that is verified and not rahasia.
+- Reporter identity: the reporter; the admin koordinator (for an anonim report only after an
+  audited "reveal"); the assigned OPD when the report is not anonim; the Ombudsman observer only
+  on a report escalated to the Ombudsman; the system (to send updates). Nobody else, ever.
+- Lifecycle actions: each action lists its roles in lifecycle.TRANSITIONS; OPD roles act only on
+  their own OPD's reports and reporters only on their own reports.
+"""
+
+import enum
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+
+from sikesal.accounts.roles import OPD_ROLES, Role
+
+READ_ALL_ROLES = frozenset({Role.ADMIN, Role.EXECUTIVE, Role.OMBUDSMAN, Role.SYSTEM})
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Someone acting on a complaint: a logged-in user, a reporter with a private link, or the system."""
+
+    role: str
+    user: object = None
+    institution_id: int | None = None
+    reporter_of: int | None = None  # complaint id a reporter proved ownership of
+    label: str = ""
+
+    @classmethod
+    def for_user(cls, user):
+        if user is None or not user.is_authenticated:
+            return cls(role="public", label=str(_("Public")))
+        return cls(
+            role=user.role,
+            user=user,
+            institution_id=user.institution_id if user.role in OPD_ROLES else None,
+            label=user.get_full_name() or user.get_username(),
+        )
+
+    @classmethod
+    def system(cls, label="SIKESAL"):
+        return cls(role=Role.SYSTEM, label=label)
+
+    @classmethod
+    def reporter(cls, complaint, user=None):
+        """The reporter of `complaint`, proven by the private link or by being its account owner."""
+        return cls(role=Role.CITIZEN, user=user, reporter_of=complaint.pk, label=str(_("Reporter")))
+
+    @property
+    def user_id(self):
+        return getattr(self.user, "pk", None)
+
+
+def is_reporter(actor, complaint):
+    if actor.role != Role.CITIZEN:
+        return False
+    if actor.reporter_of is not None and actor.reporter_of == complaint.pk:
+        return True
+    if actor.user_id is not None:
+        reporter = getattr(complaint, "reporter", None)
+        return reporter is not None and reporter.user_id == actor.user_id
+    return False
+
+
+def is_own_opd(actor, complaint):
+    return (
+        actor.role in OPD_ROLES
+        and actor.institution_id is not None
+        and actor.institution_id == complaint.institution_id
+    )
+
+
+def can_view(actor, complaint):
+    """May `actor` open the staff/reporter view of `complaint` (everything but identity)?"""
+    if actor.role in READ_ALL_ROLES:
+        return True
+    if actor.role in OPD_ROLES:
+        return is_own_opd(actor, complaint)
+    return is_reporter(actor, complaint)
+
+
+def is_public(complaint):
+    """May anyone read the public part (title, body, public timeline) of `complaint`?"""
+    from sikesal.complaints.states import Status
+
+    return (
+        not complaint.is_secret
+        and complaint.verified_at is not None
+        and complaint.status not in {Status.ARCHIVED_ADMIN, Status.MERGED}
+    )
+
+
+class IdentityAccess(enum.Enum):
+    DENIED = "denied"
+    ON_REVEAL = "on_reveal"  # allowed after stating a reason, which is audited
+    ALLOWED = "allowed"
+
+
+def identity_access(actor, complaint):
+    if actor.role == Role.SYSTEM or is_reporter(actor, complaint):
+        return IdentityAccess.ALLOWED
+    if actor.role == Role.ADMIN:
+        return IdentityAccess.ON_REVEAL if complaint.is_anonymous else IdentityAccess.ALLOWED
+    if actor.role in OPD_ROLES:
+        return (
+            IdentityAccess.ALLOWED
+            if is_own_opd(actor, complaint) and not complaint.is_anonymous
+            else IdentityAccess.DENIED
+        )
+    if actor.role == Role.OMBUDSMAN:
+        return IdentityAccess.ALLOWED if complaint.ombudsman_escalated_at else IdentityAccess.DENIED
+    return IdentityAccess.DENIED
+
+
+def may(actor, action, complaint):
+    """May `actor` perform lifecycle `action` on `complaint` (ignoring its state)?"""
+    from sikesal.complaints.lifecycle import TRANSITIONS
+
+    spec = TRANSITIONS.get(action)
+    if spec is None or actor.role not in spec.roles:
+        return False
+    if actor.role in OPD_ROLES:
+        return complaint is not None and is_own_opd(actor, complaint)
+    if actor.role == Role.CITIZEN:
+        # Submitting creates the report; every other citizen action needs proof of ownership.
+        return action == "submit" or (complaint is not None and is_reporter(actor, complaint))
+    return True
+
+
+def visible_complaints(actor, queryset):
+    """Restrict a queryset of complaints to what `actor` may view (lists, exports, search)."""
+    if actor.role in READ_ALL_ROLES:
+        return queryset
+    if actor.role in OPD_ROLES:
+        return queryset.filter(institution_id=actor.institution_id)
+    if actor.role == Role.CITIZEN and actor.user_id is not None:
+        return queryset.filter(reporter__user_id=actor.user_id)
+    return queryset.none()

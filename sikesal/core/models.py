@@ -1,0 +1,13 @@
+from django.db import models
+
+
+class PeriodicRun(models.Model):
+    """One claimed slot of a periodic job: the unique pair keeps several workers from doubling it."""
+
+    name = models.CharField(max_length=80)
+    slot = models.BigIntegerField()
+    claimed_at = models.DateTimeField(auto_now_add=True)
+    worker = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["name", "slot"], name="periodic_run_once")]

@@ -1,0 +1,208 @@
+"""SIKESAL settings, read from the environment.
+
+Defaults run the embedded system (SQLite under ./var); DATABASE_URL switches to PostgreSQL.
+"""
+
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from django.utils.translation import gettext_lazy as _
+
+from sikesal.env import env_bool, env_int, env_json, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(env_str("SIKESAL_DATA_DIR", str(BASE_DIR / "var"))).resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _secret_key():
+    """The secret comes from the environment; a local demo gets one generated once and kept in the data dir."""
+    key = env_str("SIKESAL_SECRET_KEY")
+    if key:
+        return key
+    path = DATA_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+DEBUG = env_bool("SIKESAL_DEBUG", False)
+ALLOWED_HOSTS = env_list("SIKESAL_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("SIKESAL_CSRF_TRUSTED_ORIGINS", [])
+SITE_URL = env_str("SIKESAL_SITE_URL", f"http://127.0.0.1:{env_int('SIKESAL_PORT', 8000)}")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_tasks",
+    "django_tasks_db",
+    "sikesal.core",
+    "sikesal.accounts",
+    "sikesal.catalogue",
+    "sikesal.complaints",
+    "sikesal.routing",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "sikesal.urls"
+WSGI_APPLICATION = "sikesal.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "sikesal" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -----------------------------------------------------------------------------------
+# SQLite in WAL mode with IMMEDIATE transactions: writers queue on the lock instead of failing
+# half-way with "database is locked" when a read transaction tries to upgrade.
+DATABASE_URL = env_str("DATABASE_URL")
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": DATA_DIR / "sikesal.sqlite3",
+            "OPTIONS": {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 30,
+                "init_command": (
+                    "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;"
+                    "PRAGMA foreign_keys=ON;PRAGMA busy_timeout=30000;"
+                ),
+            },
+            "TEST": {"NAME": env_str("SIKESAL_TEST_SQLITE", "") or None},
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+
+# --- Background work ----------------------------------------------------------------------------
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "integrations"]}}
+# Periodic jobs run by `manage.py worker`; each slot is claimed once in the database, so several
+# workers can run side by side without doubling a job.
+SIKESAL_PERIODIC = env_json(
+    "SIKESAL_PERIODIC",
+    {"sweep_deadlines": {"task": "sikesal.complaints.tasks.sweep_deadlines", "every_seconds": 300}},
+)
+
+# --- Domain rules (configurable, see docs/lifecycle.md) -----------------------------------------
+SIKESAL_DEADLINES = {
+    "verify_working_days": 3,
+    "first_followup_working_days": 5,
+    "reporter_silence_working_days": 10,
+    "pending_info_days": 30,
+    "final_days": 60,
+    **env_json("SIKESAL_DEADLINES", {}),
+}
+SIKESAL_TIME_ZONE = "Asia/Jakarta"
+SIKESAL_TRACKING_PREFIX = env_str("SIKESAL_TRACKING_PREFIX", "JBI")
+SIKESAL_TITLE_MAX = env_int("SIKESAL_TITLE_MAX", 150)
+SIKESAL_BODY_MIN = env_int("SIKESAL_BODY_MIN", 20)
+SIKESAL_BODY_MAX = env_int("SIKESAL_BODY_MAX", 5000)
+# Kota Jambi's bounding box (WGS84) with a small margin; reports outside it are refused.
+SIKESAL_CITY_BOUNDS = env_json("SIKESAL_CITY_BOUNDS", {"south": -1.70, "north": -1.52, "west": 103.50, "east": 103.72})
+SIKESAL_UPLOAD_MAX_FILES = env_int("SIKESAL_UPLOAD_MAX_FILES", 5)
+SIKESAL_UPLOAD_MAX_BYTES = {
+    "photo": env_int("SIKESAL_UPLOAD_MAX_PHOTO", 8 * 1024 * 1024),
+    "pdf": env_int("SIKESAL_UPLOAD_MAX_PDF", 10 * 1024 * 1024),
+    "video": env_int("SIKESAL_UPLOAD_MAX_VIDEO", 25 * 1024 * 1024),
+}
+DATA_UPLOAD_MAX_MEMORY_SIZE = 30 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# --- Auth ---------------------------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "/admin/login/"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = env_bool("SIKESAL_SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+# --- Language and time --------------------------------------------------------------------------
+LANGUAGE_CODE = "id"
+LANGUAGES = [("id", _("Indonesian")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "sikesal" / "locale"]
+USE_I18N = True
+TIME_ZONE = "Asia/Jakarta"  # shown in WIB; stored in UTC (USE_TZ)
+USE_TZ = True
+
+# --- Files --------------------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "sikesal" / "static"]
+MEDIA_ROOT = DATA_DIR / "media"
+MEDIA_URL = "/media/"  # never served publicly: attachments go through views that check the policy
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+
+# --- Mail ---------------------------------------------------------------------------------------
+EMAIL_BACKEND = env_str("SIKESAL_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+EMAIL_FILE_PATH = DATA_DIR / "mail"
+EMAIL_HOST = env_str("SIKESAL_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("SIKESAL_EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("SIKESAL_EMAIL_USER")
+EMAIL_HOST_PASSWORD = env_str("SIKESAL_EMAIL_PASSWORD")
+EMAIL_USE_TLS = env_bool("SIKESAL_EMAIL_TLS", False)
+DEFAULT_FROM_EMAIL = env_str("SIKESAL_FROM_EMAIL", "SIKESAL Kota Jambi <sikesal@jambikota.go.id>")
+
+# --- Integrations -------------------------------------------------------------------------------
+LAPOR_BASE_URL = env_str("LAPOR_BASE_URL")
+LAPOR_AUTH_SECRET = env_str("LAPOR_AUTH_SECRET")
+LAPOR_TOKEN = env_str("LAPOR_TOKEN")
+SIKESAL_DEMO_API_KEY = env_str("SIKESAL_DEMO_API_KEY", "demo")
+
+# --- Logging ------------------------------------------------------------------------------------
+(DATA_DIR / "logs").mkdir(exist_ok=True)
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "file": {
+            "class": "logging.handlers.WatchedFileHandler",
+            "filename": DATA_DIR / "logs" / "sikesal.log",
+            "formatter": "plain",
+        },
+    },
+    "loggers": {
+        "sikesal": {"handlers": ["console", "file"], "level": env_str("SIKESAL_LOG_LEVEL", "INFO")},
+        "django_tasks_db": {"handlers": ["console", "file"], "level": "INFO"},
+    },
+}

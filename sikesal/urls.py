@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
+
+from sikesal.core import views as core_views
+
+admin.site.site_header = _("SIKESAL Kota Jambi administration")
+admin.site.site_title = "SIKESAL"
+admin.site.index_title = _("Administration")
+
+urlpatterns = [
+    path("healthz", core_views.health, name="health"),
+    path("admin/", admin.site.urls),
+]
