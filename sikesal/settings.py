@@ -92,7 +92,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "sikesal.sqlite3",
+            "NAME": env_str("SIKESAL_SQLITE_PATH", str(DATA_DIR / "sikesal.sqlite3")),
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 30,
@@ -101,7 +101,8 @@ else:
                     "PRAGMA foreign_keys=ON;PRAGMA busy_timeout=30000;"
                 ),
             },
-            "TEST": {"NAME": env_str("SIKESAL_TEST_SQLITE", "") or None},
+            # A file, not memory: tests with threads and subprocesses (worker) must share the database.
+            "TEST": {"NAME": str(DATA_DIR / "test-sikesal.sqlite3")},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -1,0 +1,91 @@
+"""Deadlines recomputed on each transition, and the sweep's automatic closes, archives and overdue marks."""
+
+import datetime as dt
+
+from sikesal.catalogue import calendar
+from sikesal.complaints.models import Event
+from sikesal.complaints.states import Status
+from sikesal.complaints.sweep import sweep
+from tests.conftest import T0
+
+DAY = dt.timedelta(days=1)
+
+
+def test_submission_sets_verify_final_and_target_deadlines(submit):
+    c = submit()  # Monday 2 Nov 2026, 09:00 WIB; service "jalan rusak" targets 72 h
+    assert c.verify_due_at == calendar.add_working_days(T0, 3)  # Thursday 5 Nov
+    assert c.verify_due_at.astimezone(calendar.WIB).date() == dt.date(2026, 11, 5)
+    assert c.final_due_at.astimezone(calendar.WIB).date() == dt.date(2027, 1, 1)
+    assert c.target_due_at == T0 + dt.timedelta(hours=72)
+    assert c.due_at == min(c.verify_due_at, c.target_due_at)
+
+
+def test_deadlines_follow_the_report(submit, act):
+    c = submit()
+    act(c, "request_info", now=T0 + DAY)
+    assert c.verify_due_at is None and c.info_due_at == calendar.add_days(T0 + DAY, 30)
+    act(c, "supply_info", now=T0 + 2 * DAY)
+    assert c.info_due_at is None and c.verify_due_at == calendar.add_working_days(T0 + 2 * DAY, 3)
+    act(c, "verify", now=T0 + 3 * DAY)
+    assert c.verify_due_at is None and c.followup_due_at == calendar.add_working_days(T0 + 3 * DAY, 5)
+    act(c, "complete_followup", now=T0 + 4 * DAY)
+    assert c.followup_due_at is None and c.reporter_due_at == calendar.add_working_days(T0 + 4 * DAY, 10)
+    assert c.due_at == c.reporter_due_at  # the final deadline no longer binds once a resolution is given
+    act(c, "dispute", now=T0 + 5 * DAY)
+    assert c.reporter_due_at is None and c.followup_due_at == calendar.add_working_days(T0 + 5 * DAY, 5)
+
+
+def test_sweep_closes_after_reporter_silence(submit, act):
+    c = submit()
+    act(c, "verify", now=T0)
+    act(c, "complete_followup", now=T0 + DAY)
+    before = c.reporter_due_at
+    assert sweep(now=before - dt.timedelta(minutes=1)).closed == 0
+    c.refresh_from_db()
+    assert c.status == Status.FOLLOWED_UP
+    result = sweep(now=before + dt.timedelta(minutes=1))
+    c.refresh_from_db()
+    assert result.closed == 1
+    assert c.status == Status.CLOSED_SYSTEM
+    assert c.events.last().action == "close_system"
+
+
+def test_sweep_archives_unanswered_information_request(submit, act):
+    c = submit()
+    act(c, "request_info", now=T0)
+    sweep(now=T0 + 29 * DAY)
+    c.refresh_from_db()
+    assert c.status == Status.PENDING_INFO
+    result = sweep(now=T0 + 31 * DAY)
+    c.refresh_from_db()
+    assert result.archived == 1 and c.status == Status.ARCHIVED_SYSTEM
+
+
+def test_overdue_is_recorded_once_per_deadline(submit):
+    c = submit()
+    late = c.verify_due_at + dt.timedelta(hours=1)
+    first = sweep(now=late)
+    assert first.overdue_marked == 2  # the 72-hour service target and the 3-working-day verification
+    again = sweep(now=late + dt.timedelta(hours=1))
+    assert again.overdue_marked == 0 and again.examined == 0
+    marks = Event.objects.filter(complaint=c, action="mark_overdue")
+    assert sorted(e.payload["deadline"] for e in marks) == ["target_due_at", "verify_due_at"]
+    assert all(e.visibility == "staff" for e in marks)
+    c.refresh_from_db()
+    assert c.status == Status.RECEIVED
+    assert c.next_sweep_at == c.final_due_at  # the next thing the sweep must look at
+
+
+def test_new_deadline_after_transition_can_be_overdue_again(submit, act):
+    c = submit()
+    sweep(now=c.verify_due_at + DAY)
+    act(c, "verify", now=c.verify_due_at + 2 * DAY)
+    sweep(now=c.followup_due_at + DAY)
+    deadlines = Event.objects.filter(complaint=c, action="mark_overdue").values_list("payload__deadline", flat=True)
+    assert "followup_due_at" in list(deadlines)
+
+
+def test_sweep_skips_closed_reports(in_state):
+    c = in_state("archived_admin")
+    assert c.next_sweep_at is None
+    assert sweep(now=T0 + 500 * DAY).examined == 0

@@ -1,0 +1,108 @@
+"""The access policy as a matrix: role × OPD relation × flags (anonim, rahasia) × question."""
+
+import itertools
+
+import pytest
+
+from sikesal.complaints import policy
+from sikesal.complaints.models import Complaint
+from sikesal.complaints.policy import Actor, IdentityAccess
+
+ALLOWED, REVEAL, DENIED = IdentityAccess.ALLOWED, IdentityAccess.ON_REVEAL, IdentityAccess.DENIED
+
+# who: (can view, identity if not anonim, identity if anonim)
+EXPECTED = {
+    "admin": (True, ALLOWED, REVEAL),
+    "liaison": (True, ALLOWED, DENIED),  # own OPD
+    "officer": (True, ALLOWED, DENIED),
+    "head": (True, ALLOWED, DENIED),
+    "other_liaison": (False, DENIED, DENIED),  # another OPD
+    "executive": (True, DENIED, DENIED),
+    "ombudsman": (True, DENIED, DENIED),  # until escalated
+    "citizen": (False, DENIED, DENIED),  # someone else's report
+    "public": (False, DENIED, DENIED),
+    "reporter": (True, ALLOWED, ALLOWED),
+    "system": (True, ALLOWED, ALLOWED),
+}
+
+
+@pytest.fixture
+def who(actors):
+    def _who(name, complaint):
+        if name == "reporter":
+            return Actor.reporter(complaint)
+        if name == "system":
+            return Actor.system()
+        if name == "public":
+            return Actor.for_user(None)
+        return actors[name]
+
+    return _who
+
+
+@pytest.mark.parametrize("anonim,rahasia", list(itertools.product([False, True], repeat=2)))
+def test_view_and_identity_matrix(anonim, rahasia, in_state, who):
+    complaint = in_state("dispositioned")  # with Dinas PUPR
+    Complaint.objects.filter(pk=complaint.pk).update(is_anonymous=anonim, is_secret=rahasia)
+    complaint.refresh_from_db()
+    for name, (view, identity_plain, identity_anon) in EXPECTED.items():
+        actor = who(name, complaint)
+        assert policy.can_view(actor, complaint) is view, name
+        expected_identity = identity_anon if anonim else identity_plain
+        assert policy.identity_access(actor, complaint) is expected_identity, name
+        visible = policy.visible_complaints(actor, Complaint.objects.all())
+        if name not in ("reporter",):  # a link-holding reporter has no list; the page is opened by secret
+            assert visible.filter(pk=complaint.pk).exists() is view, name
+    # public part: verified and not rahasia
+    assert policy.is_public(complaint) is (not rahasia)
+
+
+def test_ombudsman_sees_identity_only_after_escalation(in_state, act, actors):
+    complaint = in_state("in_progress")
+    Complaint.objects.filter(pk=complaint.pk).update(is_anonymous=True)
+    complaint.refresh_from_db()
+    assert policy.identity_access(actors["ombudsman"], complaint) is DENIED
+    act(complaint, "escalate_ombudsman")
+    assert policy.identity_access(actors["ombudsman"], complaint) is ALLOWED
+    # the OPD still never sees an anonymous reporter
+    assert policy.identity_access(actors["liaison"], complaint) is DENIED
+
+
+def test_unverified_report_is_not_public(in_state):
+    assert policy.is_public(in_state("received")) is False
+    assert policy.is_public(in_state("merged")) is False
+
+
+ROLE_ACTIONS = {
+    "admin": {
+        "verify",
+        "request_info",
+        "archive",
+        "redisposition",
+        "forward_external",
+        "add_followup",
+        "close_admin",
+        "merge",
+        "escalate_ombudsman",
+    },
+    "liaison": {"start", "add_followup", "complete_followup", "return_not_authority"},
+    "officer": {"start", "add_followup", "complete_followup", "return_not_authority"},
+    "head": {"start", "add_followup", "complete_followup", "return_not_authority"},
+    "other_liaison": set(),
+    "executive": set(),
+    "ombudsman": set(),
+    "citizen": set(),
+    "public": set(),
+    "reporter": {"supply_info", "withdraw", "confirm", "dispute", "rate", "escalate_ombudsman"},
+    "system": {"close_system", "archive_system", "mark_overdue", "escalate_ombudsman"},
+}
+
+
+def test_action_matrix(in_state, who):
+    from sikesal.complaints.lifecycle import TRANSITIONS
+
+    complaint = in_state("dispositioned")
+    for name, allowed in ROLE_ACTIONS.items():
+        actor = who(name, complaint)
+        permitted = {a for a in TRANSITIONS if a != "submit" and policy.may(actor, a, complaint)}
+        assert permitted == allowed, name

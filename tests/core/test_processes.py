@@ -1,0 +1,99 @@
+"""The worker and `manage.py up` as real processes: they work, and stop cleanly on a signal."""
+
+import datetime as dt
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from sikesal.complaints.models import Complaint
+
+ROOT = settings.BASE_DIR
+
+
+def database_env():
+    """Point a child process at the test database."""
+    s = connection.settings_dict
+    env = dict(os.environ)
+    if connection.vendor == "postgresql":
+        env["DATABASE_URL"] = f"postgresql://{s['USER']}@{s['HOST']}:{s['PORT']}/{s['NAME']}"
+    else:
+        env.pop("DATABASE_URL", None)
+        env["SIKESAL_SQLITE_PATH"] = str(s["NAME"])
+    return env
+
+
+def wait_for(predicate, timeout=60):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.3)
+    return False
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.slow
+def test_worker_sweeps_and_stops_on_sigterm(in_state, act, tmp_path):
+    complaint = in_state("in_progress")
+    long_ago = dt.datetime(2025, 1, 6, 3, tzinfo=dt.UTC)
+    act(complaint, "complete_followup", now=long_ago)  # the reporter has been silent for months
+    proc = subprocess.Popen(
+        [sys.executable, "manage.py", "worker", "--interval", "0.2"],
+        cwd=ROOT,
+        env=database_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        assert wait_for(lambda: Complaint.objects.get(pk=complaint.pk).status == "closed_system")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out = proc.communicate(timeout=30)[0].decode()
+    assert proc.returncode == 0, out
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_up_runs_everything_and_ctrl_c_stops_it(tmp_path):
+    port, sim_port = free_port(), free_port()
+    env = dict(os.environ, SIKESAL_DATA_DIR=str(tmp_path), SIKESAL_PORT=str(port), LAPOR_SIM_PORT=str(sim_port))
+    env.pop("DATABASE_URL", None)
+    env.pop("LAPOR_BASE_URL", None)
+    proc = subprocess.Popen(
+        [sys.executable, "manage.py", "up"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+    def healthy():
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).json()["status"] == "ok"
+        except (httpx.HTTPError, ValueError):
+            return False
+
+    try:
+        assert wait_for(healthy, timeout=90), "web server did not come up"
+        assert (tmp_path / "sikesal.sqlite3").exists()
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+        out = proc.communicate(timeout=40)[0].decode()
+    assert proc.returncode == 0, out
+    assert "SIKESAL berhenti" in out
+    with pytest.raises(httpx.HTTPError):
+        httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
