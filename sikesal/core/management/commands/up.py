@@ -18,6 +18,16 @@ from django.core.management.base import BaseCommand
 from sikesal.env import env_bool, env_int, env_str
 
 
+def _die_with_parent():
+    """Children get SIGTERM if `up` itself is killed, so no orphan keeps the port (Linux only)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
 class Command(BaseCommand):
     help = "Run SIKESAL (web, worker, LAPOR! simulator) in the foreground."
 
@@ -50,7 +60,7 @@ class Command(BaseCommand):
             python, "-m", "gunicorn", "sikesal.wsgi:application",
             "--bind", f"{bind}:{port}", "--workers", str(web_workers),
             "--access-logfile", str(settings.DATA_DIR / "logs" / "access.log"),
-            "--graceful-timeout", "10",
+            "--graceful-timeout", "10", "--no-control-socket",
         ]  # fmt: skip
         procs["worker"] = [python, manage, "worker"]
 
@@ -64,7 +74,9 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
         for name, cmd in procs.items():
-            running[name] = subprocess.Popen(cmd, env=env, cwd=settings.BASE_DIR, start_new_session=True)
+            running[name] = subprocess.Popen(
+                cmd, env=env, cwd=settings.BASE_DIR, start_new_session=True, preexec_fn=_die_with_parent
+            )
         self.stdout.write(f"SIKESAL berjalan di http://{bind}:{port}/  (Ctrl-C untuk berhenti)")
         if "lapor-sim" in running:
             self.stdout.write(f"Simulator SP4N-LAPOR! di {env['LAPOR_BASE_URL']}")

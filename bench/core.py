@@ -1,0 +1,114 @@
+"""Core lifecycle benchmark: submissions, transitions and the deadline sweep, without HTTP.
+
+    .venv/bin/python -m bench.core [--reports 2000] [--runs 3] [--json FILE]
+
+Uses a fresh SQLite file in a temporary data dir, or the PostgreSQL database in DATABASE_URL (which it
+empties of complaints first). Prints the median of the runs.
+"""
+
+import argparse
+import datetime as dt
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+
+
+def setup_django():
+    if not os.environ.get("DATABASE_URL"):
+        os.environ["SIKESAL_DATA_DIR"] = tempfile.mkdtemp(prefix="sikesal-bench-")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sikesal.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from sikesal.catalogue.seed import load_catalogue
+
+    load_catalogue()
+
+
+def one_run(n):
+    from django.db import connection
+
+    from sikesal.accounts.models import User
+    from sikesal.catalogue.models import Area, Institution, Service
+    from sikesal.complaints import lifecycle
+    from sikesal.complaints.models import Complaint, Event
+    from sikesal.complaints.policy import Actor
+    from sikesal.complaints.sweep import sweep
+    from django_tasks_db.models import DBTaskResult
+
+    Event.objects.all()._raw_delete(Event.objects.db)
+    Complaint.objects.all().delete()
+    DBTaskResult.objects.all().delete()
+    admin, _ = User.objects.get_or_create(username="bench-admin", defaults={"role": "admin"})
+    services = list(Service.objects.filter(extra_questions=[]).values_list("code", flat=True))
+    areas = list(Area.objects.filter(level="kelurahan").values_list("code", flat=True))
+    opd = Institution.objects.get(short_name="Dinas PUPR")
+    system = Actor.system("bench")
+    t0 = dt.datetime(2026, 11, 2, 2, tzinfo=dt.UTC)
+
+    start = time.perf_counter()
+    ids = []
+    for i in range(n):
+        result = lifecycle.submit(
+            system,
+            {
+                "service": services[i % len(services)],
+                "area": areas[i % len(areas)],
+                "title": f"Laporan uji {i}",
+                "body": "Jalan berlubang di depan rumah, mohon segera diperbaiki oleh dinas terkait.",
+                "latitude": -1.61,
+                "longitude": 103.61,
+                "reporter": {"name": "Warga", "phone": "081234567890"},
+            },
+            now=t0,
+        )
+        ids.append(result.complaint.pk)
+    submit_s = time.perf_counter() - start
+
+    actor = Actor.for_user(admin)
+    start = time.perf_counter()
+    for pk in ids:
+        lifecycle.transition(pk, "verify", actor, now=t0 + dt.timedelta(hours=1), institution=opd.pk)
+    verify_s = time.perf_counter() - start
+
+    start = time.perf_counter()
+    result = sweep(now=t0 + dt.timedelta(days=30))
+    sweep_s = time.perf_counter() - start
+    return {
+        "db": connection.vendor,
+        "reports": n,
+        "submit_per_s": n / submit_s,
+        "transition_per_s": n / verify_s,
+        "sweep_seconds": sweep_s,
+        "sweep_marked": result.overdue_marked,
+        "sweep_ms_per_report": 1000 * sweep_s / max(1, result.examined),
+    }
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--reports", type=int, default=2000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--json")
+    args = parser.parse_args(argv)
+    setup_django()
+    runs = [one_run(args.reports) for _ in range(args.runs)]
+    summary = {k: (statistics.median(r[k] for r in runs) if isinstance(runs[0][k], float) else runs[0][k]) for k in runs[0]}
+    print("| metric | median of %d runs |" % args.runs)
+    print("|---|---|")
+    for key, value in summary.items():
+        print(f"| {key} | {value:.2f} |" if isinstance(value, float) else f"| {key} | {value} |")
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump({"runs": runs, "median": summary}, fh, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
