@@ -33,6 +33,7 @@ def setup_django():
 
 def one_run(n):
     from django.db import connection
+    from django_tasks_db.models import DBTaskResult
 
     from sikesal.accounts.models import User
     from sikesal.catalogue.models import Area, Institution, Service
@@ -40,7 +41,6 @@ def one_run(n):
     from sikesal.complaints.models import Complaint, Event
     from sikesal.complaints.policy import Actor
     from sikesal.complaints.sweep import sweep
-    from django_tasks_db.models import DBTaskResult
 
     Event.objects.all()._raw_delete(Event.objects.db)
     Complaint.objects.all().delete()
@@ -99,8 +99,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
     setup_django()
     runs = [one_run(args.reports) for _ in range(args.runs)]
-    summary = {k: (statistics.median(r[k] for r in runs) if isinstance(runs[0][k], float) else runs[0][k]) for k in runs[0]}
-    print("| metric | median of %d runs |" % args.runs)
+    summary = {
+        k: (statistics.median(r[k] for r in runs) if isinstance(runs[0][k], float) else runs[0][k]) for k in runs[0]
+    }
+    print(f"| metric | median of {args.runs} runs |")
     print("|---|---|")
     for key, value in summary.items():
         print(f"| {key} | {value:.2f} |" if isinstance(value, float) else f"| {key} | {value} |")
