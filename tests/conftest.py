@@ -142,6 +142,7 @@ def act(actors, opd, other_opd, external, submit):
             "complete_followup": {"message": "Lubang sudah ditambal."},
             "confirm": {"rating": 5},
             "dispute": {"message": "Masih berlubang."},
+            "comment": {"message": "Terima kasih, saya tunggu."},
             "rate": {"rating": 4},
         }.get(action, {})
         if action == "merge":

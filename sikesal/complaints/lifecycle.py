@@ -258,6 +258,10 @@ def rate(ch):
     ch.message = ch.complaint.rating_comment
 
 
+def comment(ch):
+    ch.message = ch.require_text("message", _("The reply"))
+
+
 def close_admin(ch):
     ch.message = str(ch.data.get("message") or "").strip()
     ch.complaint.reporter_due_at = None
@@ -410,6 +414,7 @@ TRANSITIONS = {
             Visibility.REPORTER,
             rate,
         ),
+        Transition("comment", OPEN_STATES, None, REPORTER, Visibility.REPORTER, comment),
         Transition("close_admin", frozenset({S.FOLLOWED_UP}), S.CLOSED_ADMIN, ADMIN, Visibility.PUBLIC, close_admin),
         Transition(
             "close_system", frozenset({S.FOLLOWED_UP}), S.CLOSED_SYSTEM, SYSTEM, Visibility.PUBLIC, close_system
@@ -502,13 +507,16 @@ def _saved_fields():
 
 
 def _event(c, action, actor, now, from_status, visibility, message="", payload=None):
+    # A reporter's account never appears on the timeline: the Reporter row, behind the policy, is
+    # the only link between a person and their report (anonim reports stay anonymous to staff).
+    is_reporter = actor.role == Role.CITIZEN
     event = Event.objects.create(
         complaint=c,
         created_at=now,
         action=action,
-        actor=actor.user if getattr(actor.user, "pk", None) else None,
+        actor=None if is_reporter or not getattr(actor.user, "pk", None) else actor.user,
         actor_role=actor.role,
-        actor_label=actor.label[:150],
+        actor_label="Pelapor" if is_reporter else actor.label[:150],
         from_status=from_status,
         to_status=c.status,
         visibility=visibility,

@@ -144,3 +144,5 @@ def test_only_allowed_roles_submit(catalogue, actors):
         lifecycle.submit(actors["liaison"], report_data())
     c = lifecycle.submit(actors["citizen"], report_data()).complaint
     assert c.reporter.user == actors["citizen"].user
+    event = c.events.get()
+    assert event.actor is None and event.actor_label == "Pelapor"  # the timeline never names the reporter

@@ -93,7 +93,7 @@ ROLE_ACTIONS = {
     "ombudsman": set(),
     "citizen": set(),
     "public": set(),
-    "reporter": {"supply_info", "withdraw", "confirm", "dispute", "rate", "escalate_ombudsman"},
+    "reporter": {"supply_info", "withdraw", "confirm", "dispute", "rate", "comment", "escalate_ombudsman"},
     "system": {"close_system", "archive_system", "mark_overdue", "escalate_ombudsman"},
 }
 
