@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "sikesal.catalogue",
     "sikesal.complaints",
     "sikesal.routing",
+    "sikesal.portal",
 ]
 
 MIDDLEWARE = [
@@ -142,6 +143,16 @@ SIKESAL_UPLOAD_MAX_BYTES = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = 30 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
+# --- Cache (rate limits, one-time codes): shared by every process through the database ---------
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "sikesal_cache"}}
+SIKESAL_RATE_LIMITS = {
+    "file_per_ip_per_hour": env_int("SIKESAL_RATE_FILE_PER_IP", 20),
+    "file_per_contact_per_day": env_int("SIKESAL_RATE_FILE_PER_CONTACT", 10),
+    "track_per_ip_per_minute": env_int("SIKESAL_RATE_TRACK_PER_IP", 60),
+}
+SIKESAL_TRUST_X_FORWARDED_FOR = env_bool("SIKESAL_TRUST_X_FORWARDED_FOR", False)
+SIKESAL_MAP_TILES = env_str("SIKESAL_MAP_TILES", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+
 # --- Auth ---------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -164,6 +175,7 @@ USE_TZ = True
 # --- Files --------------------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "sikesal" / "static"]
 MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = "/media/"  # never served publicly: attachments go through views that check the policy

@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from sikesal.core import views as core_views
@@ -10,5 +10,7 @@ admin.site.index_title = _("Administration")
 
 urlpatterns = [
     path("healthz", core_views.health, name="health"),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("", include("sikesal.portal.urls")),
 ]

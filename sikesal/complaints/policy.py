@@ -142,3 +142,23 @@ def visible_complaints(actor, queryset):
     if actor.role == Role.CITIZEN and actor.user_id is not None:
         return queryset.filter(reporter__user_id=actor.user_id)
     return queryset.none()
+
+
+def public_complaints(queryset):
+    """The queryset form of is_public, for public lists and maps."""
+    from sikesal.complaints.states import Status
+
+    return queryset.filter(is_secret=False, verified_at__isnull=False).exclude(
+        status__in=[Status.ARCHIVED_ADMIN, Status.MERGED]
+    )
+
+
+def can_read_attachment(actor, attachment, secret=None):
+    from sikesal.complaints.states import Visibility
+
+    complaint = attachment.complaint
+    if secret and complaint.check_secret(secret):
+        return attachment.visibility != Visibility.STAFF
+    if actor.role != "public" and can_view(actor, complaint):
+        return attachment.visibility != Visibility.STAFF or actor.role not in {Role.CITIZEN}
+    return attachment.visibility == Visibility.PUBLIC and is_public(complaint)

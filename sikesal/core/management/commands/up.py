@@ -36,6 +36,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, web_workers, **options):
         call_command("migrate", interactive=False, verbosity=0)
+        call_command("createcachetable")
         call_command("collectstatic", interactive=False, verbosity=0)
         port = env_int("SIKESAL_PORT", 8000)
         bind = env_str("SIKESAL_BIND", "127.0.0.1")

@@ -1,0 +1,73 @@
+// Enhancements only: the form works without this file.
+(function () {
+  "use strict";
+  var form = document.getElementById("report-form");
+  if (!form) return;
+
+  // One submission, even on a double click (the server also dedupes by idempotency key).
+  form.addEventListener("submit", function () {
+    var btn = document.getElementById("submit-report");
+    setTimeout(function () { btn.disabled = true; }, 0);
+  });
+
+  // Live length counters.
+  document.querySelectorAll(".counter").forEach(function (el) {
+    var input = document.getElementById(el.dataset.for);
+    var update = function () { el.textContent = input.value.length + " / " + input.maxLength; };
+    input.addEventListener("input", update); update();
+  });
+
+  // Service search over names and keywords.
+  var search = document.getElementById("service-search");
+  var select = document.getElementById("service");
+  search.hidden = false;
+  search.addEventListener("input", function () {
+    var q = search.value.toLowerCase().trim(), first = null;
+    select.querySelectorAll("option[value]").forEach(function (opt) {
+      if (!opt.value) return;
+      var hit = !q || (opt.textContent + " " + opt.dataset.keywords).toLowerCase().indexOf(q) >= 0;
+      opt.hidden = !hit; if (hit && !first) first = opt;
+    });
+    if (q && first && select.selectedOptions[0] && select.selectedOptions[0].hidden) first.selected = true;
+  });
+
+  // Only the chosen service's extra questions are shown.
+  var showQuestions = function () {
+    document.querySelectorAll("fieldset.questions").forEach(function (fs) { fs.hidden = fs.dataset.service !== select.value; });
+  };
+  select.addEventListener("change", showQuestions); showQuestions();
+
+  // Kecamatan narrows the kelurahan list.
+  var kec = document.getElementById("kecamatan"), area = document.getElementById("area");
+  kec.addEventListener("change", function () {
+    area.querySelectorAll("optgroup").forEach(function (g) { g.hidden = kec.value && g.dataset.kecamatan !== kec.value; });
+    if (area.selectedOptions[0] && area.selectedOptions[0].parentNode.hidden) area.value = "";
+  });
+
+  // Client-side file checks (the server checks again, by content).
+  var files = document.getElementById("attachments"), fileError = document.getElementById("file-error");
+  files.addEventListener("change", function () {
+    var max = +files.dataset.maxFiles, maxBytes = +files.dataset.maxBytes, msg = "";
+    if (files.files.length > max) msg = files.dataset.msgCount;
+    Array.prototype.forEach.call(files.files, function (f) { if (f.size > maxBytes) msg = f.name + ": " + files.dataset.msgSize; });
+    fileError.textContent = msg;
+    files.setCustomValidity(msg);
+  });
+
+  // Map pin; the page stays usable when Leaflet or the tiles do not load.
+  window.addEventListener("load", function () {
+    var el = document.getElementById("map");
+    if (!window.L || !el) return;
+    el.hidden = false; document.getElementById("map-hint").hidden = false;
+    var b = [[+el.dataset.south, +el.dataset.west], [+el.dataset.north, +el.dataset.east]];
+    var map = L.map(el, { maxBounds: b }).fitBounds(b);
+    L.tileLayer(el.dataset.tiles, { maxZoom: 19, attribution: "© OpenStreetMap" }).addTo(map);
+    var lat = document.getElementById("latitude"), lng = document.getElementById("longitude"), marker = null;
+    var place = function (ll) {
+      if (marker) marker.setLatLng(ll); else marker = L.marker(ll).addTo(map);
+      lat.value = ll.lat.toFixed(6); lng.value = ll.lng.toFixed(6);
+    };
+    if (lat.value && lng.value) place(L.latLng(+lat.value, +lng.value));
+    map.on("click", function (e) { place(e.latlng); });
+  });
+})();

@@ -1,0 +1,25 @@
+from django.urls import path
+
+from sikesal.portal import views, views_account, views_stats
+
+app_name = "portal"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("lapor/", views.file_report, name="file"),
+    path("lapor/terkirim/<str:tracking>/", views.confirmation, name="confirmation"),
+    path("lacak/", views.track, name="track"),
+    path("lacak/<str:tracking>/", views.track_detail, name="track_detail"),
+    path("pelapor/<str:secret>/", views.private, name="private"),
+    path("pelapor/<str:secret>/aksi/", views.private_action, name="private_action"),
+    path("laporan/", views.reports, name="reports"),
+    path("laporan/peta.json", views.reports_map, name="reports_map"),
+    path("laporan/<str:tracking>/", views.report_detail, name="report_detail"),
+    path("lampiran/<int:pk>/", views.attachment, name="attachment"),
+    path("statistik/", views_stats.statistics, name="stats"),
+    path("statistik.csv", views_stats.statistics_csv, name="stats_csv"),
+    path("masuk/", views_account.login_start, name="login"),
+    path("masuk/kode/", views_account.login_code, name="login_code"),
+    path("keluar/", views_account.logout_view, name="logout"),
+    path("saya/", views_account.my_reports, name="my_reports"),
+]

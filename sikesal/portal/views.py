@@ -1,0 +1,301 @@
+"""Citizen pages: file a report, track it, the reporter's private page, public reports.
+
+Every state change goes through sikesal.complaints.lifecycle; every read through the policy.
+"""
+
+import secrets
+
+import segno
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from sikesal.catalogue.models import Area, AreaLevel, ServiceGroup
+from sikesal.complaints import lifecycle, policy, timeline
+from sikesal.complaints.errors import LifecycleError
+from sikesal.complaints.models import Attachment, Complaint, hash_secret
+from sikesal.complaints.policy import Actor
+from sikesal.complaints.states import CLOSED_STATES, Channel, ComplaintType
+from sikesal.core.ratelimit import allow, client_ip
+
+REPORTER_ACTIONS = ("supply_info", "comment", "confirm", "dispute", "rate", "withdraw")
+
+
+def home(request):
+    groups = ServiceGroup.objects.prefetch_related("services").all()
+    return render(request, "portal/home.html", {"groups": groups, "deadlines": settings.SIKESAL_DEADLINES})
+
+
+def _form_context(values=None, errors=None):
+    groups = ServiceGroup.objects.prefetch_related("services").all()
+    kecamatan = Area.objects.filter(level=AreaLevel.KECAMATAN).prefetch_related("children").order_by("name")
+    values = values or {}
+    return {
+        "groups": groups,
+        "kecamatan": kecamatan,
+        "types": ComplaintType.choices,
+        "values": values,
+        "errors": errors or {},
+        "title_max": settings.SIKESAL_TITLE_MAX,
+        "body_max": settings.SIKESAL_BODY_MAX,
+        "body_min": settings.SIKESAL_BODY_MIN,
+        "max_files": settings.SIKESAL_UPLOAD_MAX_FILES,
+        "max_mb": settings.SIKESAL_UPLOAD_MAX_BYTES,
+        "tiles": settings.SIKESAL_MAP_TILES,
+        "bounds": settings.SIKESAL_CITY_BOUNDS,
+        "today": timezone.localdate().isoformat(),
+        "idempotency_key": values.get("idempotency_key") or secrets.token_urlsafe(18),
+    }
+
+
+def file_report(request):
+    if request.method != "POST":
+        initial = {"service": request.GET.get("layanan", "")}
+        return render(request, "portal/file.html", _form_context(initial))
+    post = request.POST
+    values = {k: post.get(k, "") for k in post if k != "csrfmiddlewaretoken"}
+    if post.get("website"):  # the honeypot: people never see this field, bots fill it in
+        return render(
+            request,
+            "portal/file.html",
+            _form_context(values, {"__all__": [_("The report could not be sent.")]}),
+            status=400,
+        )
+    contact = post.get("email") or post.get("phone")
+    limits = settings.SIKESAL_RATE_LIMITS
+    if not allow("file-ip", client_ip(request), limits["file_per_ip_per_hour"], 3600) or (
+        contact and not allow("file-contact", contact.strip().lower(), limits["file_per_contact_per_day"], 86400)
+    ):
+        ctx = _form_context(
+            values, {"__all__": [_("Too many reports from this connection or contact. Please try again later.")]}
+        )
+        return render(request, "portal/file.html", ctx, status=429)
+    data = {
+        "type": post.get("type"),
+        "service": post.get("service"),
+        "title": post.get("title"),
+        "body": post.get("body"),
+        "incident_date": post.get("incident_date"),
+        "latitude": post.get("latitude"),
+        "longitude": post.get("longitude"),
+        "area": post.get("area"),
+        "address": post.get("address"),
+        "is_anonymous": post.get("is_anonymous") == "1",
+        "is_secret": post.get("is_secret") == "1",
+        "channel": Channel.WEB,
+        "idempotency_key": "web:" + post.get("idempotency_key", "")[:60] if post.get("idempotency_key") else None,
+        "answers": _answers(post),
+        "reporter": {"name": post.get("name"), "phone": post.get("phone"), "email": post.get("email")},
+    }
+    user = request.user if request.user.is_authenticated else None
+    actor = Actor.for_user(user) if user and user.role == "citizen" else Actor(role="citizen", label="Pelapor")
+    try:
+        result = lifecycle.submit(actor, data, request.FILES.getlist("attachments"))
+    except LifecycleError as exc:
+        errors = {name: [str(m) for m in msgs] for name, msgs in exc.fields.items()} or {"__all__": [str(exc.message)]}
+        return render(request, "portal/file.html", _form_context(values, errors), status=400)
+    request.session[f"secret:{result.complaint.tracking_number}"] = result.secret
+    return redirect("portal:confirmation", tracking=result.complaint.tracking_number)
+
+
+def _answers(post):
+    """Answers to the chosen service's extra questions (fields named answer_<service>__<question>)."""
+    prefix = f"answer_{post.get('service', '')}__"
+    return {
+        key[len(prefix) :]: (post.getlist(key) if len(post.getlist(key)) > 1 else post.get(key))
+        for key in post
+        if key.startswith(prefix)
+    }
+
+
+def confirmation(request, tracking):
+    secret = request.session.get(f"secret:{tracking}")
+    complaint = Complaint.objects.filter(tracking_number=tracking).first() if secret else None
+    if complaint is None or not complaint.check_secret(secret):
+        raise Http404
+    private_url = request.build_absolute_uri(reverse("portal:private", args=[secret]))
+    qr = segno.make(private_url, error="m").svg_inline(scale=4, dark="#1b1f24")
+    return render(request, "portal/confirmation.html", {"c": complaint, "private_url": private_url, "qr": qr})
+
+
+def _normalise_tracking(raw):
+    return "".join(str(raw or "").split()).upper()[:20]
+
+
+def track(request):
+    number = _normalise_tracking(request.GET.get("nomor"))
+    if number:
+        return redirect("portal:track_detail", tracking=number)
+    return render(request, "portal/track.html", {})
+
+
+def track_detail(request, tracking):
+    if not allow("track-ip", client_ip(request), settings.SIKESAL_RATE_LIMITS["track_per_ip_per_minute"], 60):
+        return render(request, "portal/track.html", {"error": _("Too many lookups. Please wait a minute.")}, status=429)
+    complaint = (
+        Complaint.objects.select_related("institution", "service")
+        .filter(tracking_number=_normalise_tracking(tracking))
+        .first()
+    )
+    if complaint is None:
+        # The same answer for "never existed" and "mistyped": nothing to learn by guessing.
+        return render(request, "portal/track.html", {"not_found": True, "number": tracking}, status=404)
+    events = [] if complaint.is_secret else timeline.events_for(complaint, "public")
+    return render(
+        request,
+        "portal/track_detail.html",
+        {"c": complaint, "events": events, "closed": complaint.status in CLOSED_STATES},
+    )
+
+
+def _by_secret(secret):
+    complaint = (
+        Complaint.objects.select_related("institution", "service", "area")
+        .filter(secret_hash=hash_secret(secret))
+        .first()
+    )
+    if complaint is None:
+        raise Http404
+    return complaint
+
+
+def private(request, secret):
+    complaint = _by_secret(secret)
+    available = [a for a in REPORTER_ACTIONS if complaint.status in lifecycle.TRANSITIONS[a].sources]
+    if complaint.rating and "rate" in available and "confirm" in available:
+        available.remove("rate")
+    response = render(
+        request,
+        "portal/private.html",
+        {
+            "c": complaint,
+            "secret": secret,
+            "events": timeline.events_for(complaint, "reporter"),
+            "attachments": complaint.attachments.exclude(visibility="staff"),
+            "available": available,
+            "closed": complaint.status in CLOSED_STATES,
+        },
+    )
+    response["Referrer-Policy"] = "no-referrer"  # the secret is in the URL: never hand it to another site
+    return response
+
+
+@require_POST
+def private_action(request, secret):
+    complaint = _by_secret(secret)
+    action = request.POST.get("action")
+    if action not in REPORTER_ACTIONS:
+        messages.error(request, _("Unknown action."))
+        return redirect("portal:private", secret=secret)
+    try:
+        version = int(request.POST.get("version", ""))
+    except ValueError:
+        version = None
+    data = {k: request.POST.get(k) for k in ("message", "rating", "comment") if request.POST.get(k) is not None}
+    try:
+        lifecycle.transition(complaint, action, Actor.reporter(complaint), expected_version=version, **data)
+    except LifecycleError as exc:
+        details = [str(m) for msgs in exc.fields.values() for m in msgs]
+        messages.error(request, " ".join([str(exc.message), *details]))
+    else:
+        messages.success(request, _("Thank you. Your report has been updated."))
+    return redirect("portal:private", secret=secret)
+
+
+def _public_queryset(request):
+    qs = policy.public_complaints(Complaint.objects.all()).select_related("service", "area__parent", "institution")
+    f = {k: request.GET.get(k, "") for k in ("layanan", "kecamatan", "status", "bulan")}
+    if f["layanan"]:
+        qs = qs.filter(service__code=f["layanan"])
+    if f["kecamatan"]:
+        qs = qs.filter(area__parent__code=f["kecamatan"])
+    if f["status"] == "terbuka":
+        qs = qs.exclude(status__in=CLOSED_STATES)
+    elif f["status"] == "selesai":
+        qs = qs.filter(status__in=CLOSED_STATES)
+    if f["bulan"]:
+        try:
+            year, month = (int(x) for x in f["bulan"].split("-"))
+            qs = qs.filter(submitted_at__year=year, submitted_at__month=month)
+        except ValueError:
+            f["bulan"] = ""
+    return qs.order_by("-submitted_at"), f
+
+
+@require_GET
+def reports(request):
+    qs, f = _public_queryset(request)
+    page = Paginator(qs, 20).get_page(request.GET.get("hal"))
+    query = request.GET.copy()
+    query.pop("hal", None)
+    return render(
+        request,
+        "portal/reports.html",
+        {
+            "page": page,
+            "filters": f,
+            "query": query.urlencode(),
+            "groups": ServiceGroup.objects.prefetch_related("services").all(),
+            "kecamatan": Area.objects.filter(level=AreaLevel.KECAMATAN).order_by("name"),
+            "tiles": settings.SIKESAL_MAP_TILES,
+            "closed_states": CLOSED_STATES,
+        },
+    )
+
+
+@require_GET
+def reports_map(request):
+    qs, _f = _public_queryset(request)
+    points = [
+        {
+            "tracking": c.tracking_number,
+            "title": c.title,
+            "status": str(c.get_status_display()),
+            "lat": round(c.latitude, 5),
+            "lng": round(c.longitude, 5),
+            "url": reverse("portal:report_detail", args=[c.tracking_number]),
+        }
+        for c in qs.filter(latitude__isnull=False)[:500]
+    ]
+    return JsonResponse({"points": points})
+
+
+@require_GET
+def report_detail(request, tracking):
+    complaint = (
+        Complaint.objects.select_related("service", "area__parent", "institution")
+        .filter(tracking_number=tracking)
+        .first()
+    )
+    if complaint is None or not policy.is_public(complaint):
+        raise Http404
+    photos = complaint.attachments.filter(visibility="public", kind="photo")
+    return render(
+        request,
+        "portal/report_detail.html",
+        {
+            "c": complaint,
+            "events": timeline.events_for(complaint, "public"),
+            "photos": photos,
+            "closed": complaint.status in CLOSED_STATES,
+        },
+    )
+
+
+@require_GET
+def attachment(request, pk):
+    att = Attachment.objects.select_related("complaint").filter(pk=pk).first()
+    if att is None or not policy.can_read_attachment(Actor.for_user(request.user), att, request.GET.get("k")):
+        raise Http404
+    response = FileResponse(att.file.open("rb"), content_type=att.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    disposition = "inline" if att.kind == "photo" else "attachment"
+    response["Content-Disposition"] = f'{disposition}; filename="lampiran-{att.pk}{att.extension}"'
+    response["Referrer-Policy"] = "no-referrer"
+    return response
