@@ -182,7 +182,9 @@ def private(request, secret):
             "closed": complaint.status in CLOSED_STATES,
         },
     )
-    response["Referrer-Policy"] = "no-referrer"  # the secret is in the URL: never hand it to another site
+    # The secret is in the URL: never hand it to another site. ("no-referrer" would make the
+    # browser send Origin: null on our own forms, which CSRF protection rightly refuses.)
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 
@@ -297,5 +299,5 @@ def attachment(request, pk):
     response["X-Content-Type-Options"] = "nosniff"
     disposition = "inline" if att.kind == "photo" else "attachment"
     response["Content-Disposition"] = f'{disposition}; filename="lampiran-{att.pk}{att.extension}"'
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"
     return response

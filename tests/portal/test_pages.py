@@ -117,7 +117,7 @@ def test_private_page_supply_info_confirm_and_rate(client, filed, act):
     complaint, _, secret_url = filed
     act(complaint, "request_info")
     page = client.get(secret_url)
-    assert page.status_code == 200 and page["Referrer-Policy"] == "no-referrer"
+    assert page.status_code == 200 and page["Referrer-Policy"] == "same-origin"
     assert "Mohon lampirkan foto lokasi." in page.content.decode()
     action_url = secret_url + "aksi/"
     client.post(
