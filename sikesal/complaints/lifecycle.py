@@ -21,6 +21,7 @@ from sikesal.accounts.roles import Role
 from sikesal.catalogue import calendar
 from sikesal.catalogue.models import Institution, InstitutionKind
 from sikesal.complaints import policy
+from sikesal.complaints.attachments import check_uploads
 from sikesal.complaints.errors import ConcurrentChange, InvalidInput, InvalidTransition, NotAllowed
 from sikesal.complaints.intake import clean_report
 from sikesal.complaints.models import Attachment, Complaint, Event, Reporter, hash_secret
@@ -529,12 +530,46 @@ def _event(c, action, actor, now, from_status, visibility, message="", payload=N
     return event
 
 
-def transition(complaint, action, actor, *, now=None, expected_version=None, **data):
+# Actions that may carry files: evidence of a follow-up (the "after" photos), or what a reporter adds.
+FILE_ACTIONS = frozenset({"supply_info", "comment", "dispute", "add_followup", "complete_followup"})
+
+
+def transition(complaint, action, actor, *, now=None, expected_version=None, files=(), **data):
     """Apply `action` to `complaint` as `actor`. Raises a LifecycleError and writes nothing if refused."""
     spec = TRANSITIONS.get(action)
     if spec is None or action == "submit":
         raise InvalidTransition("unknown_action", _("Unknown action."))
+    checked = _check_files(action, files)
     now = now or timezone.now()
+    stored = []
+    try:
+        result = _transition(complaint, action, spec, actor, now, expected_version, data, checked, stored)
+    except BaseException:
+        for f in stored:
+            f.delete(save=False)
+        raise
+    if isinstance(complaint, Complaint):
+        complaint.refresh_from_db()
+    return result
+
+
+def _check_files(action, files):
+    files = list(files or ())
+    if not files:
+        return []
+    if action not in FILE_ACTIONS:
+        raise InvalidInput(
+            "files_not_allowed", _("This action takes no attachments."), {"attachments": [_("Not allowed.")]}
+        )
+    checked, errors = check_uploads(files)
+    if errors:
+        raise InvalidInput(
+            "invalid_attachments", _("An attachment was refused; nothing was saved."), {"attachments": errors}
+        )
+    return checked
+
+
+def _transition(complaint, action, spec, actor, now, expected_version, data, checked, stored):
     with transaction.atomic():
         c = (
             Complaint.objects.select_for_update(of=("self",))
@@ -570,11 +605,12 @@ def transition(complaint, action, actor, *, now=None, expected_version=None, **d
                 "stale", _("The report was changed by someone else meanwhile; reload and try again.")
             )
         c.version += 1
-        event = _event(
-            c, action, actor, now, from_status, change.visibility or spec.visibility, change.message, change.payload
-        )
-    if isinstance(complaint, Complaint):
-        complaint.refresh_from_db()
+        visibility = change.visibility or spec.visibility
+        if checked:
+            change.payload["attachments"] = len(checked)
+        event = _event(c, action, actor, now, from_status, visibility, change.message, change.payload)
+        for item in checked:
+            _store_attachment(c, item, stored, event=event, visibility=visibility)
     return Result(c, event)
 
 
@@ -634,6 +670,23 @@ def submit(actor, data, files=(), *, now=None):
         raise
 
 
+def _store_attachment(c, checked, stored, event=None, visibility=Visibility.PUBLIC):
+    att = Attachment(
+        complaint=c,
+        event=event,
+        visibility=visibility,
+        kind=checked.kind,
+        content_type=checked.content_type,
+        extension=checked.extension,
+        original_name=checked.original_name,
+        size=checked.size,
+        sha256=checked.sha256,
+    )
+    att.file.save("upload", checked.as_django_file(), save=False)
+    stored.append(att.file)
+    att.save()
+
+
 def _create(actor, cleaned, secret, now, stored, length):
     c = Complaint(
         tracking_number=new_tracking_number(now, length),
@@ -669,18 +722,7 @@ def _create(actor, cleaned, secret, now, stored, length):
     if user is not None or any(identity[k] for k in ("name", "phone", "email", "nik")):
         Reporter.objects.create(complaint=c, user=user, **{k: identity[k] for k in ("name", "phone", "email", "nik")})
     for checked in cleaned["attachments"]:
-        att = Attachment(
-            complaint=c,
-            kind=checked.kind,
-            content_type=checked.content_type,
-            extension=checked.extension,
-            original_name=checked.original_name,
-            size=checked.size,
-            sha256=checked.sha256,
-        )
-        att.file.save("upload", checked.as_django_file(), save=False)
-        stored.append(att.file)
-        att.save()
+        _store_attachment(c, checked, stored)
     payload = {"channel": c.channel, "attachments": len(cleaned["attachments"])}
     event = _event(c, "submit", actor, now, "", Visibility.PUBLIC, "", payload)
     return Result(c, event, secret=secret)

@@ -201,7 +201,14 @@ def private_action(request, secret):
         version = None
     data = {k: request.POST.get(k) for k in ("message", "rating", "comment") if request.POST.get(k) is not None}
     try:
-        lifecycle.transition(complaint, action, Actor.reporter(complaint), expected_version=version, **data)
+        lifecycle.transition(
+            complaint,
+            action,
+            Actor.reporter(complaint),
+            expected_version=version,
+            files=request.FILES.getlist("attachments"),
+            **data,
+        )
     except LifecycleError as exc:
         details = [str(m) for msgs in exc.fields.values() for m in msgs]
         messages.error(request, " ".join([str(exc.message), *details]))
@@ -277,14 +284,15 @@ def report_detail(request, tracking):
     )
     if complaint is None or not policy.is_public(complaint):
         raise Http404
-    photos = complaint.attachments.filter(visibility="public", kind="photo")
+    photos = complaint.attachments.filter(visibility="public", kind="photo").select_related("event")
     return render(
         request,
         "portal/report_detail.html",
         {
             "c": complaint,
             "events": timeline.events_for(complaint, "public"),
-            "photos": photos,
+            "before": [a for a in photos if a.event is None],
+            "after": [a for a in photos if a.event and a.event.action in ("add_followup", "complete_followup")],
             "closed": complaint.status in CLOSED_STATES,
         },
     )

@@ -168,3 +168,43 @@ def test_html_in_a_report_is_rendered_inert(client, catalogue, act):
     act(complaint, "verify")
     html = client.get(reverse("portal:report_detail", args=[complaint.tracking_number])).content.decode()
     assert "<script>alert" not in html and "&lt;script&gt;" in html
+
+
+def test_public_detail_shows_before_and_after_photos(client, catalogue, act, actors):
+    from sikesal.complaints import lifecycle
+    from tests.complaints.test_intake import jpeg_with_gps
+
+    lifecycle.submit(
+        lifecycle.policy.Actor.system(),
+        {**_as_data(FORM), "idempotency_key": "photo-before-1"},
+        [("b.jpg", jpeg_with_gps())],
+    )
+    complaint = Complaint.objects.get()
+    act(complaint, "verify")
+    lifecycle.transition(
+        complaint, "complete_followup", actors["liaison"], message="Diganti.", files=[("a.jpg", jpeg_with_gps())]
+    )
+    html = client.get(reverse("portal:report_detail", args=[complaint.tracking_number])).content.decode()
+    assert html.count("<img") == 2 and 'id="after-photos"' in html
+    after = complaint.attachments.get(event__isnull=False)
+    response = client.get(reverse("portal:attachment", args=[after.pk]))
+    assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_attachments_of_a_hidden_report_are_not_served(client, catalogue, submit):
+    from tests.complaints.test_intake import jpeg_with_gps
+
+    complaint = submit(files=[("b.jpg", jpeg_with_gps())])  # not yet verified: not public
+    att = complaint.attachments.get()
+    assert client.get(reverse("portal:attachment", args=[att.pk])).status_code == 404
+
+
+def _as_data(form):
+    return {
+        "service": form["service"],
+        "title": form["title"],
+        "body": form["body"],
+        "area": form["area"],
+        "reporter": {"name": form["name"]},
+    }
