@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "sikesal.complaints",
     "sikesal.routing",
     "sikesal.portal",
+    "sikesal.backoffice",
 ]
 
 MIDDLEWARE = [
@@ -159,7 +160,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "/kantor/masuk/"
+LOGIN_REDIRECT_URL = "/kantor/"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SIKESAL_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE

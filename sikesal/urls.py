@@ -12,5 +12,6 @@ urlpatterns = [
     path("healthz", core_views.health, name="health"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("kantor/", include("sikesal.backoffice.urls")),
     path("", include("sikesal.portal.urls")),
 ]

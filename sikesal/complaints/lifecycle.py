@@ -502,7 +502,8 @@ def _saved_fields():
         _SAVED_FIELDS = [
             f.attname
             for f in Complaint._meta.concrete_fields
-            if f.attname not in {"id", "version", "created_at", "secret_hash"}
+            # No action edits these; leaving title/body out also spares the full-text index a rewrite.
+            if f.attname not in {"id", "version", "created_at", "secret_hash", "tracking_number", "title", "body"}
         ]
     return _SAVED_FIELDS
 

@@ -1,0 +1,19 @@
+from django.contrib import admin
+
+from sikesal.backoffice.models import AuditEntry
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    list_display = ("at", "user", "kind", "complaint", "reason")
+    list_filter = ("kind",)
+    search_fields = ("user__username", "complaint__tracking_number", "reason")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,253 @@
+"""Staff pages: inbox, report page with every lifecycle action as a form, identity reveal, export.
+
+Reads go through the policy (an OPD never sees another OPD's reports); changes go through the lifecycle.
+"""
+
+import csv
+import functools
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from sikesal.accounts.roles import OPD_ROLES, STAFF_ROLES
+from sikesal.backoffice import inbox
+from sikesal.backoffice.models import AuditEntry
+from sikesal.catalogue.models import Area, AreaLevel, Institution, InstitutionKind, Service
+from sikesal.complaints import lifecycle, policy, timeline
+from sikesal.complaints.errors import LifecycleError
+from sikesal.complaints.models import Complaint
+from sikesal.complaints.policy import Actor, IdentityAccess
+from sikesal.complaints.states import ArchiveReason, Channel, Classification, Status
+from sikesal.core.ratelimit import client_ip
+
+# Actions staff take from the report page, in the order shown.
+STAFF_ACTIONS = (
+    "verify",
+    "request_info",
+    "start",
+    "add_followup",
+    "complete_followup",
+    "return_not_authority",
+    "redisposition",
+    "forward_external",
+    "merge",
+    "archive",
+    "close_admin",
+)
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "backoffice/login.html"
+    redirect_authenticated_user = True
+
+
+def staff_required(view):
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect(f"{reverse('backoffice:login')}?next={request.path}")
+        if request.user.role not in STAFF_ROLES:
+            raise PermissionDenied
+        return view(request, Actor.for_user(request.user), *args, **kwargs)
+
+    return wrapped
+
+
+@staff_required
+def inbox_view(request, actor):
+    queues = inbox.queues_for(actor)
+    code = request.GET.get("antrian") or inbox.default_queue(actor)
+    current = next((q for q in queues if q[0] == code), queues[0])
+    visible = policy.visible_complaints(actor, Complaint.objects.all())
+    counts = [(c, label, visible.filter(q).count()) for c, label, q in queues]
+    try:
+        page = int(request.GET.get("hal", "1"))
+    except ValueError:
+        page = 1
+    rows, has_next = inbox.page_of(inbox.filtered(actor, request.GET, current[2]), page)
+    query = request.GET.copy()
+    query.pop("hal", None)
+    return render(
+        request,
+        "backoffice/inbox.html",
+        {
+            "actor": actor,
+            "queues": counts,
+            "current": current[0],
+            "rows": rows,
+            "page": page,
+            "has_next": has_next,
+            "query": query.urlencode(),
+            "params": request.GET,
+            "statuses": Status.choices,
+            "channels": Channel.choices,
+            "opds": Institution.objects.exclude(kind=InstitutionKind.EXTERNAL).filter(active=True),
+            "services": Service.objects.filter(active=True),
+            "kecamatan": Area.objects.filter(level=AreaLevel.KECAMATAN).order_by("name"),
+            "is_opd": actor.role in OPD_ROLES,
+            "now": timezone.now(),
+        },
+    )
+
+
+def _complaint_for(actor, tracking):
+    complaint = (
+        Complaint.objects.select_related("service", "institution", "area__parent", "merged_into", "forwarded_to")
+        .filter(tracking_number=tracking)
+        .first()
+    )
+    if complaint is None or not policy.can_view(actor, complaint):
+        raise Http404  # the same answer for "does not exist" and "not yours"
+    return complaint
+
+
+def _audit(request, kind, complaint=None, reason="", **detail):
+    AuditEntry.objects.create(
+        user=request.user, kind=kind, complaint=complaint, reason=reason, detail=detail, ip=client_ip(request)
+    )
+
+
+@staff_required
+def report_view(request, actor, tracking, revealed=False):
+    complaint = _complaint_for(actor, tracking)
+    access = policy.identity_access(actor, complaint)
+    reporter = None
+    if access is IdentityAccess.ALLOWED or (access is IdentityAccess.ON_REVEAL and revealed):
+        reporter = getattr(complaint, "reporter", None)
+        if reporter is not None and not revealed:
+            _audit(request, AuditEntry.Kind.VIEW_IDENTITY, complaint)
+    actions = [
+        a
+        for a in STAFF_ACTIONS
+        if complaint.status in lifecycle.TRANSITIONS[a].sources and policy.may(actor, a, complaint)
+    ]
+    return render(
+        request,
+        "backoffice/report.html",
+        {
+            "actor": actor,
+            "c": complaint,
+            "events": timeline.events_for(complaint, "staff"),
+            "attachments": complaint.attachments.all(),
+            "reporter": reporter,
+            "can_reveal": access is IdentityAccess.ON_REVEAL and not revealed,
+            "identity_hidden": access is IdentityAccess.DENIED,
+            "actions": actions,
+            "city_opds": Institution.objects.exclude(kind=InstitutionKind.EXTERNAL).filter(active=True),
+            "external": Institution.objects.filter(kind=InstitutionKind.EXTERNAL, active=True),
+            "archive_reasons": ArchiveReason.choices,
+            "classifications": Classification.choices,
+            "now": timezone.now(),
+        },
+    )
+
+
+@require_POST
+@staff_required
+def reveal(request, actor, tracking):
+    complaint = _complaint_for(actor, tracking)
+    reason = " ".join(request.POST.get("reason", "").split())
+    if policy.identity_access(actor, complaint) is not IdentityAccess.ON_REVEAL:
+        raise PermissionDenied
+    if len(reason) < 10:
+        messages.error(request, _("State why you need to see who reported this (at least 10 characters)."))
+        return redirect("backoffice:report", tracking=tracking)
+    _audit(request, AuditEntry.Kind.REVEAL_ANONYMOUS, complaint, reason)
+    return report_view.__wrapped__(request, actor, tracking, revealed=True)
+
+
+@require_POST
+@staff_required
+def action(request, actor, tracking):
+    complaint = _complaint_for(actor, tracking)
+    name = request.POST.get("action")
+    if name not in STAFF_ACTIONS:
+        messages.error(request, _("Unknown action."))
+        return redirect("backoffice:report", tracking=tracking)
+    post = request.POST
+    data = {
+        k: post.get(k) for k in ("message", "note", "reason", "institution", "target") if post.get(k) not in (None, "")
+    }
+    if name == "add_followup":
+        data["internal"] = post.get("internal") == "1"
+    if name == "verify":
+        data.update(is_anonymous=post.get("is_anonymous") == "1", is_secret=post.get("is_secret") == "1")
+        if post.get("classification") in Classification.values:
+            data["classification"] = post["classification"]
+    try:
+        version = int(post.get("version", ""))
+    except ValueError:
+        version = None
+    try:
+        lifecycle.transition(
+            complaint, name, actor, expected_version=version, files=request.FILES.getlist("attachments"), **data
+        )
+    except LifecycleError as exc:
+        details = [str(m) for msgs in exc.fields.values() for m in msgs]
+        messages.error(request, " ".join([str(exc.message), *details]))
+    else:
+        messages.success(request, _("Saved."))
+    return redirect("backoffice:report", tracking=tracking)
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+EXPORT_COLUMNS = (
+    ("tracking_number", "nomor"),
+    ("submitted_at", "diterima"),
+    ("status", "status"),
+    ("service", "layanan"),
+    ("institution", "opd"),
+    ("kecamatan", "kecamatan"),
+    ("area", "kelurahan"),
+    ("channel", "kanal"),
+    ("due_at", "tenggat"),
+    ("is_anonymous", "anonim"),
+    ("is_secret", "rahasia"),
+    ("title", "judul"),
+)
+
+
+@staff_required
+def export_csv(request, actor):
+    """The filtered list as CSV, streamed. Never reporter identity; the export itself is audited."""
+    queues = {c: q for c, _label, q in inbox.queues_for(actor)}
+    qs = inbox.filtered(actor, request.GET, queues.get(request.GET.get("antrian"), queues["semua"]))
+    qs = qs.select_related("service", "institution", "area__parent").order_by("-submitted_at")
+    _audit(request, AuditEntry.Kind.EXPORT, detail=dict(request.GET.items()))
+    writer = csv.writer(_Echo())
+
+    def rows():
+        yield "\ufeff"  # so spreadsheet programs read UTF-8
+        yield writer.writerow([header for _field, header in EXPORT_COLUMNS])
+        for c in qs.iterator(chunk_size=2000):
+            yield writer.writerow(
+                [
+                    c.tracking_number,
+                    timezone.localtime(c.submitted_at).strftime("%Y-%m-%d %H:%M"),
+                    c.get_status_display(),
+                    c.service.name if c.service else "",
+                    c.institution.short_name if c.institution else "",
+                    c.area.parent.name if c.area and c.area.parent else "",
+                    c.area.name if c.area else "",
+                    c.channel,
+                    timezone.localtime(c.due_at).strftime("%Y-%m-%d %H:%M") if c.due_at else "",
+                    "ya" if c.is_anonymous else "",
+                    "ya" if c.is_secret else "",
+                    c.title,
+                ]
+            )
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="sikesal-laporan.csv"'
+    return response

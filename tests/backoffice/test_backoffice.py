@@ -1,0 +1,201 @@
+"""Back office: queues, OPD isolation, identity with audited reveal, action forms, conflicts, export."""
+
+import csv
+import io
+
+import pytest
+from django.urls import reverse
+
+from sikesal.backoffice.models import AuditEntry
+from sikesal.complaints.models import Complaint
+from sikesal.complaints.states import Status
+
+
+@pytest.fixture
+def login(client):
+    def _login(user):
+        client.force_login(user)
+        return client
+
+    return _login
+
+
+def inbox_numbers(client, queue):
+    html = client.get(reverse("backoffice:inbox") + f"?antrian={queue}").content.decode()
+    return {c.tracking_number for c in Complaint.objects.all() if c.tracking_number in html}
+
+
+def test_login_required_and_citizens_refused(client, users):
+    assert client.get(reverse("backoffice:inbox"))["Location"].startswith(reverse("backoffice:login"))
+    client.force_login(users["citizen"])
+    assert client.get(reverse("backoffice:inbox")).status_code == 403
+
+
+def test_login_page_logs_staff_in(client, users):
+    users["admin"].set_password("s3cret-pass-123")
+    users["admin"].save()
+    response = client.post(reverse("backoffice:login"), {"username": "admin", "password": "s3cret-pass-123"})
+    assert response.status_code == 302 and client.get(reverse("backoffice:inbox")).status_code == 200
+
+
+def test_admin_queues(login, users, in_state):
+    new, pending, returned, dispo = (in_state(s) for s in ("received", "pending_info", "returned", "dispositioned"))
+    client = login(users["admin"])
+    assert inbox_numbers(client, "baru") == {new.tracking_number}
+    assert inbox_numbers(client, "menunggu-info") == {pending.tracking_number}
+    assert inbox_numbers(client, "dikembalikan") == {returned.tracking_number}
+    assert {new.tracking_number, dispo.tracking_number} <= inbox_numbers(client, "semua")
+
+
+def test_overdue_queue(login, users, submit):
+    late = submit()  # submitted on 2 Nov 2026: long overdue for verification by now
+    client = login(users["admin"])
+    assert late.tracking_number in inbox_numbers(client, "terlambat")
+
+
+def test_opd_sees_only_its_reports(login, users, in_state, act, other_opd):
+    ours = in_state("dispositioned")
+    theirs = in_state("received")
+    act(theirs, "verify", institution=other_opd.pk)
+    client = login(users["liaison"])
+    assert inbox_numbers(client, "semua") == {ours.tracking_number}
+    assert client.get(reverse("backoffice:report", args=[theirs.tracking_number])).status_code == 404
+    assert client.get(reverse("backoffice:report", args=[ours.tracking_number])).status_code == 200
+    export = client.get(reverse("backoffice:export") + "?antrian=semua")
+    body = b"".join(export.streaming_content).decode()
+    assert ours.tracking_number in body and theirs.tracking_number not in body
+
+
+def test_opd_never_sees_anonymous_identity(login, users, in_state):
+    c = in_state("dispositioned")
+    Complaint.objects.filter(pk=c.pk).update(is_anonymous=True)
+    html = login(users["liaison"]).get(reverse("backoffice:report", args=[c.tracking_number])).content.decode()
+    assert "Budi" not in html and "081234567890" not in html
+
+
+def test_admin_reveals_anonymous_identity_with_reason_and_it_is_audited(login, users, in_state):
+    c = in_state("received")
+    Complaint.objects.filter(pk=c.pk).update(is_anonymous=True)
+    client = login(users["admin"])
+    url = reverse("backoffice:report", args=[c.tracking_number])
+    assert "Budi" not in client.get(url).content.decode()
+    short = client.post(reverse("backoffice:reveal", args=[c.tracking_number]), {"reason": "cek"})
+    assert short.status_code == 302 and not AuditEntry.objects.exists()
+    revealed = client.post(
+        reverse("backoffice:reveal", args=[c.tracking_number]), {"reason": "Konfirmasi lokasi lewat telepon"}
+    )
+    assert "Budi" in revealed.content.decode()
+    entry = AuditEntry.objects.get()
+    assert entry.kind == "reveal_anonymous" and entry.user == users["admin"] and entry.complaint == c
+    assert "Budi" not in client.get(url).content.decode()  # a reveal is for that one view
+
+
+def test_opd_cannot_reveal(login, users, in_state):
+    c = in_state("dispositioned")
+    Complaint.objects.filter(pk=c.pk).update(is_anonymous=True)
+    response = login(users["liaison"]).post(
+        reverse("backoffice:reveal", args=[c.tracking_number]), {"reason": "ingin tahu siapa pelapornya"}
+    )
+    assert response.status_code == 403 and not AuditEntry.objects.exists()
+
+
+def test_viewing_a_named_reporter_is_audited(login, users, in_state):
+    c = in_state("dispositioned")
+    html = login(users["liaison"]).get(reverse("backoffice:report", args=[c.tracking_number])).content.decode()
+    assert "Budi Santoso" in html
+    assert AuditEntry.objects.filter(kind="view_identity", user=users["liaison"], complaint=c).count() == 1
+
+
+def post_action(client, c, action, **data):
+    c.refresh_from_db()
+    return client.post(
+        reverse("backoffice:action", args=[c.tracking_number]),
+        {"action": action, "version": c.version, **data},
+        follow=True,
+    )
+
+
+def test_verify_form_valid_and_invalid(login, users, in_state, opd, external):
+    c = in_state("received")
+    client = login(users["admin"])
+    bad = post_action(client, c, "verify", institution=external.pk)
+    assert '<li class="error">' in bad.content.decode()
+    c.refresh_from_db()
+    assert c.status == Status.RECEIVED
+    post_action(client, c, "verify", institution=opd.pk, is_secret="1", note="Segera.")
+    c.refresh_from_db()
+    assert c.status == Status.DISPOSITIONED and c.institution == opd and c.is_secret
+
+
+def test_opd_workflow_through_forms(login, users, in_state):
+    c = in_state("dispositioned")
+    client = login(users["liaison"])
+    post_action(client, c, "start")
+    post_action(client, c, "add_followup", message="Catatan internal.", internal="1")
+    post_action(client, c, "complete_followup", message="Sudah diperbaiki.")
+    c.refresh_from_db()
+    assert c.status == Status.FOLLOWED_UP
+    assert c.events.filter(action="add_followup", visibility="staff").count() == 1
+
+
+def test_refused_action_shows_a_message_and_changes_nothing(login, users, in_state):
+    c = in_state("received")
+    response = post_action(login(users["admin"]), c, "archive", reason="unclear")  # no explanation
+    assert response.status_code == 200
+    c.refresh_from_db()
+    assert c.status == Status.RECEIVED
+    assert '<li class="error">' in response.content.decode()
+
+
+def test_second_officer_gets_a_conflict(login, users, in_state, opd, other_opd):
+    c = in_state("received")
+    stale_version = c.version
+    admin = login(users["admin"])
+    post_action(admin, c, "verify", institution=opd.pk)
+    response = admin.post(
+        reverse("backoffice:action", args=[c.tracking_number]),
+        {"action": "verify", "version": stale_version, "institution": other_opd.pk},
+        follow=True,
+    )
+    c.refresh_from_db()
+    assert c.institution == opd and c.events.filter(action="verify").count() == 1
+    assert '<li class="error">' in response.content.decode()
+
+
+def test_export_has_no_identity_and_is_audited(login, users, in_state):
+    c = in_state("received")
+    client = login(users["admin"])
+    response = client.get(reverse("backoffice:export") + "?antrian=semua")
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode().lstrip("\ufeff"))))
+    assert rows[0] == [
+        "nomor",
+        "diterima",
+        "status",
+        "layanan",
+        "opd",
+        "kecamatan",
+        "kelurahan",
+        "kanal",
+        "tenggat",
+        "anonim",
+        "rahasia",
+        "judul",
+    ]
+    assert rows[1][0] == c.tracking_number
+    assert "Budi" not in str(rows) and "081234567890" not in str(rows)
+    assert AuditEntry.objects.filter(kind="export", user=users["admin"]).count() == 1
+
+
+def test_search_and_filters(login, users, submit):
+    pipe = submit(title="Pipa bocor di Jl. Gatot Subroto", body="Air PDAM menyembur dari pipa sejak pagi tadi.")
+    lamp = submit(
+        title="Lampu jalan mati", body="Lampu PJU mati di depan masjid raya sejak kemarin.", service="lampu-jalan"
+    )
+    client = login(users["admin"])
+    html = client.get(reverse("backoffice:inbox") + "?antrian=semua&q=menyembur").content.decode()
+    assert pipe.tracking_number in html and lamp.tracking_number not in html
+    html = client.get(
+        reverse("backoffice:inbox") + "?antrian=semua&layanan=lampu-jalan&dari=bukan-tanggal"
+    ).content.decode()
+    assert lamp.tracking_number in html and pipe.tracking_number not in html
