@@ -22,6 +22,12 @@ class User(AbstractUser):
         related_name="members",
     )
     phone = models.CharField(_("phone"), max_length=20, blank=True)
+    # Two-factor authentication (TOTP) and lockout; required for the admin koordinator.
+    totp_secret = models.CharField(max_length=64, blank=True, editable=False)
+    totp_confirmed = models.BooleanField(_("two-factor authentication active"), default=False)
+    totp_last_counter = models.BigIntegerField(default=0, editable=False)
+    failed_logins = models.PositiveSmallIntegerField(default=0, editable=False)
+    locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("user")
@@ -37,6 +43,11 @@ class User(AbstractUser):
     @property
     def is_staff_role(self):
         return self.role in STAFF_ROLES
+
+    @property
+    def needs_second_factor(self):
+        """Staff with TOTP set up always give a code; the admin koordinator must set it up."""
+        return self.role in STAFF_ROLES and (self.totp_confirmed or self.role == Role.ADMIN)
 
 
 def hash_api_key(value):

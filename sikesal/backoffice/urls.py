@@ -1,12 +1,13 @@
 from django.contrib.auth.views import LogoutView
 from django.urls import path
 
-from sikesal.backoffice import views
+from sikesal.backoffice import auth, views
 
 app_name = "backoffice"
 
 urlpatterns = [
-    path("masuk/", views.LoginView.as_view(), name="login"),
+    path("masuk/", auth.login_view, name="login"),
+    path("masuk/kode/", auth.login_code, name="login_code"),
     path("keluar/", LogoutView.as_view(next_page="backoffice:login"), name="logout"),
     path("", views.inbox_view, name="inbox"),
     path("ekspor.csv", views.export_csv, name="export"),

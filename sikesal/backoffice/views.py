@@ -7,7 +7,6 @@ import csv
 import functools
 
 from django.contrib import messages
-from django.contrib.auth import views as auth_views
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -41,11 +40,6 @@ STAFF_ACTIONS = (
     "archive",
     "close_admin",
 )
-
-
-class LoginView(auth_views.LoginView):
-    template_name = "backoffice/login.html"
-    redirect_authenticated_user = True
 
 
 def staff_required(view):
