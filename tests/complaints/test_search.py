@@ -3,7 +3,9 @@ from sikesal.complaints.search import search
 
 
 def test_full_text_search_finds_words_in_title_and_body(submit):
-    pipe = submit(title="Pipa bocor di Jl. Gatot Subroto", body="Air PDAM menyembur dari pipa sejak pagi, jalan tergenang.")
+    pipe = submit(
+        title="Pipa bocor di Jl. Gatot Subroto", body="Air PDAM menyembur dari pipa sejak pagi, jalan tergenang."
+    )
     lamp = submit(title="Lampu jalan mati", body="Tiga lampu PJU mati di depan masjid, gelap sekali malam hari.")
     everything = Complaint.objects.all()
     assert list(search(everything, "pipa")) == [pipe]
