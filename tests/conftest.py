@@ -12,6 +12,8 @@ from sikesal.catalogue.seed import load_catalogue
 from sikesal.complaints import lifecycle
 from sikesal.complaints.policy import Actor
 
+pytest_plugins = ["tests.browser_fixtures"]  # Playwright on Debian's chromium
+
 
 @pytest.fixture(autouse=True)
 def _fast_password_hasher(settings):

@@ -1,3 +1,5 @@
+"""Playwright fixtures: Debian's chromium on a phone-sized screen, screenshots under test-artifacts/."""
+
 import os
 import shutil
 
