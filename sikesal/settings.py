@@ -116,7 +116,11 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["d
 # workers can run side by side without doubling a job.
 SIKESAL_PERIODIC = env_json(
     "SIKESAL_PERIODIC",
-    {"sweep_deadlines": {"task": "sikesal.complaints.tasks.sweep_deadlines", "every_seconds": 300}},
+    {
+        "sweep_deadlines": {"task": "sikesal.complaints.tasks.sweep_deadlines", "every_seconds": 300},
+        # one slot per UTC day: the first worker check after 07:00 WIB sends it
+        "daily_digest": {"task": "sikesal.backoffice.tasks.daily_digest", "every_seconds": 86400},
+    },
 )
 
 # --- Domain rules (configurable, see docs/lifecycle.md) -----------------------------------------
@@ -127,6 +131,12 @@ SIKESAL_DEADLINES = {
     "pending_info_days": 30,
     "final_days": 60,
     **env_json("SIKESAL_DEADLINES", {}),
+}
+# The escalation ladder around the verify, first follow-up and final deadlines (docs/lifecycle.md).
+SIKESAL_ESCALATION = {
+    "reminder_working_days_before": 1,
+    "escalate_after_working_days": 2,
+    **env_json("SIKESAL_ESCALATION", {}),
 }
 SIKESAL_TIME_ZONE = "Asia/Jakarta"
 SIKESAL_TRACKING_PREFIX = env_str("SIKESAL_TRACKING_PREFIX", "JBI")

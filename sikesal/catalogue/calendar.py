@@ -82,6 +82,18 @@ def add_working_days(instant, n):
     return end_of_day_utc(day)
 
 
+def subtract_working_days(instant, n):
+    """End of the N-th working day before the day of `instant` (for reminders ahead of a deadline)."""
+    extra = _extra_non_working_days()
+    day = wib_date(instant)
+    counted = 0
+    while counted < n:
+        day -= dt.timedelta(days=1)
+        if is_working_day(day, extra):
+            counted += 1
+    return end_of_day_utc(day)
+
+
 def working_days_between(start, end):
     """Working days after the day of `start` up to and including the day of `end` (0 if end <= start).
 

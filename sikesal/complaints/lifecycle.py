@@ -308,16 +308,19 @@ def escalate_ombudsman(ch):
 
 
 def mark_overdue(ch):
-    name = ch.data.get("deadline")
+    """Record one rung of the escalation ladder: reminder before, overdue at, escalated after a deadline."""
+    name, stage = ch.data.get("deadline"), ch.data.get("stage") or "overdue"
     due = active_deadlines(ch.complaint).get(name)
-    if due is None or due > ch.now:
+    point = ladder_points(ch.complaint).get((name, stage))
+    if due is None or point is None or point > ch.now:
         raise InvalidTransition("not_overdue", _("This deadline is not overdue."))
-    key = mark_key(name, due)
+    key = mark_key(name, due, stage)
     if key in ch.complaint.overdue_marks:
         raise InvalidTransition("already_marked", _("This deadline was already marked overdue."))
     ch.complaint.overdue_marks = [*ch.complaint.overdue_marks, key]
     ch.payload.update(
         deadline=name,
+        stage=stage,
         due_at=due.isoformat(),
         working_days_late=calendar.working_days_between(due, ch.now),
     )
@@ -473,14 +476,34 @@ def active_deadlines(c):
     return {name: due for name, due in active.items() if due is not None}
 
 
-def mark_key(name, due):
-    return f"{name}@{due.isoformat()}"
+# Deadlines that climb the escalation ladder (the others are only marked overdue, or end the report).
+LADDER_DEADLINES = frozenset({"verify_due_at", "followup_due_at", "final_due_at"})
+
+
+def ladder_points(c):
+    """{(deadline, stage): instant} for every rung: reminder before, overdue at, escalated after."""
+    rules = settings.SIKESAL_ESCALATION
+    points = {}
+    for name, due in active_deadlines(c).items():
+        points[(name, "overdue")] = due
+        if name in LADDER_DEADLINES:
+            points[(name, "reminder")] = calendar.subtract_working_days(due, rules["reminder_working_days_before"])
+            points[(name, "escalated")] = calendar.add_working_days(due, rules["escalate_after_working_days"])
+    return points
+
+
+def mark_key(name, due, stage="overdue"):
+    return f"{name}@{due.isoformat()}" + ("" if stage == "overdue" else f"#{stage}")
 
 
 def refresh_deadlines(c):
     active = active_deadlines(c)
     c.due_at = min(active.values(), default=None)
-    pending = [due for name, due in active.items() if mark_key(name, due) not in c.overdue_marks]
+    pending = [
+        point
+        for (name, stage), point in ladder_points(c).items()
+        if mark_key(name, active[name], stage) not in c.overdue_marks
+    ]
     c.next_sweep_at = min(pending, default=None)
 
 

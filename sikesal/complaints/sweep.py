@@ -56,10 +56,11 @@ def _sweep_one(pk, now, actor, result):
     complaint = Complaint.objects.filter(pk=pk).first()
     if complaint is None:
         return
-    for name, due in sorted(lifecycle.active_deadlines(complaint).items(), key=lambda item: item[1]):
-        if due > now:
+    active = lifecycle.active_deadlines(complaint)
+    for (name, stage), point in sorted(lifecycle.ladder_points(complaint).items(), key=lambda item: item[1]):
+        if point > now:
             continue
-        action = AUTOMATIC.get((name, complaint.status))
+        action = AUTOMATIC.get((name, complaint.status)) if stage == "overdue" else None
         try:
             if action:
                 lifecycle.transition(complaint, action, actor, now=now)
@@ -68,10 +69,11 @@ def _sweep_one(pk, now, actor, result):
                 else:
                     result.archived += 1
                 return
-            if lifecycle.mark_key(name, due) not in complaint.overdue_marks:
-                lifecycle.transition(complaint, "mark_overdue", actor, now=now, deadline=name)
+            if lifecycle.mark_key(name, active[name], stage) not in complaint.overdue_marks:
+                lifecycle.transition(complaint, "mark_overdue", actor, now=now, deadline=name, stage=stage)
                 result.overdue_marked += 1
         except LifecycleError as exc:
             # Another worker got there first, or the report moved on: nothing left to do for it.
-            log.debug("sweep skipped %s %s: %s", complaint.tracking_number, name, exc.code)
+            log.debug("sweep skipped %s %s/%s: %s", complaint.tracking_number, name, stage, exc.code)
             complaint.refresh_from_db()
+            active = lifecycle.active_deadlines(complaint)

@@ -58,5 +58,24 @@ def actor_display(event):
     return _("Staff")
 
 
+LADDER_LABELS = {
+    "reminder": _("Reminder: a deadline is near"),
+    "overdue": _("Deadline passed"),
+    "escalated": _("Escalated: deadline long passed"),
+}
+
+DEADLINE_LABELS = {
+    "verify_due_at": _("verification"),
+    "followup_due_at": _("first follow-up"),
+    "final_due_at": _("final resolution"),
+    "target_due_at": _("service target"),
+    "info_due_at": _("information from the reporter"),
+    "reporter_due_at": _("reporter's answer"),
+}
+
+
 def action_label(event):
+    if event.action == "mark_overdue":
+        stage = LADDER_LABELS.get(event.payload.get("stage", "overdue"), "")
+        return f"{stage} ({DEADLINE_LABELS.get(event.payload.get('deadline'), '')})"
     return ACTION_LABELS.get(event.action, event.action)

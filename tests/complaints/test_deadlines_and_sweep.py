@@ -65,15 +65,45 @@ def test_overdue_is_recorded_once_per_deadline(submit):
     c = submit()
     late = c.verify_due_at + dt.timedelta(hours=1)
     first = sweep(now=late)
-    assert first.overdue_marked == 2  # the 72-hour service target and the 3-working-day verification
+    # the 72-hour service target passed; the verification deadline got its reminder, then passed
+    assert first.overdue_marked == 3
     again = sweep(now=late + dt.timedelta(hours=1))
     assert again.overdue_marked == 0 and again.examined == 0
     marks = Event.objects.filter(complaint=c, action="mark_overdue")
-    assert sorted(e.payload["deadline"] for e in marks) == ["target_due_at", "verify_due_at"]
+    assert sorted((e.payload["deadline"], e.payload["stage"]) for e in marks) == [
+        ("target_due_at", "overdue"),
+        ("verify_due_at", "overdue"),
+        ("verify_due_at", "reminder"),
+    ]
     assert all(e.visibility == "staff" for e in marks)
     c.refresh_from_db()
     assert c.status == Status.RECEIVED
-    assert c.next_sweep_at == c.final_due_at  # the next thing the sweep must look at
+    # the next rung: escalation two working days after the verification deadline
+    assert c.next_sweep_at == calendar.add_working_days(c.verify_due_at, 2)
+
+
+def test_escalation_ladder_across_a_weekend_and_a_holiday(submit, act):
+    # Verified on Wednesday 12 Aug 2026: first follow-up due 5 working days later, skipping the
+    # weekend and Independence Day (Monday 17 Aug): Thursday 20 Aug.
+    wednesday = dt.datetime(2026, 8, 12, 3, tzinfo=dt.UTC)
+    c = submit(now=wednesday)
+    act(c, "verify", now=wednesday)
+    wib = calendar.WIB
+    assert c.followup_due_at == dt.datetime(2026, 8, 20, 23, 59, 59, tzinfo=wib)
+
+    def stages(now):
+        sweep(now=now)
+        return sorted(
+            e.payload["stage"]
+            for e in Event.objects.filter(complaint=c, action="mark_overdue", payload__deadline="followup_due_at")
+        )
+
+    assert stages(dt.datetime(2026, 8, 19, 12, tzinfo=wib)) == []
+    assert stages(dt.datetime(2026, 8, 20, 0, 30, tzinfo=wib)) == ["reminder"]  # after the end of Wed 19 Aug
+    assert stages(dt.datetime(2026, 8, 21, 0, 30, tzinfo=wib)) == ["overdue", "reminder"]
+    # escalated two working days after Thursday: Friday 21, (weekend), Monday 24 Aug ends the count
+    assert stages(dt.datetime(2026, 8, 24, 12, tzinfo=wib)) == ["overdue", "reminder"]
+    assert stages(dt.datetime(2026, 8, 25, 0, 30, tzinfo=wib)) == ["escalated", "overdue", "reminder"]
 
 
 def test_new_deadline_after_transition_can_be_overdue_again(submit, act):

@@ -1,0 +1,93 @@
+"""Who hears about a deadline on each rung of the escalation ladder, and the daily digest per OPD.
+
+Rungs (settings.SIKESAL_ESCALATION): a reminder one working day before a deadline goes to whoever
+must act; at the deadline the OPD head hears too; N working days later the Sekda and the admin
+koordinator. Each rung is already a staff event on the timeline (the sweep's mark_overdue); this
+module turns it into e-mail.
+"""
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from sikesal.accounts.models import User
+from sikesal.accounts.roles import Role
+from sikesal.catalogue.models import Institution, LiaisonContact
+from sikesal.complaints import timeline
+from sikesal.complaints.models import Complaint
+from sikesal.complaints.states import CLOSED_STATES
+
+
+def _emails(users):
+    return {u.email for u in users if u.email}
+
+
+def recipients(complaint, deadline, stage):
+    """E-mail addresses for one rung; the admin koordinator's own deadline never goes to an OPD."""
+    admins = User.objects.filter(role=Role.ADMIN, is_active=True)
+    executives = User.objects.filter(role=Role.EXECUTIVE, is_active=True)
+    opd = complaint.institution
+    liaisons, heads = set(), set()
+    if opd is not None:
+        members = User.objects.filter(institution=opd, is_active=True)
+        liaisons = _emails(members.filter(role=Role.OPD_LIAISON)) | {
+            c.email for c in LiaisonContact.objects.filter(institution=opd) if c.email
+        }
+        heads = _emails(members.filter(role=Role.OPD_HEAD)) | ({opd.head_email} if opd.head_email else set())
+    own = _emails(admins) if deadline == "verify_due_at" or opd is None else liaisons
+    if stage == "reminder":
+        return own
+    if stage == "overdue":
+        return own | (heads if deadline != "verify_due_at" else set())
+    return own | heads | _emails(executives) | _emails(admins)
+
+
+def notify_rung(event):
+    """Event handler: mail the people on this rung (idempotent enough: one mail per event run)."""
+    if event.action != "mark_overdue" or event.payload.get("deadline") not in {
+        "verify_due_at",
+        "followup_due_at",
+        "final_due_at",
+    }:
+        return
+    complaint = event.complaint
+    to = sorted(recipients(complaint, event.payload["deadline"], event.payload.get("stage", "overdue")))
+    if not to:
+        return
+    with translation.override(settings.LANGUAGE_CODE):
+        context = {"c": complaint, "event": event, "label": timeline.action_label(event), "site_url": settings.SITE_URL}
+        subject = f"[SIKESAL] {context['label']}: {complaint.tracking_number}"
+        body = render_to_string("backoffice/mail/ladder.txt", context)
+    send_mail(subject, body, None, to)
+
+
+def send_daily_digests(now=None):
+    """One e-mail per OPD with reports open: counts and the overdue ones first."""
+    now = now or timezone.now()
+    sent = 0
+    open_q = ~Q(status__in=CLOSED_STATES)
+    for opd in Institution.objects.filter(complaints__isnull=False).distinct():
+        reports = Complaint.objects.filter(open_q, institution=opd)
+        total = reports.count()
+        if not total:
+            continue
+        overdue = list(reports.filter(due_at__lt=now).order_by("due_at")[:20])
+        to = recipients(Complaint(institution=opd), "followup_due_at", "reminder")
+        if not to:
+            continue
+        with translation.override(settings.LANGUAGE_CODE):
+            body = render_to_string(
+                "backoffice/mail/digest.txt",
+                {
+                    "opd": opd,
+                    "total": total,
+                    "overdue": overdue,
+                    "overdue_count": reports.filter(due_at__lt=now).count(),
+                    "site_url": settings.SITE_URL,
+                },
+            )
+        send_mail(f"[SIKESAL] Ringkasan harian {opd.short_name}", body, None, sorted(to))
+        sent += 1
+    return sent
