@@ -11,6 +11,8 @@ urlpatterns = [
     path("keluar/", LogoutView.as_view(next_page="backoffice:login"), name="logout"),
     path("", views.inbox_view, name="inbox"),
     path("ekspor.csv", views.export_csv, name="export"),
+    path("ekspor.xlsx", views.export_xlsx, name="export_xlsx"),
+    path("disposisi-massal/", views.bulk_verify, name="bulk_verify"),
     path("laporan/<str:tracking>/", views.report_view, name="report"),
     path("laporan/<str:tracking>/aksi/", views.action, name="action"),
     path("laporan/<str:tracking>/identitas/", views.reveal, name="reveal"),

@@ -8,7 +8,7 @@ import functools
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, StreamingHttpResponse
+from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -86,6 +86,7 @@ def inbox_view(request, actor):
             "services": Service.objects.filter(active=True),
             "kecamatan": Area.objects.filter(level=AreaLevel.KECAMATAN).order_by("name"),
             "is_opd": actor.role in OPD_ROLES,
+            "bulk": current[0] == "baru" and policy.may(actor, "verify", None),
             "now": timezone.now(),
         },
     )
@@ -102,9 +103,9 @@ def _complaint_for(actor, tracking):
     return complaint
 
 
-def _audit(request, kind, complaint=None, reason="", **detail):
+def _audit(request, kind, complaint=None, reason="", detail=None):
     AuditEntry.objects.create(
-        user=request.user, kind=kind, complaint=complaint, reason=reason, detail=detail, ip=client_ip(request)
+        user=request.user, kind=kind, complaint=complaint, reason=reason, detail=detail or {}, ip=client_ip(request)
     )
 
 
@@ -196,52 +197,94 @@ class _Echo:
         return value
 
 
-EXPORT_COLUMNS = (
-    ("tracking_number", "nomor"),
-    ("submitted_at", "diterima"),
-    ("status", "status"),
-    ("service", "layanan"),
-    ("institution", "opd"),
-    ("kecamatan", "kecamatan"),
-    ("area", "kelurahan"),
-    ("channel", "kanal"),
-    ("due_at", "tenggat"),
-    ("is_anonymous", "anonim"),
-    ("is_secret", "rahasia"),
-    ("title", "judul"),
-)
+EXPORT_HEADERS = (
+    "nomor", "diterima", "status", "layanan", "opd", "kecamatan", "kelurahan", "kanal", "tenggat", "anonim", "rahasia", "judul",
+)  # fmt: skip
+
+
+def _export_rows(actor, params):
+    """The filtered list as rows of text. Never reporter identity, whatever the role."""
+    queues = {c: q for c, _label, q in inbox.queues_for(actor)}
+    qs = inbox.filtered(actor, params, queues.get(params.get("antrian"), queues["semua"]))
+    qs = qs.select_related("service", "institution", "area__parent").order_by("-submitted_at")
+    for c in qs.iterator(chunk_size=2000):
+        yield [
+            c.tracking_number,
+            timezone.localtime(c.submitted_at).strftime("%Y-%m-%d %H:%M"),
+            str(c.get_status_display()),
+            c.service.name if c.service else "",
+            c.institution.short_name if c.institution else "",
+            c.area.parent.name if c.area and c.area.parent else "",
+            c.area.name if c.area else "",
+            c.channel,
+            timezone.localtime(c.due_at).strftime("%Y-%m-%d %H:%M") if c.due_at else "",
+            "ya" if c.is_anonymous else "",
+            "ya" if c.is_secret else "",
+            c.title,
+        ]
 
 
 @staff_required
 def export_csv(request, actor):
-    """The filtered list as CSV, streamed. Never reporter identity; the export itself is audited."""
-    queues = {c: q for c, _label, q in inbox.queues_for(actor)}
-    qs = inbox.filtered(actor, request.GET, queues.get(request.GET.get("antrian"), queues["semua"]))
-    qs = qs.select_related("service", "institution", "area__parent").order_by("-submitted_at")
-    _audit(request, AuditEntry.Kind.EXPORT, detail=dict(request.GET.items()))
+    """The filtered list as CSV, streamed; the export itself is audited."""
+    _audit(request, AuditEntry.Kind.EXPORT, detail={"format": "csv", "filters": dict(request.GET.items())})
     writer = csv.writer(_Echo())
 
-    def rows():
+    def lines():
         yield "\ufeff"  # so spreadsheet programs read UTF-8
-        yield writer.writerow([header for _field, header in EXPORT_COLUMNS])
-        for c in qs.iterator(chunk_size=2000):
-            yield writer.writerow(
-                [
-                    c.tracking_number,
-                    timezone.localtime(c.submitted_at).strftime("%Y-%m-%d %H:%M"),
-                    c.get_status_display(),
-                    c.service.name if c.service else "",
-                    c.institution.short_name if c.institution else "",
-                    c.area.parent.name if c.area and c.area.parent else "",
-                    c.area.name if c.area else "",
-                    c.channel,
-                    timezone.localtime(c.due_at).strftime("%Y-%m-%d %H:%M") if c.due_at else "",
-                    "ya" if c.is_anonymous else "",
-                    "ya" if c.is_secret else "",
-                    c.title,
-                ]
-            )
+        yield writer.writerow(EXPORT_HEADERS)
+        for row in _export_rows(actor, request.GET):
+            yield writer.writerow(row)
 
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="sikesal-laporan.csv"'
     return response
+
+
+@staff_required
+def export_xlsx(request, actor):
+    """The filtered list as an Excel workbook, written row by row (constant memory) to a temporary file."""
+    import tempfile
+
+    import xlsxwriter
+
+    _audit(request, AuditEntry.Kind.EXPORT, detail={"format": "xlsx", "filters": dict(request.GET.items())})
+    handle = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it once sent
+    workbook = xlsxwriter.Workbook(handle, {"constant_memory": True, "in_memory": False, "strings_to_formulas": False})
+    sheet = workbook.add_worksheet("Laporan")
+    bold = workbook.add_format({"bold": True})
+    sheet.write_row(0, 0, EXPORT_HEADERS, bold)
+    for i, row in enumerate(_export_rows(actor, request.GET), start=1):
+        sheet.write_row(i, 0, row)
+    workbook.close()
+    handle.seek(0)
+    return FileResponse(
+        handle,
+        as_attachment=True,
+        filename="sikesal-laporan.xlsx",
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
+@require_POST
+@staff_required
+def bulk_verify(request, actor):
+    """Verify and disposition several new reports to one OPD; each goes through the door on its own."""
+    numbers = request.POST.getlist("nomor")[:200]
+    institution = request.POST.get("institution")
+    done, refused = [], []
+    for complaint in Complaint.objects.filter(tracking_number__in=numbers):
+        if not policy.can_view(actor, complaint):
+            continue
+        try:
+            lifecycle.transition(complaint, "verify", actor, institution=institution, note=request.POST.get("note", ""))
+            done.append(complaint.tracking_number)
+        except LifecycleError as exc:
+            refused.append(f"{complaint.tracking_number}: {exc.message}")
+    if done:
+        messages.success(request, _("Dispositioned: %(numbers)s") % {"numbers": ", ".join(done)})
+    for line in refused:
+        messages.error(request, line)
+    if not done and not refused:
+        messages.error(request, _("Choose at least one report."))
+    return redirect(f"{reverse('backoffice:inbox')}?antrian=baru")

@@ -192,3 +192,47 @@ def test_search_and_filters(login, users, submit):
         reverse("backoffice:inbox") + "?antrian=semua&layanan=lampu-jalan&dari=bukan-tanggal"
     ).content.decode()
     assert lamp.tracking_number in html and pipe.tracking_number not in html
+
+
+def test_bulk_disposition(login, users, submit, opd, external):
+    a, b = submit(), submit()
+    client = login(users["admin"])
+    assert 'form="bulk"' in client.get(reverse("backoffice:inbox") + "?antrian=baru").content.decode()
+    client.post(
+        reverse("backoffice:bulk_verify"), {"nomor": [a.tracking_number, b.tracking_number], "institution": opd.pk}
+    )
+    for c in (a, b):
+        c.refresh_from_db()
+        assert c.status == Status.DISPOSITIONED and c.institution == opd
+    c = submit()
+    response = client.post(
+        reverse("backoffice:bulk_verify"), {"nomor": [c.tracking_number], "institution": external.pk}, follow=True
+    )
+    assert '<li class="error">' in response.content.decode()
+    c.refresh_from_db()
+    assert c.status == Status.RECEIVED
+
+
+def test_opd_cannot_bulk_disposition(login, users, submit, opd):
+    c = submit()
+    login(users["liaison"]).post(
+        reverse("backoffice:bulk_verify"), {"nomor": [c.tracking_number], "institution": opd.pk}
+    )
+    c.refresh_from_db()
+    assert c.status == Status.RECEIVED
+
+
+def test_xlsx_export(login, users, in_state):
+    import zipfile
+
+    c = in_state("received")
+    response = login(users["admin"]).get(reverse("backoffice:export_xlsx") + "?antrian=semua")
+    assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    book = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    sheet = (
+        book.read("xl/worksheets/sheet1.xml").decode() + book.read("xl/sharedStrings.xml").decode()
+        if "xl/sharedStrings.xml" in book.namelist()
+        else book.read("xl/worksheets/sheet1.xml").decode()
+    )
+    assert c.tracking_number in sheet and "Budi" not in sheet
+    assert AuditEntry.objects.filter(kind="export", detail__format="xlsx").count() == 1
