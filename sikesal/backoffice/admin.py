@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from sikesal.backoffice.models import AuditEntry
+from sikesal.backoffice.models import AuditEntry, ResponseTemplate
 
 
 @admin.register(AuditEntry)
@@ -17,3 +17,10 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ResponseTemplate)
+class ResponseTemplateAdmin(admin.ModelAdmin):
+    list_display = ("title", "action", "service", "active")
+    list_filter = ("action", "active", "service__group")
+    search_fields = ("title", "text")

@@ -28,3 +28,43 @@ class AuditEntry(models.Model):
         if self.pk is not None:
             raise ValueError("audit entries are append-only")
         super().save(*args, **kwargs)
+
+
+class ResponseTemplate(models.Model):
+    """A ready answer for one action, for one service or for all services; edited by admins."""
+
+    ACTIONS = [
+        ("request_info", _("Request information")),
+        ("add_followup", _("Follow-up")),
+        ("complete_followup", _("Final follow-up")),
+        ("return_not_authority", _("Return: not our authority")),
+        ("archive", _("Archive")),
+        ("forward_external", _("Forward to another institution")),
+    ]
+
+    action = models.CharField(_("action"), max_length=30, choices=ACTIONS)
+    service = models.ForeignKey(
+        "catalogue.Service", verbose_name=_("service (empty: all)"), null=True, blank=True, on_delete=models.CASCADE
+    )
+    title = models.CharField(_("title"), max_length=120)
+    text = models.TextField(_("text"))
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("response template")
+        verbose_name_plural = _("response templates")
+        ordering = ["action", "title"]
+
+    def __str__(self):
+        return self.title
+
+    @classmethod
+    def for_complaint(cls, complaint):
+        """{action: [templates]} usable on this complaint: its service's and the general ones."""
+        qs = cls.objects.filter(active=True).filter(
+            models.Q(service__isnull=True) | models.Q(service_id=complaint.service_id)
+        )
+        grouped = {}
+        for template in qs:
+            grouped.setdefault(template.action, []).append(template)
+        return grouped

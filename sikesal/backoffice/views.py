@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from sikesal.accounts.roles import OPD_ROLES, STAFF_ROLES
 from sikesal.backoffice import inbox
-from sikesal.backoffice.models import AuditEntry
+from sikesal.backoffice.models import AuditEntry, ResponseTemplate
 from sikesal.catalogue.models import Area, AreaLevel, Institution, InstitutionKind, Service
 from sikesal.complaints import lifecycle, policy, timeline
 from sikesal.complaints.errors import LifecycleError
@@ -139,6 +139,7 @@ def report_view(request, actor, tracking, revealed=False):
             "external": Institution.objects.filter(kind=InstitutionKind.EXTERNAL, active=True),
             "archive_reasons": ArchiveReason.choices,
             "classifications": Classification.choices,
+            "templates": ResponseTemplate.for_complaint(complaint),
             "now": timezone.now(),
         },
     )
@@ -170,6 +171,11 @@ def action(request, actor, tracking):
     data = {
         k: post.get(k) for k in ("message", "note", "reason", "institution", "target") if post.get(k) not in (None, "")
     }
+    if not data.get("message") and post.get("template", "").isdigit():
+        # Without JavaScript the chosen template is the message.
+        template = ResponseTemplate.objects.filter(pk=int(post["template"]), action=name, active=True).first()
+        if template is not None:
+            data["message"] = template.text
     if name == "add_followup":
         data["internal"] = post.get("internal") == "1"
     if name == "verify":

@@ -232,3 +232,26 @@ def test_xlsx_export(login, users, in_state):
     sheet = "".join(book.read(name).decode() for name in book.namelist() if name.endswith(".xml"))
     assert c.tracking_number in sheet and "Budi" not in sheet
     assert AuditEntry.objects.filter(kind="export", detail__format="xlsx").count() == 1
+
+
+def test_response_template_is_offered_and_used(login, users, in_state):
+    from sikesal.backoffice.models import ResponseTemplate
+    from sikesal.catalogue.models import Service
+
+    c = in_state("received")
+    general = ResponseTemplate.objects.create(
+        action="request_info", title="Minta foto", text="Mohon kirim foto lokasi."
+    )
+    ResponseTemplate.objects.create(
+        action="request_info",
+        title="Khusus PDAM",
+        text="Nomor pelanggan?",
+        service=Service.objects.get(code="pipa-bocor"),
+    )
+    client = login(users["admin"])
+    html = client.get(reverse("backoffice:report", args=[c.tracking_number])).content.decode()
+    assert "Minta foto" in html and "Khusus PDAM" not in html  # only templates for this report's service
+    post_action(client, c, "request_info", template=general.pk)
+    c.refresh_from_db()
+    assert c.status == Status.PENDING_INFO
+    assert c.events.last().message == "Mohon kirim foto lokasi."
