@@ -65,7 +65,9 @@ def inbox_view(request, actor):
         page = int(request.GET.get("hal", "1"))
     except ValueError:
         page = 1
-    rows, has_next = inbox.page_of(inbox.filtered(actor, request.GET, current[2]), page)
+    rows, has_next = inbox.page_of(
+        inbox.filtered(actor, request.GET, current[2]), page, newest_first=current[0] == "semua"
+    )
     query = request.GET.copy()
     query.pop("hal", None)
     return render(

@@ -112,6 +112,8 @@ class Complaint(models.Model):
             models.Index(fields=["status", "due_at"], name="complaint_status_due"),
             models.Index(fields=["institution", "status", "due_at"], name="complaint_opd_status_due"),
             models.Index(fields=["next_sweep_at"], name="complaint_next_sweep"),
+            models.Index(fields=["due_at"], name="complaint_due"),
+            models.Index(fields=["ombudsman_escalated_at"], name="complaint_escalated"),
             models.Index(fields=["-submitted_at"], name="complaint_submitted"),
             models.Index(fields=["service", "-submitted_at"], name="complaint_service_submitted"),
             models.Index(fields=["area", "-submitted_at"], name="complaint_area_submitted"),
