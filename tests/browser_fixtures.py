@@ -47,6 +47,6 @@ def browser_context_args(browser_context_args):
 
 @pytest.fixture
 def artifacts(request):
-    path = os.path.join(os.path.dirname(__file__), "..", "..", "test-artifacts", request.node.name)
+    path = os.path.join(os.path.dirname(__file__), "..", "test-artifacts", request.node.name)
     os.makedirs(path, exist_ok=True)
     return os.path.abspath(path)

@@ -168,8 +168,8 @@ def _by_secret(secret):
 def private(request, secret):
     complaint = _by_secret(secret)
     available = [a for a in REPORTER_ACTIONS if complaint.status in lifecycle.TRANSITIONS[a].sources]
-    if complaint.rating and "rate" in available and "confirm" in available:
-        available.remove("rate")
+    if "confirm" in available:
+        available.remove("rate")  # confirming carries the rating
     response = render(
         request,
         "portal/private.html",
