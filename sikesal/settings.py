@@ -3,6 +3,7 @@
 Defaults run the embedded system (SQLite under ./var); DATABASE_URL switches to PostgreSQL.
 """
 
+import os
 import secrets
 from pathlib import Path
 
@@ -104,7 +105,8 @@ else:
                 ),
             },
             # A file, not memory: tests with threads and subprocesses (worker) must share the database.
-            "TEST": {"NAME": str(DATA_DIR / "test-sikesal.sqlite3")},
+            # One per test process, so parallel runs never share (and corrupt) a file.
+            "TEST": {"NAME": str(DATA_DIR / f"test-sikesal-{os.getpid()}.sqlite3")},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

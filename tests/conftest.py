@@ -145,6 +145,8 @@ def act(actors, opd, other_opd, external, submit):
             "confirm": {"rating": 5},
             "dispute": {"message": "Masih berlubang."},
             "comment": {"message": "Terima kasih, saya tunggu."},
+            "assign": {"officer": actors["officer"].user.pk},
+            "set_flags": {"is_secret": True},
             "rate": {"rating": 4},
         }.get(action, {})
         if action == "merge":

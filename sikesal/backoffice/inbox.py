@@ -26,6 +26,7 @@ def queues_for(actor):
     if actor.role in OPD_ROLES:
         return [
             ("didisposisi", _("New for us"), Q(status=Status.DISPOSITIONED)),
+            ("untuk-saya", _("Assigned to me"), Q(assigned_officer_id=actor.user_id) & Q(due_at__isnull=False)),
             ("diproses", _("In progress"), Q(status=Status.IN_PROGRESS)),
             ("hari-ini", _("Due today"), due_today),
             ("terlambat", _("Overdue"), overdue),

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from sikesal.accounts.models import User
 from sikesal.accounts.roles import OPD_ROLES, STAFF_ROLES
 from sikesal.backoffice import inbox
 from sikesal.backoffice.models import AuditEntry, ResponseTemplate
@@ -31,6 +32,7 @@ STAFF_ACTIONS = (
     "verify",
     "request_info",
     "start",
+    "assign",
     "add_followup",
     "complete_followup",
     "return_not_authority",
@@ -39,6 +41,7 @@ STAFF_ACTIONS = (
     "merge",
     "archive",
     "close_admin",
+    "set_flags",
 )
 
 
@@ -142,6 +145,9 @@ def report_view(request, actor, tracking, revealed=False):
             "archive_reasons": ArchiveReason.choices,
             "classifications": Classification.choices,
             "templates": ResponseTemplate.for_complaint(complaint),
+            "officers": User.objects.filter(institution_id=complaint.institution_id, role__in=OPD_ROLES, is_active=True)
+            if complaint.institution_id
+            else [],
             "now": timezone.now(),
         },
     )
@@ -171,7 +177,9 @@ def action(request, actor, tracking):
         return redirect("backoffice:report", tracking=tracking)
     post = request.POST
     data = {
-        k: post.get(k) for k in ("message", "note", "reason", "institution", "target") if post.get(k) not in (None, "")
+        k: post.get(k)
+        for k in ("message", "note", "reason", "institution", "target", "officer")
+        if post.get(k) not in (None, "")
     }
     if not data.get("message") and post.get("template", "").isdigit():
         # Without JavaScript the chosen template is the message.
@@ -180,7 +188,7 @@ def action(request, actor, tracking):
             data["message"] = template.text
     if name == "add_followup":
         data["internal"] = post.get("internal") == "1"
-    if name == "verify":
+    if name in ("verify", "set_flags"):
         data.update(is_anonymous=post.get("is_anonymous") == "1", is_secret=post.get("is_secret") == "1")
         if post.get("classification") in Classification.values:
             data["classification"] = post["classification"]

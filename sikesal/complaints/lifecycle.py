@@ -28,6 +28,7 @@ from sikesal.complaints.models import Attachment, Complaint, Event, Reporter, ha
 from sikesal.complaints.states import (
     CLOSED_STATES,
     OPEN_STATES,
+    WITH_OPD_STATES,
     ArchiveReason,
     Status,
     Visibility,
@@ -135,6 +136,7 @@ def _apply_flags(ch):
 def _dispose_to(ch, inst):
     c = ch.complaint
     c.institution = inst
+    c.assigned_officer = None
     c.followup_due_at = calendar.add_working_days(ch.now, wd("first_followup_working_days"))
     c.verify_due_at = None
     ch.message = str(ch.data.get("note") or "").strip()
@@ -186,6 +188,7 @@ def return_not_authority(ch):
     ch.message = ch.require_text("message", _("The reason"))
     ch.payload.update(institution_id=c.institution_id, institution=str(c.institution))
     c.institution = None  # back with the admin koordinator; the OPD no longer holds it
+    c.assigned_officer = None
     c.followup_due_at = None
     c.verify_due_at = calendar.add_working_days(ch.now, wd("verify_working_days"))
 
@@ -202,6 +205,36 @@ def forward_external(ch):
 
 def start(ch):
     pass
+
+
+def assign(ch):
+    """The OPD hands the report to one of its officers (or back to nobody)."""
+    from sikesal.accounts.models import User
+
+    c = ch.complaint
+    raw = ch.data.get("officer")
+    officer = (
+        User.objects.filter(pk=raw, institution_id=c.institution_id, role__in=OPD, is_active=True).first()
+        if raw
+        else None
+    )
+    if raw and officer is None:
+        raise InvalidInput("unknown_officer", _("Choose an officer of this OPD."), {"officer": [_("Unknown officer.")]})
+    c.assigned_officer = officer
+    ch.payload["officer"] = (officer.get_full_name() or officer.get_username()) if officer else ""
+    ch.message = str(ch.data.get("note") or "").strip()
+
+
+def set_flags(ch):
+    """Admins correct anonim/rahasia and the classification at any time (reporters were exposed once)."""
+    c = ch.complaint
+    before = {"is_anonymous": c.is_anonymous, "is_secret": c.is_secret, "classification": c.classification}
+    _apply_flags(ch)
+    after = {"is_anonymous": c.is_anonymous, "is_secret": c.is_secret, "classification": c.classification}
+    changed = {k: after[k] for k in after if after[k] != before[k]}
+    if not changed:
+        raise InvalidInput("nothing_changed", _("Nothing was changed."), {})
+    ch.payload.update(changed)
 
 
 def add_followup(ch):
@@ -385,6 +418,8 @@ TRANSITIONS = {
             forward_external,
         ),
         Transition("start", frozenset({S.DISPOSITIONED}), S.IN_PROGRESS, OPD, Visibility.PUBLIC, start),
+        Transition("assign", WITH_OPD_STATES, None, OPD, Visibility.STAFF, assign),
+        Transition("set_flags", OPEN_STATES, None, ADMIN, Visibility.STAFF, set_flags),
         Transition(
             "add_followup",
             frozenset({S.DISPOSITIONED, S.IN_PROGRESS}),

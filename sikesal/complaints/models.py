@@ -57,6 +57,14 @@ class Complaint(models.Model):
         on_delete=models.PROTECT,
         related_name="complaints",
     )
+    assigned_officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assigned officer"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_complaints",
+    )
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices, default=Channel.WEB)
     is_anonymous = models.BooleanField(_("anonymous"), default=False)
     is_secret = models.BooleanField(_("confidential (rahasia)"), default=False)

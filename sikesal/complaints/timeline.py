@@ -22,6 +22,8 @@ ACTION_LABELS = {
     "redisposition": _("Dispositioned to another OPD"),
     "forward_external": _("Forwarded to another institution"),
     "start": _("Being handled by the OPD"),
+    "assign": _("Assigned to an officer"),
+    "set_flags": _("Anonymity or confidentiality changed"),
     "add_followup": _("Follow-up"),
     "complete_followup": _("Follow-up completed"),
     "confirm": _("Confirmed as resolved by the reporter"),

@@ -255,3 +255,18 @@ def test_response_template_is_offered_and_used(login, users, in_state):
     c.refresh_from_db()
     assert c.status == Status.PENDING_INFO
     assert c.events.last().message == "Mohon kirim foto lokasi."
+
+
+def test_opd_assigns_to_an_officer_who_sees_it_in_their_queue(login, users, in_state):
+    c = in_state("dispositioned")
+    post_action(login(users["liaison"]), c, "assign", officer=users["officer"].pk)
+    c.refresh_from_db()
+    assert c.assigned_officer == users["officer"]
+    assert inbox_numbers(login(users["officer"]), "untuk-saya") == {c.tracking_number}
+
+
+def test_admin_sets_flags_later(login, users, in_state):
+    c = in_state("in_progress")
+    post_action(login(users["admin"]), c, "set_flags", is_secret="1")
+    c.refresh_from_db()
+    assert c.is_secret and not c.is_anonymous

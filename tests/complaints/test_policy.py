@@ -76,6 +76,7 @@ def test_unverified_report_is_not_public(in_state):
 ROLE_ACTIONS = {
     "admin": {
         "verify",
+        "set_flags",
         "request_info",
         "archive",
         "redisposition",
@@ -85,9 +86,9 @@ ROLE_ACTIONS = {
         "merge",
         "escalate_ombudsman",
     },
-    "liaison": {"start", "add_followup", "complete_followup", "return_not_authority"},
-    "officer": {"start", "add_followup", "complete_followup", "return_not_authority"},
-    "head": {"start", "add_followup", "complete_followup", "return_not_authority"},
+    "liaison": {"start", "assign", "add_followup", "complete_followup", "return_not_authority"},
+    "officer": {"start", "assign", "add_followup", "complete_followup", "return_not_authority"},
+    "head": {"start", "assign", "add_followup", "complete_followup", "return_not_authority"},
     "other_liaison": set(),
     "executive": set(),
     "ombudsman": set(),

@@ -152,3 +152,22 @@ def test_events_are_append_only(in_state):
         event.save()
     with pytest.raises(Exception, match="append-only"):
         event.delete()
+
+
+def test_assign_only_to_an_officer_of_the_same_opd(in_state, actors, users):
+    complaint = in_state("in_progress")
+    with pytest.raises(InvalidInput):
+        lifecycle.transition(complaint, "assign", actors["liaison"], officer=users["other_liaison"].pk)
+    lifecycle.transition(complaint, "assign", actors["liaison"], officer=users["officer"].pk)
+    assert complaint.assigned_officer == users["officer"]
+    lifecycle.transition(complaint, "redisposition", actors["admin"], institution=users["other_liaison"].institution_id)
+    assert complaint.assigned_officer is None  # the new OPD assigns its own people
+
+
+def test_set_flags_records_what_changed(in_state, actors):
+    complaint = in_state("dispositioned")
+    result = lifecycle.transition(complaint, "set_flags", actors["admin"], is_anonymous=True)
+    assert complaint.is_anonymous and result.event.payload == {"is_anonymous": True}
+    assert result.event.visibility == "staff"
+    with pytest.raises(InvalidInput):
+        lifecycle.transition(complaint, "set_flags", actors["admin"], is_anonymous=True)
