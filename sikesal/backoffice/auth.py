@@ -36,8 +36,16 @@ def _locked(user):
     return user is not None and user.locked_until is not None and user.locked_until > timezone.now()
 
 
-def _failed(user):
+def _audit(request, kind, user, **detail):
+    from sikesal.backoffice.models import AuditEntry
+    from sikesal.core.ratelimit import client_ip
+
+    AuditEntry.objects.create(user=user, kind=kind, detail=detail, ip=client_ip(request))
+
+
+def _failed(request, user, username=""):
     """Count a failure; lock the account for a while after too many."""
+    _audit(request, "login_failed", user, username=username[:150])
     if user is None:
         return
     user.failed_logins += 1
@@ -59,13 +67,14 @@ def login_view(request):
         else:
             authenticated = authenticate(request, username=username, password=request.POST.get("password", ""))
             if authenticated is None or authenticated.role not in STAFF_ROLES:
-                _failed(user)
+                _failed(request, user, username)
                 error = _("Wrong user name or password.")
             else:
                 authenticated.failed_logins = 0
                 authenticated.save(update_fields=["failed_logins"])
                 if not authenticated.needs_second_factor:
                     login(request, authenticated)
+                    _audit(request, "login", authenticated, second_factor=False)
                     return redirect(_next_url(request))
                 request.session["pending_2fa"] = {
                     "user": authenticated.pk,
@@ -94,7 +103,7 @@ def login_code(request):
     if request.method == "POST":
         counter = None if _locked(user) else totp.matching_counter(user.totp_secret, request.POST.get("code"))
         if counter is None or counter <= user.totp_last_counter:  # a code works once
-            _failed(user)
+            _failed(request, user, user.username)
             error = _("The code is wrong or expired.")
         else:
             user.totp_last_counter = counter
@@ -103,6 +112,7 @@ def login_code(request):
             user.save(update_fields=["totp_last_counter", "totp_confirmed", "failed_logins"])
             del request.session["pending_2fa"]
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            _audit(request, "login", user, second_factor=True)
             return redirect(pending["next"])
     setup = None
     if not user.totp_confirmed:

@@ -10,9 +10,13 @@ class AuditEntry(models.Model):
         VIEW_IDENTITY = "view_identity", _("Viewed reporter identity")
         REVEAL_ANONYMOUS = "reveal_anonymous", _("Revealed an anonymous reporter")
         EXPORT = "export", _("Exported a list")
+        LOGIN = "login", _("Logged in")
+        LOGIN_FAILED = "login_failed", _("Failed log-in")
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="audit_entries")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="audit_entries"
+    )
     kind = models.CharField(max_length=20, choices=Kind.choices)
     complaint = models.ForeignKey("complaints.Complaint", null=True, blank=True, on_delete=models.PROTECT)
     reason = models.TextField(blank=True)

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from sikesal.accounts.models import User
-from sikesal.accounts.roles import OPD_ROLES, STAFF_ROLES
+from sikesal.accounts.roles import OPD_ROLES, STAFF_ROLES, Role
 from sikesal.backoffice import inbox
 from sikesal.backoffice.models import AuditEntry, ResponseTemplate
 from sikesal.catalogue.models import Area, AreaLevel, Institution, InstitutionKind, Service
@@ -218,12 +218,27 @@ EXPORT_HEADERS = (
 )  # fmt: skip
 
 
+IDENTITY_HEADERS = ("pelapor", "telepon", "email")
+
+
+def _with_identity(actor):
+    """Identity columns exist for roles that may ever see a reporter (admin, OPD staff)."""
+    return actor.role == Role.ADMIN or actor.role in OPD_ROLES
+
+
 def _export_rows(actor, params):
-    """The filtered list as rows of text. Never reporter identity, whatever the role."""
+    """The filtered list as rows of text; reporter identity only where the policy allows it outright
+    (an anonymous reporter stays blank even for the admin: revealing needs a stated reason)."""
     queues = {c: q for c, _label, q in inbox.queues_for(actor)}
     qs = inbox.filtered(actor, params, queues.get(params.get("antrian"), queues["semua"]))
-    qs = qs.select_related("service", "institution", "area__parent").order_by("-submitted_at")
+    qs = qs.select_related("service", "institution", "area__parent", "reporter").order_by("-submitted_at")
+    identity = _with_identity(actor)
     for c in qs.iterator(chunk_size=2000):
+        extra = []
+        if identity:
+            reporter = getattr(c, "reporter", None)
+            allowed = reporter is not None and policy.identity_access(actor, c) is IdentityAccess.ALLOWED
+            extra = [reporter.name, reporter.phone, reporter.email] if allowed else ["", "", ""]
         yield [
             c.tracking_number,
             timezone.localtime(c.submitted_at).strftime("%Y-%m-%d %H:%M"),
@@ -237,7 +252,12 @@ def _export_rows(actor, params):
             "ya" if c.is_anonymous else "",
             "ya" if c.is_secret else "",
             c.title,
+            *extra,
         ]
+
+
+def _export_headers(actor):
+    return EXPORT_HEADERS + (IDENTITY_HEADERS if _with_identity(actor) else ())
 
 
 @staff_required
@@ -248,7 +268,7 @@ def export_csv(request, actor):
 
     def lines():
         yield "\ufeff"  # so spreadsheet programs read UTF-8
-        yield writer.writerow(EXPORT_HEADERS)
+        yield writer.writerow(_export_headers(actor))
         for row in _export_rows(actor, request.GET):
             yield writer.writerow(row)
 
@@ -269,7 +289,7 @@ def export_xlsx(request, actor):
     workbook = xlsxwriter.Workbook(handle, {"constant_memory": True, "in_memory": False, "strings_to_formulas": False})
     sheet = workbook.add_worksheet("Laporan")
     bold = workbook.add_format({"bold": True})
-    sheet.write_row(0, 0, EXPORT_HEADERS, bold)
+    sheet.write_row(0, 0, _export_headers(actor), bold)
     for i, row in enumerate(_export_rows(actor, request.GET), start=1):
         sheet.write_row(i, 0, row)
     workbook.close()
@@ -280,6 +300,65 @@ def export_xlsx(request, actor):
         filename="sikesal-laporan.xlsx",
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
+
+
+@staff_required
+def monthly_pdf(request, actor, opd_id, year, month):
+    """One OPD's monthly report: for the admin, executives, the Ombudsman and that OPD's own staff."""
+    from django.http import HttpResponse
+
+    from sikesal.backoffice import monthly
+
+    opd = Institution.objects.filter(pk=opd_id).first()
+    if opd is None or not 1 <= month <= 12 or not 2000 <= year <= 2100:
+        raise Http404
+    if actor.role in OPD_ROLES and actor.institution_id != opd.pk:
+        raise Http404
+    pdf = monthly.render_pdf(monthly.figures(opd, year, month))
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="sikesal-{opd.pk}-{year}-{month:02d}.pdf"'
+    return response
+
+
+@staff_required
+def audit_csv(request, actor):
+    """The audit log (views of personal data, reveals, exports, log-ins) for the admin koordinator."""
+    if actor.role != Role.ADMIN:
+        raise PermissionDenied
+    writer = csv.writer(_Echo())
+    entries = AuditEntry.objects.select_related("user", "complaint").order_by("-at")
+
+    def lines():
+        yield "\ufeff"
+        yield writer.writerow(["waktu", "pengguna", "jenis", "laporan", "alasan", "ip", "rincian"])
+        for e in entries.iterator(chunk_size=2000):
+            yield writer.writerow(
+                [
+                    timezone.localtime(e.at).strftime("%Y-%m-%d %H:%M:%S"),
+                    e.user.username if e.user else "",
+                    e.kind,
+                    e.complaint.tracking_number if e.complaint else "",
+                    e.reason,
+                    e.ip,
+                    e.detail,
+                ]
+            )
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="sikesal-audit.csv"'
+    return response
+
+
+@staff_required
+def monthly_pick(request, actor):
+    """The inbox's small form (OPD, month) leads to the PDF's address."""
+    opd = actor.institution_id if actor.role in OPD_ROLES else request.GET.get("opd", "")
+    try:
+        year, month = (int(x) for x in request.GET.get("bulan", "").split("-"))
+        return redirect("backoffice:monthly_pdf", opd_id=int(opd), year=year, month=month)
+    except ValueError:
+        messages.error(request, _("Choose an OPD and a month."))
+        return redirect("backoffice:inbox")
 
 
 @require_POST

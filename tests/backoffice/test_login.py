@@ -49,6 +49,9 @@ def test_opd_liaison_without_two_factor_logs_in_with_password(client, users):
     password = set_password(users["liaison"])
     response = client.post(reverse("backoffice:login"), {"username": "pupr", "password": password})
     assert response["Location"] == reverse("backoffice:inbox")
+    from sikesal.backoffice.models import AuditEntry
+
+    assert AuditEntry.objects.filter(kind="login", user=users["liaison"]).count() == 1
 
 
 def test_lockout_after_repeated_failures(client, users, settings):
@@ -59,6 +62,9 @@ def test_lockout_after_repeated_failures(client, users, settings):
     locked = client.post(reverse("backoffice:login"), {"username": "pupr", "password": password})
     assert locked.status_code == 400  # even the right password waits out the lock
     assert User.objects.get(username="pupr").locked_until is not None
+    from sikesal.backoffice.models import AuditEntry
+
+    assert AuditEntry.objects.filter(kind="login_failed", user__username="pupr").count() == 3
 
 
 def test_citizen_cannot_use_the_staff_login(client, users):
