@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sikesal.portal import views, views_account, views_stats
+from sikesal.portal import views, views_account
 
 app_name = "portal"
 
@@ -16,8 +16,8 @@ urlpatterns = [
     path("laporan/peta.json", views.reports_map, name="reports_map"),
     path("laporan/<str:tracking>/", views.report_detail, name="report_detail"),
     path("lampiran/<int:pk>/", views.attachment, name="attachment"),
-    path("statistik/", views_stats.statistics, name="stats"),
-    path("statistik.csv", views_stats.statistics_csv, name="stats_csv"),
+    path("statistik/", views.statistics_page, name="stats"),
+    path("statistik.csv", views.statistics_csv, name="stats_csv"),
     path("masuk/", views_account.login_start, name="login"),
     path("masuk/kode/", views_account.login_code, name="login_code"),
     path("keluar/", views_account.logout_view, name="logout"),

@@ -3,13 +3,15 @@
 Every state change goes through sikesal.complaints.lifecycle; every read through the policy.
 """
 
+import csv
+import io
 import secrets
 
 import segno
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,6 +25,7 @@ from sikesal.complaints.models import Attachment, Complaint, hash_secret
 from sikesal.complaints.policy import Actor
 from sikesal.complaints.states import CLOSED_STATES, Channel, ComplaintType
 from sikesal.core.ratelimit import allow, client_ip
+from sikesal.portal import statistics
 
 REPORTER_ACTIONS = ("supply_info", "comment", "confirm", "dispute", "rate", "withdraw")
 
@@ -308,4 +311,29 @@ def attachment(request, pk):
     disposition = "inline" if att.kind == "photo" else "attachment"
     response["Content-Disposition"] = f'{disposition}; filename="lampiran-{att.pk}{att.extension}"'
     response["Referrer-Policy"] = "same-origin"
+    return response
+
+
+@require_GET
+def statistics_page(request):
+    start, end, cleaned = statistics.period(request.GET)
+    if any(request.GET.get(k) for k in ("dari", "sampai")) and len(cleaned) < sum(
+        1 for k in ("dari", "sampai") if request.GET.get(k)
+    ):
+        messages.error(request, _("The period was not understood and was ignored (use YYYY-MM)."))
+    data = statistics.compute(start, end)
+    query = "&".join(f"{k}={v}" for k, v in cleaned.items())
+    return render(request, "portal/statistics.html", {"s": data, "period": cleaned, "query": query})
+
+
+@require_GET
+def statistics_csv(request):
+    start, end, _cleaned = statistics.period(request.GET)
+    data = statistics.compute(start, end)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["section", "key", "label", "value"])
+    writer.writerows(statistics.csv_rows(data))
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="statistik-sikesal.csv"'
     return response

@@ -1,0 +1,128 @@
+"""Public statistics: counts by status, OPD, service, kecamatan and month; response and resolution
+times; deadline compliance per OPD; reporter satisfaction.
+
+Aggregates never reveal content or identity, so rahasia reports are counted too; merged duplicates are
+not (they would count one problem twice). Medians and working-day compliance are computed in Python
+over the period's rows (values only, at most MAX_ROWS of them, newest first).
+"""
+
+import datetime as dt
+import statistics as pystats
+
+from django.conf import settings
+from django.db.models import Avg, Count
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from sikesal.catalogue import calendar
+from sikesal.complaints.models import Complaint
+from sikesal.complaints.states import Status
+
+MAX_ROWS = 200_000
+RESOLVED = (Status.CLOSED_REPORTER, Status.CLOSED_ADMIN, Status.CLOSED_SYSTEM)
+
+
+def _counts(qs, field, label_field=None):
+    rows = qs.values(field).annotate(n=Count("id")).order_by("-n")
+    return [{"key": r[field] or "", "label": r[field] or "—", "n": r["n"]} for r in rows]
+
+
+def compute(start=None, end=None, now=None):
+    now = now or timezone.now()
+    qs = Complaint.objects.exclude(status=Status.MERGED)
+    if start:
+        qs = qs.filter(submitted_at__gte=start)
+    if end:
+        qs = qs.filter(submitted_at__lt=end)
+    labels = dict(Status.choices)
+    by_status = [dict(r, label=str(labels.get(r["key"], r["key"]))) for r in _counts(qs, "status")]
+    by_month = [
+        {"key": r["m"].strftime("%Y-%m"), "label": r["m"].strftime("%Y-%m"), "n": r["n"]}
+        for r in qs.annotate(m=TruncMonth("submitted_at", tzinfo=calendar.WIB))
+        .values("m")
+        .annotate(n=Count("id"))
+        .order_by("m")
+    ]
+    rows = list(
+        qs.order_by("-submitted_at").values_list(
+            "institution__short_name", "submitted_at", "verified_at", "first_response_at", "closed_at", "status"
+        )[:MAX_ROWS]
+    )
+    rules = settings.SIKESAL_DEADLINES
+    first_hours = [(r[3] - r[1]).total_seconds() / 3600 for r in rows if r[3]]
+    resolution_days = [(r[4] - r[1]).total_seconds() / 86400 for r in rows if r[4] and r[5] in RESOLVED]
+    per_opd = {}
+    for opd, submitted, verified, first, _closed, _status in rows:
+        if not opd:
+            continue
+        o = per_opd.setdefault(
+            opd, {"label": opd, "n": 0, "verified_in_time": 0, "followup_due": 0, "followup_in_time": 0}
+        )
+        o["n"] += 1
+        if verified and calendar.working_days_between(submitted, verified) <= rules["verify_working_days"]:
+            o["verified_in_time"] += 1
+        if verified:
+            due = calendar.add_working_days(verified, rules["first_followup_working_days"])
+            if first or due < now:  # only reports whose first follow-up was due (or came) count
+                o["followup_due"] += 1
+                if first and first <= due:
+                    o["followup_in_time"] += 1
+    compliance = sorted(per_opd.values(), key=lambda o: -o["n"])
+    for o in compliance:
+        o["verified_share"] = round(100 * o["verified_in_time"] / o["n"]) if o["n"] else None
+        o["followup_share"] = round(100 * o["followup_in_time"] / o["followup_due"]) if o["followup_due"] else None
+    rated = qs.filter(rating__isnull=False)
+    distribution = {r["rating"]: r["n"] for r in rated.values("rating").annotate(n=Count("id"))}
+    return {
+        "total": qs.count(),
+        "by_status": by_status,
+        "by_opd": _counts(qs.filter(institution__isnull=False), "institution__short_name"),
+        "by_service": _counts(qs.filter(service__isnull=False), "service__name"),
+        "by_kecamatan": _counts(qs.filter(area__isnull=False), "area__parent__name"),
+        "by_month": by_month,
+        "median_first_response_hours": round(pystats.median(first_hours), 1) if first_hours else None,
+        "median_resolution_days": round(pystats.median(resolution_days), 1) if resolution_days else None,
+        "compliance": compliance,
+        "satisfaction": {
+            "count": rated.count(),
+            "average": round(rated.aggregate(a=Avg("rating"))["a"], 2) if distribution else None,
+            "distribution": [{"key": str(k), "label": str(k), "n": distribution.get(k, 0)} for k in range(1, 6)],
+        },
+    }
+
+
+def period(params):
+    """(start, end, cleaned) from ?dari=YYYY-MM&sampai=YYYY-MM (inclusive months, WIB); bad values dropped."""
+    cleaned = {}
+
+    def month(value):
+        try:
+            year, m = (int(x) for x in str(value).split("-"))
+            return dt.datetime(year, m, 1, tzinfo=calendar.WIB)
+        except (TypeError, ValueError):
+            return None
+
+    start, last = month(params.get("dari")), month(params.get("sampai"))
+    end = None
+    if start:
+        cleaned["dari"] = params["dari"]
+    if last:
+        cleaned["sampai"] = params["sampai"]
+        end = dt.datetime(last.year + (last.month == 12), last.month % 12 + 1, 1, tzinfo=calendar.WIB)
+    return start, end, cleaned
+
+
+def csv_rows(data):
+    """section,key,label,value rows of every aggregate."""
+    for section in ("by_status", "by_opd", "by_service", "by_kecamatan", "by_month"):
+        for r in data[section]:
+            yield section, r["key"], r["label"], r["n"]
+    yield "summary", "total", "total", data["total"]
+    yield "summary", "median_first_response_hours", "median_first_response_hours", data["median_first_response_hours"]
+    yield "summary", "median_resolution_days", "median_resolution_days", data["median_resolution_days"]
+    for o in data["compliance"]:
+        yield "verified_within_deadline_pct", o["label"], o["label"], o["verified_share"]
+        yield "first_followup_within_deadline_pct", o["label"], o["label"], o["followup_share"]
+    for r in data["satisfaction"]["distribution"]:
+        yield "rating", r["key"], r["label"], r["n"]
+    yield "satisfaction", "average", "average", data["satisfaction"]["average"]
