@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "sikesal.routing",
     "sikesal.portal",
     "sikesal.backoffice",
+    "sikesal.integrations.notify",
 ]
 
 MIDDLEWARE = [
@@ -210,6 +211,13 @@ EMAIL_HOST_USER = env_str("SIKESAL_EMAIL_USER")
 EMAIL_HOST_PASSWORD = env_str("SIKESAL_EMAIL_PASSWORD")
 EMAIL_USE_TLS = env_bool("SIKESAL_EMAIL_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("SIKESAL_FROM_EMAIL", "SIKESAL Kota Jambi <sikesal@jambikota.go.id>")
+
+# --- Notifications to reporters: SMS/WhatsApp through an HTTP gateway (file outbox when unset) ---
+SIKESAL_PHONE_CHANNEL = env_str("SIKESAL_PHONE_CHANNEL", "sms")  # or "whatsapp"
+SIKESAL_SMS_GATEWAY_URL = env_str("SIKESAL_SMS_GATEWAY_URL")
+SIKESAL_SMS_GATEWAY_TOKEN = env_str("SIKESAL_SMS_GATEWAY_TOKEN")
+SIKESAL_WHATSAPP_GATEWAY_URL = env_str("SIKESAL_WHATSAPP_GATEWAY_URL")
+SIKESAL_WHATSAPP_GATEWAY_TOKEN = env_str("SIKESAL_WHATSAPP_GATEWAY_TOKEN")
 
 # --- Integrations -------------------------------------------------------------------------------
 LAPOR_BASE_URL = env_str("LAPOR_BASE_URL")
