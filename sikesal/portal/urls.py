@@ -22,4 +22,6 @@ urlpatterns = [
     path("masuk/kode/", views_account.login_code, name="login_code"),
     path("keluar/", views_account.logout_view, name="logout"),
     path("saya/", views_account.my_reports, name="my_reports"),
+    path("saya/<str:tracking>/", views.account_report, name="account_report"),
+    path("saya/<str:tracking>/aksi/", views.account_action, name="account_action"),
 ]

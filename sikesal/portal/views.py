@@ -168,8 +168,7 @@ def _by_secret(secret):
     return complaint
 
 
-def private(request, secret):
-    complaint = _by_secret(secret)
+def _render_private(request, complaint, action_url, attachment_suffix):
     available = [a for a in REPORTER_ACTIONS if complaint.status in lifecycle.TRANSITIONS[a].sources]
     if "confirm" in available:
         available.remove("rate")  # confirming carries the rating
@@ -178,26 +177,25 @@ def private(request, secret):
         "portal/private.html",
         {
             "c": complaint,
-            "secret": secret,
+            "action_url": action_url,
+            "attachment_suffix": attachment_suffix,
             "events": timeline.events_for(complaint, "reporter"),
             "attachments": complaint.attachments.exclude(visibility="staff"),
             "available": available,
             "closed": complaint.status in CLOSED_STATES,
         },
     )
-    # The secret is in the URL: never hand it to another site. ("no-referrer" would make the
+    # The secret may be in the URL: never hand it to another site. ("no-referrer" would make the
     # browser send Origin: null on our own forms, which CSRF protection rightly refuses.)
     response["Referrer-Policy"] = "same-origin"
     return response
 
 
-@require_POST
-def private_action(request, secret):
-    complaint = _by_secret(secret)
+def _reporter_action(request, complaint, actor):
     action = request.POST.get("action")
     if action not in REPORTER_ACTIONS:
         messages.error(request, _("Unknown action."))
-        return redirect("portal:private", secret=secret)
+        return
     try:
         version = int(request.POST.get("version", ""))
     except ValueError:
@@ -205,19 +203,50 @@ def private_action(request, secret):
     data = {k: request.POST.get(k) for k in ("message", "rating", "comment") if request.POST.get(k) is not None}
     try:
         lifecycle.transition(
-            complaint,
-            action,
-            Actor.reporter(complaint),
-            expected_version=version,
-            files=request.FILES.getlist("attachments"),
-            **data,
+            complaint, action, actor, expected_version=version, files=request.FILES.getlist("attachments"), **data
         )
     except LifecycleError as exc:
         details = [str(m) for msgs in exc.fields.values() for m in msgs]
         messages.error(request, " ".join([str(exc.message), *details]))
     else:
         messages.success(request, _("Thank you. Your report has been updated."))
+
+
+def private(request, secret):
+    complaint = _by_secret(secret)
+    return _render_private(request, complaint, reverse("portal:private_action", args=[secret]), f"?k={secret}")
+
+
+@require_POST
+def private_action(request, secret):
+    complaint = _by_secret(secret)
+    _reporter_action(request, complaint, Actor.reporter(complaint))
     return redirect("portal:private", secret=secret)
+
+
+def _own_report(request, tracking):
+    """A logged-in reporter's own report, or 404 (also for reports that are not theirs)."""
+    if not request.user.is_authenticated:
+        raise Http404
+    actor = Actor.for_user(request.user)
+    complaint = (
+        Complaint.objects.select_related("institution", "service", "area").filter(tracking_number=tracking).first()
+    )
+    if complaint is None or not policy.is_reporter(actor, complaint):
+        raise Http404
+    return complaint, actor
+
+
+def account_report(request, tracking):
+    complaint, _actor = _own_report(request, tracking)
+    return _render_private(request, complaint, reverse("portal:account_action", args=[tracking]), "")
+
+
+@require_POST
+def account_action(request, tracking):
+    complaint, actor = _own_report(request, tracking)
+    _reporter_action(request, complaint, actor)
+    return redirect("portal:account_report", tracking=tracking)
 
 
 def _public_queryset(request):

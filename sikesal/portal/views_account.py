@@ -1,21 +1,135 @@
-"""Reporter accounts by one-time code (being built)."""
+"""Reporter accounts without passwords: a one-time code to an e-mail address or phone number.
 
-from django.contrib.auth import logout
+The answer to "send me a code" is the same whether or not the contact is known. Codes are kept hashed
+in the shared cache for ten minutes and allow five tries. A verified contact becomes (or finds) a
+citizen account, and the reports filed earlier with that contact are linked to it.
+"""
+
+import hashlib
+import re
+import secrets
+
+from django.conf import settings
+from django.contrib.auth import login, logout
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from sikesal.accounts.models import User
+from sikesal.accounts.roles import Role
+from sikesal.complaints import policy
+from sikesal.complaints.models import Complaint, Reporter
+from sikesal.core.ratelimit import allow, client_ip
+from sikesal.integrations.notify.transports import send
+
+CODE_SECONDS = 600
+MAX_TRIES = 5
+
+
+def normalise_contact(raw):
+    """('email'|'phone', value) or None."""
+    raw = (raw or "").strip()
+    if "@" in raw:
+        try:
+            validate_email(raw)
+        except ValidationError:
+            return None
+        return "email", raw.lower()
+    phone = re.sub(r"[\s\-().]", "", raw)
+    if re.fullmatch(r"\+?[0-9]{8,15}", phone):
+        return "phone", phone
+    return None
+
+
+def _key(contact):
+    return "otp:" + hashlib.sha256(contact.encode()).hexdigest()
+
+
+def _hash(code):
+    return hashlib.sha256((settings.SECRET_KEY + code).encode()).hexdigest()
 
 
 def login_start(request):
-    return render(request, "portal/login.html", {})
+    error = None
+    if request.method == "POST":
+        parsed = normalise_contact(request.POST.get("contact"))
+        if parsed is None:
+            error = _("Enter a valid e-mail address or phone number.")
+        elif not allow("otp-ip", client_ip(request), 20, 3600) or not allow("otp-contact", parsed[1], 5, 3600):
+            return render(
+                request,
+                "portal/login.html",
+                {"error": _("Too many codes requested. Please try again later.")},
+                status=429,
+            )
+        else:
+            kind, contact = parsed
+            code = f"{secrets.randbelow(10**6):06d}"
+            cache.set(_key(contact), {"hash": _hash(code), "tries": 0}, CODE_SECONDS)
+            message = _("Your SIKESAL login code: %(code)s (valid for 10 minutes).") % {"code": code}
+            channel = "email" if kind == "email" else settings.SIKESAL_PHONE_CHANNEL
+            send(channel, contact, _("SIKESAL login code"), message)
+            request.session["otp_contact"] = contact
+            return redirect("portal:login_code")
+    return render(request, "portal/login.html", {"error": error}, status=400 if error else 200)
 
 
 def login_code(request):
-    return redirect("portal:login")
+    contact = request.session.get("otp_contact")
+    if not contact:
+        return redirect("portal:login")
+    error = None
+    if request.method == "POST":
+        stored = cache.get(_key(contact))
+        code = "".join(str(request.POST.get("code", "")).split())
+        if stored is None:
+            error = _("The code has expired. Ask for a new one.")
+        elif stored["tries"] >= MAX_TRIES:
+            cache.delete(_key(contact))
+            error = _("Too many wrong codes. Ask for a new one.")
+        elif not secrets.compare_digest(stored["hash"], _hash(code)):
+            stored["tries"] += 1
+            cache.set(_key(contact), stored, CODE_SECONDS)
+            error = _("The code is wrong.")
+        else:
+            cache.delete(_key(contact))
+            user = _citizen_for(contact)
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            request.session.pop("otp_contact", None)
+            return redirect("portal:my_reports")
+    return render(request, "portal/login_code.html", {"error": error, "contact": contact}, status=400 if error else 200)
 
 
+def _citizen_for(contact):
+    """The citizen account of a verified contact (never a staff account), with earlier reports linked."""
+    is_email = "@" in contact
+    username = f"warga:{contact}"
+    user, created = User.objects.get_or_create(
+        username=username,
+        defaults={"role": Role.CITIZEN, "email": contact if is_email else "", "phone": "" if is_email else contact},
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    match = {"email__iexact": contact} if is_email else {"phone": contact}
+    Reporter.objects.filter(user__isnull=True, **match).update(user=user)
+    return user
+
+
+@require_POST
 def logout_view(request):
     logout(request)
     return redirect("portal:home")
 
 
 def my_reports(request):
-    return redirect("portal:login")
+    if not request.user.is_authenticated or request.user.role != Role.CITIZEN:
+        return redirect("portal:login")
+    actor = policy.Actor.for_user(request.user)
+    reports = (
+        policy.visible_complaints(actor, Complaint.objects.all()).select_related("service").order_by("-submitted_at")
+    )
+    return render(request, "portal/my_reports.html", {"reports": reports[:200]})
