@@ -181,6 +181,8 @@ def action(request, actor, tracking):
         for k in ("message", "note", "reason", "institution", "target", "officer")
         if post.get(k) not in (None, "")
     }
+    if name in ("verify", "redisposition"):
+        data["co_institutions"] = post.getlist("co_institutions")
     if not data.get("message") and post.get("template", "").isdigit():
         # Without JavaScript the chosen template is the message.
         template = ResponseTemplate.objects.filter(pk=int(post["template"]), action=name, active=True).first()

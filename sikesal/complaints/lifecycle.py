@@ -133,8 +133,24 @@ def _apply_flags(ch):
         c.service = ch.data["service"]
 
 
+def _co_institutions(ch, main):
+    """Other city OPDs that help the main one (verify/redisposition may name them)."""
+    raw = ch.data.get("co_institutions") or []
+    ids = {int(x) for x in raw if str(x).isdigit()} - {main.pk}
+    found = list(Institution.objects.filter(pk__in=ids, active=True).exclude(kind=InstitutionKind.EXTERNAL))
+    if len(found) != len(ids):
+        raise InvalidInput(
+            "unknown_institution", _("Choose active city OPDs."), {"co_institutions": [_("Unknown institution.")]}
+        )
+    return found
+
+
 def _dispose_to(ch, inst):
     c = ch.complaint
+    co = _co_institutions(ch, inst)
+    c.co_institutions.set(co)
+    if co:
+        ch.payload["co_institutions"] = [i.short_name for i in co]
     c.institution = inst
     c.assigned_officer = None
     c.followup_due_at = calendar.add_working_days(ch.now, wd("first_followup_working_days"))
@@ -189,6 +205,7 @@ def return_not_authority(ch):
     ch.payload.update(institution_id=c.institution_id, institution=str(c.institution))
     c.institution = None  # back with the admin koordinator; the OPD no longer holds it
     c.assigned_officer = None
+    c.co_institutions.clear()
     c.followup_due_at = None
     c.verify_due_at = calendar.add_working_days(ch.now, wd("verify_working_days"))
 

@@ -57,6 +57,9 @@ class Complaint(models.Model):
         on_delete=models.PROTECT,
         related_name="complaints",
     )
+    co_institutions = models.ManyToManyField(
+        "catalogue.Institution", verbose_name=_("co-OPDs"), blank=True, related_name="co_complaints"
+    )
     assigned_officer = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("assigned officer"),

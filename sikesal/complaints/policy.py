@@ -2,7 +2,8 @@
 
 The rules, in words:
 - The admin koordinator, executives (Sekda) and the Ombudsman observer read every report.
-- An OPD's liaison, officers and head read only the reports currently dispositioned to their OPD.
+- An OPD's liaison, officers and head read only the reports currently dispositioned to their OPD,
+  or on which their OPD was named as a co-OPD (which may also add follow-ups, nothing else).
 - A reporter reads their own report (through the private link or their account).
 - The public reads the public part of a report that is verified and not rahasia.
 - Reporter identity: the reporter; the admin koordinator (for an anonim report only after an
@@ -76,12 +77,25 @@ def is_own_opd(actor, complaint):
     )
 
 
+def is_co_opd(actor, complaint):
+    """A helping OPD named at disposition: it reads the report and adds follow-ups, nothing more."""
+    return (
+        actor.role in OPD_ROLES
+        and actor.institution_id is not None
+        and complaint.pk is not None
+        and complaint.co_institutions.filter(pk=actor.institution_id).exists()
+    )
+
+
+CO_OPD_ACTIONS = frozenset({"add_followup"})
+
+
 def can_view(actor, complaint):
     """May `actor` open the staff/reporter view of `complaint` (everything but identity)?"""
     if actor.role in READ_ALL_ROLES:
         return True
     if actor.role in OPD_ROLES:
-        return is_own_opd(actor, complaint)
+        return is_own_opd(actor, complaint) or is_co_opd(actor, complaint)
     return is_reporter(actor, complaint)
 
 
@@ -126,7 +140,9 @@ def may(actor, action, complaint):
     if spec is None or actor.role not in spec.roles:
         return False
     if actor.role in OPD_ROLES:
-        return complaint is not None and is_own_opd(actor, complaint)
+        if complaint is None:
+            return False
+        return is_own_opd(actor, complaint) or (action in CO_OPD_ACTIONS and is_co_opd(actor, complaint))
     if actor.role == Role.CITIZEN:
         # Submitting creates the report; every other citizen action needs proof of ownership.
         return action == "submit" or (complaint is not None and is_reporter(actor, complaint))
@@ -138,7 +154,12 @@ def visible_complaints(actor, queryset):
     if actor.role in READ_ALL_ROLES:
         return queryset
     if actor.role in OPD_ROLES:
-        return queryset.filter(institution_id=actor.institution_id)
+        from django.db.models import Exists, OuterRef, Q
+
+        helping = queryset.model.co_institutions.through.objects.filter(
+            complaint_id=OuterRef("pk"), institution_id=actor.institution_id
+        )
+        return queryset.filter(Q(institution_id=actor.institution_id) | Q(Exists(helping)))
     if actor.role == Role.CITIZEN and actor.user_id is not None:
         return queryset.filter(reporter__user_id=actor.user_id)
     return queryset.none()

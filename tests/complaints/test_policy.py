@@ -107,3 +107,22 @@ def test_action_matrix(in_state, who):
         actor = who(name, complaint)
         permitted = {a for a in TRANSITIONS if a != "submit" and policy.may(actor, a, complaint)}
         assert permitted == allowed, name
+
+
+def test_co_opd_reads_and_adds_follow_ups_only(in_state, act, actors, opd, other_opd):
+    from sikesal.complaints import lifecycle
+    from sikesal.complaints.errors import NotAllowed
+
+    complaint = in_state("received")
+    act(complaint, "verify", co_institutions=[other_opd.pk])
+    helper = actors["other_liaison"]
+    assert policy.can_view(helper, complaint)
+    assert policy.visible_complaints(helper, Complaint.objects.all()).filter(pk=complaint.pk).exists()
+    assert policy.identity_access(helper, complaint) is DENIED
+    lifecycle.transition(complaint, "add_followup", helper, message="Disperkim memeriksa lampu di lokasi.")
+    for action, data in (("complete_followup", {"message": "x"}), ("return_not_authority", {"message": "x"})):
+        with pytest.raises(NotAllowed):
+            lifecycle.transition(complaint, action, helper, **data)
+    # handing the report back clears the helpers too
+    act(complaint, "return_not_authority")
+    assert not policy.can_view(helper, complaint)
