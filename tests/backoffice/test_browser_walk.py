@@ -1,25 +1,16 @@
 """The back office in a real browser: 2FA log-in, disposition, the OPD's follow-up, OPD isolation."""
 
 import re
-import time
 
 import pytest
 
-from sikesal.accounts import totp
 from sikesal.accounts.roles import Role
 from sikesal.catalogue.models import Institution
 from sikesal.complaints.states import Status
+from tests.browser_steps import block_outside, photo, staff_log_in
 from tests.conftest import make_user
-from tests.portal.test_browser_journey import block_outside, photo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def log_in(page, live_server, username, password):
-    page.goto(live_server.url + "/kantor/masuk/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    page.click("button[type=submit]")
 
 
 def test_admin_dispositions_opd_follows_up_other_opd_cannot_see(
@@ -36,13 +27,7 @@ def test_admin_dispositions_opd_follows_up_other_opd_cannot_see(
     admin_ctx = browser.new_context(viewport={"width": 1280, "height": 900})
     page = admin_ctx.new_page()
     block_outside(page)
-    log_in(page, live_server, "admin", "kata-sandi-kuat-1")
-    page.wait_for_selector("#totp-secret")
-    page.screenshot(path=f"{artifacts}/1-admin-2fa-setup.png", full_page=True)
-    secret = page.inner_text("#totp-secret")
-    page.fill("#code", totp.code_at(secret, int(time.time() // 30)))
-    page.click("button[type=submit]")
-    page.wait_for_selector("nav.queues")
+    staff_log_in(page, live_server, "admin", "kata-sandi-kuat-1", screenshot=f"{artifacts}/1-admin-2fa-setup.png")
     assert complaint.tracking_number in page.content()
     page.screenshot(path=f"{artifacts}/2-admin-inbox.png", full_page=True)
     page.click(f"text={complaint.tracking_number}")
@@ -58,8 +43,7 @@ def test_admin_dispositions_opd_follows_up_other_opd_cannot_see(
     opd_ctx = browser.new_context(viewport={"width": 1280, "height": 900})
     page = opd_ctx.new_page()
     block_outside(page)
-    log_in(page, live_server, "pupr", "kata-sandi-kuat-1")
-    page.wait_for_selector("nav.queues")
+    staff_log_in(page, live_server, "pupr", "kata-sandi-kuat-1")
     assert complaint.tracking_number in page.content()
     page.click(f"text={complaint.tracking_number}")
     page.fill("#fu", "Tim sudah menambal lubang.")
@@ -77,8 +61,7 @@ def test_admin_dispositions_opd_follows_up_other_opd_cannot_see(
     other_ctx = browser.new_context(viewport={"width": 1280, "height": 900})
     page = other_ctx.new_page()
     block_outside(page)
-    log_in(page, live_server, "dinkes", "kata-sandi-kuat-1")
-    page.wait_for_selector("nav.queues")
+    staff_log_in(page, live_server, "dinkes", "kata-sandi-kuat-1")
     assert complaint.tracking_number not in page.content()
     response = page.goto(f"{live_server.url}/kantor/laporan/{complaint.tracking_number}/")
     assert response.status == 404

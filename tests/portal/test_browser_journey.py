@@ -1,34 +1,15 @@
 """A citizen's whole journey in a real browser on a phone-sized screen."""
 
-import io
-import re
-
 import pytest
-from PIL import Image
 
 from sikesal.complaints.models import Complaint
 from sikesal.complaints.states import Status
+from tests.browser_steps import block_outside, photo, staff_log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def photo(tmp_path):
-    path = tmp_path / "lampu-mati.jpg"
-    img = Image.new("RGB", (640, 480), (30, 30, 30))
-    exif = Image.Exif()
-    exif[0x8825] = {1: "S", 2: (1.0, 36.0, 36.0), 3: "E", 4: (103.0, 36.0, 47.0)}
-    buf = io.BytesIO()
-    img.save(buf, "JPEG", exif=exif)
-    path.write_bytes(buf.getvalue())
-    return path
-
-
-def block_outside(page):
-    # Map tiles come from outside; this machine has no such network, and the page must not need it.
-    page.route(re.compile(r"^https?://(?!127\.0\.0\.1|localhost).*"), lambda route: route.abort())
-
-
-def test_file_track_follow_up_and_close(page, browser, live_server, catalogue, act, artifacts, tmp_path):
+def test_file_track_follow_up_and_close(page, browser, live_server, users, artifacts, tmp_path):
     block_outside(page)
     page.goto(live_server.url + "/lapor/")
     page.screenshot(path=f"{artifacts}/1-form.png", full_page=True)
@@ -53,9 +34,28 @@ def test_file_track_follow_up_and_close(page, browser, live_server, catalogue, a
     complaint = Complaint.objects.get(tracking_number=tracking)
     assert complaint.is_anonymous and complaint.attachments.count() == 1
 
-    # The admin koordinator verifies and dispositions; the OPD answers (back office pages come later).
-    act(complaint, "verify")
-    act(complaint, "complete_followup", message="Lampu sudah diganti oleh tim PJU.")
+    # The admin koordinator verifies and dispositions it in the back office; the OPD answers there.
+    for name in ("admin", "other_liaison"):  # Disperkim handles street lights
+        users[name].set_password("kata-sandi-kuat-1")
+        users[name].save()
+    staff = browser.new_context(viewport={"width": 1280, "height": 900})
+    office = staff.new_page()
+    block_outside(office)
+    staff_log_in(office, live_server, "admin", "kata-sandi-kuat-1")
+    office.goto(f"{live_server.url}/kantor/laporan/{tracking}/")
+    assert "Siti" not in office.content()  # anonymous: hidden even from the admin until a stated reveal
+    office.select_option("#v-opd", label="Disperkim")
+    office.click("#action-verify button[type=submit]")
+    office.wait_for_selector(".messages")
+    office.click("form[action$='/kantor/keluar/'] button")
+    staff_log_in(office, live_server, "perkim", "kata-sandi-kuat-1")
+    office.goto(f"{live_server.url}/kantor/laporan/{tracking}/")
+    assert "Siti" not in office.content() and "081234567890" not in office.content()
+    office.fill("#cf", "Lampu sudah diganti oleh tim PJU.")
+    office.click("#action-complete_followup button[type=submit]")
+    office.wait_for_selector(".messages")
+    office.screenshot(path=f"{artifacts}/4a-opd-followup.png", full_page=True)
+    staff.close()
 
     page.goto(private_url)
     assert "Lampu sudah diganti oleh tim PJU." in page.content()
