@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "sikesal.portal",
     "sikesal.backoffice",
     "sikesal.integrations.notify",
+    "sikesal.integrations.ombudsman",
 ]
 
 MIDDLEWARE = [
@@ -218,6 +219,16 @@ SIKESAL_SMS_GATEWAY_URL = env_str("SIKESAL_SMS_GATEWAY_URL")
 SIKESAL_SMS_GATEWAY_TOKEN = env_str("SIKESAL_SMS_GATEWAY_TOKEN")
 SIKESAL_WHATSAPP_GATEWAY_URL = env_str("SIKESAL_WHATSAPP_GATEWAY_URL")
 SIKESAL_WHATSAPP_GATEWAY_TOKEN = env_str("SIKESAL_WHATSAPP_GATEWAY_TOKEN")
+
+# --- Ombudsman escalation (UU 37/2008) -------------------------------------------------------------
+SIKESAL_OMBUDSMAN = {
+    "overdue_working_days": 5,
+    "max_incident_age_days": 730,
+    **env_json("SIKESAL_OMBUDSMAN", {}),
+}
+SIKESAL_OMBUDSMAN_EMAIL = env_str("SIKESAL_OMBUDSMAN_EMAIL", "pengaduan.jambi@ombudsman.go.id")
+SIKESAL_OMBUDSMAN_WEBHOOK_URL = env_str("SIKESAL_OMBUDSMAN_WEBHOOK_URL")  # set to deliver by HTTPS instead
+SIKESAL_OMBUDSMAN_WEBHOOK_TOKEN = env_str("SIKESAL_OMBUDSMAN_WEBHOOK_TOKEN")
 
 # --- Integrations -------------------------------------------------------------------------------
 LAPOR_BASE_URL = env_str("LAPOR_BASE_URL")

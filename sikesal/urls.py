@@ -15,6 +15,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("kantor/", include("sikesal.backoffice.urls")),
+    path("ombudsman/", include("sikesal.integrations.ombudsman.urls")),
     path("open311/v2/", include("sikesal.api.open311.urls")),
     path("api/v1/", include("sikesal.api.v1.urls")),
     path("", include("sikesal.portal.urls")),

@@ -357,6 +357,23 @@ def escalate_ombudsman(ch):
     ch.complaint.ombudsman_escalated_at = ch.now
 
 
+OMBUDSMAN_STATES = ("sent", "received", "examining", "closed")
+
+
+def record_ombudsman(ch):
+    """A delivery attempt of the escalation file, or the Ombudsman's own progress, on the timeline."""
+    kind = ch.data.get("kind")
+    if kind == "attempt":
+        ch.payload.update(kind=kind, ok=bool(ch.data.get("ok")), error=str(ch.data.get("error") or "")[:300])
+    elif kind == "state" and ch.data.get("state") in OMBUDSMAN_STATES:
+        ch.payload.update(kind=kind, state=ch.data["state"])
+        ch.message = str(ch.data.get("message") or "").strip()[:2000]
+    else:
+        raise InvalidInput("invalid_ombudsman_record", _("Unknown Ombudsman update."), {"state": [_("Unknown.")]})
+    if not ch.complaint.ombudsman_escalated_at:
+        raise InvalidTransition("not_escalated", _("The report was not escalated to the Ombudsman."))
+
+
 def mark_overdue(ch):
     """Record one rung of the escalation ladder: reminder before, overdue at, escalated after a deadline."""
     name, stage = ch.data.get("deadline"), ch.data.get("stage") or "overdue"
@@ -500,6 +517,9 @@ TRANSITIONS = {
             escalate_ombudsman,
         ),
         Transition("mark_overdue", OPEN_STATES, None, SYSTEM, Visibility.STAFF, mark_overdue),
+        Transition(
+            "record_ombudsman", _ALL_BUT_MERGED, None, SYSTEM | {Role.OMBUDSMAN}, Visibility.REPORTER, record_ombudsman
+        ),
     ]
 }
 

@@ -106,6 +106,8 @@ class Complaint(models.Model):
         related_name="forwarded_complaints",
     )
     ombudsman_escalated_at = models.DateTimeField(_("escalated to the Ombudsman at"), null=True, blank=True)
+    # Set by the SP4N-LAPOR! sync when the Ombudsman takes the report over there (never file it twice).
+    ombudsman_taken_over = models.BooleanField(_("taken over by the Ombudsman via SP4N-LAPOR!"), default=False)
 
     lapor_complaint_id = models.CharField(
         _("SP4N-LAPOR! complaint id"), max_length=32, null=True, blank=True, unique=True

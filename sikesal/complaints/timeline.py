@@ -35,6 +35,7 @@ ACTION_LABELS = {
     "archive_system": _("Archived by the system: information not supplied"),
     "merge": _("Merged with another report"),
     "escalate_ombudsman": _("Escalated to the Ombudsman"),
+    "record_ombudsman": _("Ombudsman escalation update"),
     "mark_overdue": _("Deadline passed"),
 }
 

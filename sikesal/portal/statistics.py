@@ -45,32 +45,45 @@ def compute(start=None, end=None, now=None):
     ]
     rows = list(
         qs.order_by("-submitted_at").values_list(
-            "institution__short_name", "submitted_at", "verified_at", "first_response_at", "closed_at", "status"
+            "institution__short_name", "submitted_at", "verified_at", "first_response_at", "closed_at", "status",
+            "institution_id", "reopen_count", "rating", "due_at",
         )[:MAX_ROWS]
-    )
+    )  # fmt: skip
     rules = settings.SIKESAL_DEADLINES
     first_hours = [(r[3] - r[1]).total_seconds() / 3600 for r in rows if r[3]]
     resolution_days = [(r[4] - r[1]).total_seconds() / 86400 for r in rows if r[4] and r[5] in RESOLVED]
     per_opd = {}
-    for opd, submitted, verified, first, _closed, _status in rows:
+    for opd, submitted, verified, first, closed, status, opd_id, reopened, rating, due in rows:
         if not opd:
             continue
         o = per_opd.setdefault(
-            opd, {"label": opd, "n": 0, "verified_in_time": 0, "followup_due": 0, "followup_in_time": 0}
-        )
+            opd,
+            {"label": opd, "id": opd_id, "n": 0, "verified_in_time": 0, "followup_due": 0, "followup_in_time": 0,
+             "resolved_60": 0, "overdue_now": 0, "reopened": 0, "ratings": []},
+        )  # fmt: skip
         o["n"] += 1
         if verified and calendar.working_days_between(submitted, verified) <= rules["verify_working_days"]:
             o["verified_in_time"] += 1
         if verified:
-            due = calendar.add_working_days(verified, rules["first_followup_working_days"])
-            if first or due < now:  # only reports whose first follow-up was due (or came) count
+            followup_due = calendar.add_working_days(verified, rules["first_followup_working_days"])
+            if first or followup_due < now:  # only reports whose first follow-up was due (or came) count
                 o["followup_due"] += 1
-                if first and first <= due:
+                if first and first <= followup_due:
                     o["followup_in_time"] += 1
+        if status in RESOLVED and closed and (closed - submitted).days <= rules["final_days"]:
+            o["resolved_60"] += 1
+        if due and due < now:
+            o["overdue_now"] += 1
+        if reopened:
+            o["reopened"] += 1
+        if rating:
+            o["ratings"].append(rating)
     compliance = sorted(per_opd.values(), key=lambda o: -o["n"])
     for o in compliance:
         o["verified_share"] = round(100 * o["verified_in_time"] / o["n"]) if o["n"] else None
         o["followup_share"] = round(100 * o["followup_in_time"] / o["followup_due"]) if o["followup_due"] else None
+        ratings = o.pop("ratings")
+        o["rating"] = round(sum(ratings) / len(ratings), 2) if ratings else None
     rated = qs.filter(rating__isnull=False)
     distribution = {r["rating"]: r["n"] for r in rated.values("rating").annotate(n=Count("id"))}
     return {

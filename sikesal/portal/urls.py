@@ -1,5 +1,6 @@
 from django.urls import path
 
+from sikesal.integrations.ombudsman import views as ombudsman_views
 from sikesal.portal import views, views_account
 
 app_name = "portal"
@@ -12,6 +13,7 @@ urlpatterns = [
     path("lacak/<str:tracking>/", views.track_detail, name="track_detail"),
     path("pelapor/<str:secret>/", views.private, name="private"),
     path("pelapor/<str:secret>/aksi/", views.private_action, name="private_action"),
+    path("pelapor/<str:secret>/ombudsman/", ombudsman_views.escalate_form, name="escalate"),
     path("laporan/", views.reports, name="reports"),
     path("laporan/peta.json", views.reports_map, name="reports_map"),
     path("laporan/<str:tracking>/", views.report_detail, name="report_detail"),

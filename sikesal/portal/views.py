@@ -25,6 +25,7 @@ from sikesal.complaints.models import Attachment, Complaint, hash_secret
 from sikesal.complaints.policy import Actor
 from sikesal.complaints.states import CLOSED_STATES, Channel, ComplaintType
 from sikesal.core.ratelimit import allow, client_ip
+from sikesal.integrations.ombudsman import eligibility as ombudsman_eligibility
 from sikesal.portal import statistics
 
 REPORTER_ACTIONS = ("supply_info", "comment", "confirm", "dispute", "rate", "withdraw")
@@ -168,7 +169,8 @@ def _by_secret(secret):
     return complaint
 
 
-def _render_private(request, complaint, action_url, attachment_suffix):
+def _render_private(request, complaint, action_url, secret=None):
+    attachment_suffix = f"?k={secret}" if secret else ""
     available = [a for a in REPORTER_ACTIONS if complaint.status in lifecycle.TRANSITIONS[a].sources]
     if "confirm" in available:
         available.remove("rate")  # confirming carries the rating
@@ -183,6 +185,9 @@ def _render_private(request, complaint, action_url, attachment_suffix):
             "attachments": complaint.attachments.exclude(visibility="staff"),
             "available": available,
             "closed": complaint.status in CLOSED_STATES,
+            "ombudsman": ombudsman_eligibility.check(complaint),
+            "escalation": getattr(complaint, "escalation", None),
+            "escalate_url": reverse("portal:escalate", args=[secret]) if secret else None,
         },
     )
     # The secret may be in the URL: never hand it to another site. ("no-referrer" would make the
@@ -214,7 +219,7 @@ def _reporter_action(request, complaint, actor):
 
 def private(request, secret):
     complaint = _by_secret(secret)
-    return _render_private(request, complaint, reverse("portal:private_action", args=[secret]), f"?k={secret}")
+    return _render_private(request, complaint, reverse("portal:private_action", args=[secret]), secret)
 
 
 @require_POST
@@ -239,7 +244,7 @@ def _own_report(request, tracking):
 
 def account_report(request, tracking):
     complaint, _actor = _own_report(request, tracking)
-    return _render_private(request, complaint, reverse("portal:account_action", args=[tracking]), "")
+    return _render_private(request, complaint, reverse("portal:account_action", args=[tracking]))
 
 
 @require_POST

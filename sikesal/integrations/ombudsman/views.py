@@ -1,0 +1,162 @@
+"""The citizen's escalation form, and the Ombudsman observer's pages (escalations, compliance)."""
+
+import csv
+import io
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from sikesal.accounts.roles import Role
+from sikesal.complaints import lifecycle
+from sikesal.complaints.errors import LifecycleError
+from sikesal.complaints.models import Complaint, hash_secret
+from sikesal.complaints.policy import Actor
+from sikesal.integrations.ombudsman import eligibility, service
+from sikesal.integrations.ombudsman.models import Escalation, MaritalStatus
+from sikesal.portal import statistics
+
+
+def escalate_form(request, secret):
+    complaint = Complaint.objects.select_related("institution").filter(secret_hash=hash_secret(secret)).first()
+    if complaint is None:
+        raise Http404
+    check = eligibility.check(complaint)
+    errors, values = {}, {}
+    if request.method == "POST" and check.ok:
+        values = request.POST
+        try:
+            service.escalate(complaint, Actor.reporter(complaint), request.POST)
+        except LifecycleError as exc:
+            errors = {k: [str(m) for m in v] for k, v in exc.fields.items()} or {"__all__": [str(exc.message)]}
+        else:
+            messages.success(request, _("Your report has been sent to the Ombudsman. You will see its progress here."))
+            return redirect("portal:private", secret=secret)
+    return render(
+        request,
+        "ombudsman/escalate.html",
+        {"c": complaint, "check": check, "errors": errors, "values": values, "marital": MaritalStatus.choices},
+        status=400 if errors else 200,
+    )
+
+
+def _observer(request):
+    if not request.user.is_authenticated:
+        return None
+    if request.user.role not in (Role.OMBUDSMAN, Role.ADMIN):
+        raise PermissionDenied
+    return Actor.for_user(request.user)
+
+
+def escalations(request):
+    actor = _observer(request)
+    if actor is None:
+        return redirect(f"{reverse('backoffice:login')}?next={request.path}")
+    items = Escalation.objects.select_related("complaint__institution").order_by("-created_at")[:500]
+    return render(
+        request, "ombudsman/escalations.html", {"items": items, "states": lifecycle.OMBUDSMAN_STATES, "actor": actor}
+    )
+
+
+@require_POST
+def update_state(request, pk):
+    actor = _observer(request)
+    if actor is None or actor.role != Role.OMBUDSMAN:
+        raise PermissionDenied
+    escalation = Escalation.objects.select_related("complaint").filter(pk=pk).first()
+    if escalation is None:
+        raise Http404
+    state = request.POST.get("state")
+    try:
+        lifecycle.transition(
+            escalation.complaint,
+            "record_ombudsman",
+            actor,
+            kind="state",
+            state=state,
+            message=request.POST.get("message", ""),
+        )
+    except LifecycleError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        escalation.state = state
+        escalation.save(update_fields=["state"])
+        messages.success(request, _("Saved."))
+    return redirect("ombudsman:escalations")
+
+
+def escalation_file(request, pk, fmt):
+    actor = _observer(request)
+    if actor is None or actor.role != Role.OMBUDSMAN:
+        raise PermissionDenied  # the identity in the file is for the Ombudsman only
+    escalation = Escalation.objects.select_related("complaint").filter(pk=pk).first()
+    if escalation is None:
+        raise Http404
+    from sikesal.backoffice.models import AuditEntry
+    from sikesal.core.ratelimit import client_ip
+
+    AuditEntry.objects.create(
+        user=request.user,
+        kind="view_identity",
+        complaint=escalation.complaint,
+        detail={"file": fmt},
+        ip=client_ip(request),
+    )
+    if fmt == "pdf":
+        response = HttpResponse(bytes(escalation.file_pdf), content_type="application/pdf")
+    else:
+        import json
+
+        response = HttpResponse(
+            json.dumps(escalation.file_json, ensure_ascii=False, indent=2), content_type="application/json"
+        )
+    response["Content-Disposition"] = f'attachment; filename="{escalation.complaint.tracking_number}.{fmt}"'
+    return response
+
+
+def compliance(request):
+    actor = _observer(request)
+    if actor is None:
+        return redirect(f"{reverse('backoffice:login')}?next={request.path}")
+    start, end, cleaned = statistics.period(request.GET)
+    data = statistics.compute(start, end)
+    if request.GET.get("format") == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(
+            [
+                "opd",
+                "laporan",
+                "diverifikasi_tepat_waktu_pct",
+                "tindak_lanjut_tepat_waktu_pct",
+                "selesai_60_hari",
+                "terbuka_terlambat",
+                "dibuka_kembali",
+                "rata_rata_penilaian",
+            ]
+        )
+        for o in data["compliance"]:
+            writer.writerow(
+                [
+                    o["label"],
+                    o["n"],
+                    o["verified_share"],
+                    o["followup_share"],
+                    o["resolved_60"],
+                    o["overdue_now"],
+                    o["reopened"],
+                    o["rating"],
+                ]
+            )
+        response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="kepatuhan-opd.csv"'
+        return response
+    return render(
+        request,
+        "ombudsman/compliance.html",
+        {"s": data, "period": cleaned, "query": "&".join(f"{k}={v}" for k, v in cleaned.items())},
+    )
