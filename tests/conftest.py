@@ -149,6 +149,11 @@ def act(actors, opd, other_opd, external, submit):
             "set_flags": {"is_secret": True},
             "rate": {"rating": 4},
         }.get(action, {})
+        if action == "record_ombudsman":
+            # setup only: a report the Ombudsman examines (escalating is its own action, tested elsewhere)
+            complaint.__class__.objects.filter(pk=complaint.pk).update(ombudsman_escalated_at=timezone.now())
+            data = {"kind": "state", "state": "received"}
+            actor = Actor.system()
         if action == "merge":
             data = {"target": submit(title="Laporan asli jalan berlubang")}
         if action == "mark_overdue":

@@ -91,11 +91,11 @@ ROLE_ACTIONS = {
     "head": {"start", "assign", "add_followup", "complete_followup", "return_not_authority"},
     "other_liaison": set(),
     "executive": set(),
-    "ombudsman": set(),
+    "ombudsman": {"record_ombudsman"},
     "citizen": set(),
     "public": set(),
     "reporter": {"supply_info", "withdraw", "confirm", "dispute", "rate", "comment", "escalate_ombudsman"},
-    "system": {"close_system", "archive_system", "mark_overdue", "escalate_ombudsman"},
+    "system": {"close_system", "archive_system", "mark_overdue", "escalate_ombudsman", "record_ombudsman"},
 }
 
 
