@@ -9,6 +9,7 @@ from fpdf import FPDF
 from sikesal.catalogue import calendar
 from sikesal.complaints.models import Complaint, Event
 from sikesal.complaints.states import CLOSED_STATES, Status
+from sikesal.core.pdf import latin1
 
 MONTHS = ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober", "November", "Desember"]  # fmt: skip
 RESOLVED = {Status.CLOSED_REPORTER, Status.CLOSED_ADMIN, Status.CLOSED_SYSTEM}
@@ -56,21 +57,14 @@ def figures(opd, year, month, now=None):
     }
 
 
-def _latin1(text):
-    """The PDF core fonts speak Latin-1: keep Indonesian text, straighten typographic marks."""
-    table = {"“": '"', "”": '"', "‘": "'", "’": "'", "—": "-", "–": "-", "…": "..."}
-    text = "".join(table.get(ch, ch) for ch in str(text))
-    return text.encode("latin-1", "replace").decode("latin-1")
-
-
 def render_pdf(fig):
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 15)
-    pdf.multi_cell(0, 8, _latin1(f"Laporan bulanan SIKESAL: {fig['opd'].name}"), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 8, latin1(f"Laporan bulanan SIKESAL: {fig['opd'].name}"), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 11)
-    pdf.cell(0, 7, _latin1(f"Periode: {fig['period']}"), new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 7, latin1(f"Periode: {fig['period']}"), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
     share = f"{100 * fig['first_followup_in_time'] / fig['received']:.0f}%" if fig["received"] else "-"
     rows = [
@@ -82,8 +76,8 @@ def render_pdf(fig):
         ("Terlambat saat ini", fig["overdue_total"]),
     ]
     for label, value in rows:
-        pdf.cell(120, 7, _latin1(label), border="B")
-        pdf.cell(0, 7, _latin1(str(value)), border="B", align="R", new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(120, 7, latin1(label), border="B")
+        pdf.cell(0, 7, latin1(str(value)), border="B", align="R", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(5)
     pdf.set_font("Helvetica", "B", 12)
     pdf.cell(0, 8, "Daftar laporan terlambat", new_x="LMARGIN", new_y="NEXT")
@@ -95,11 +89,11 @@ def render_pdf(fig):
         pdf.multi_cell(
             0,
             5,
-            _latin1(f"{c.tracking_number}  tenggat {due}  {c.get_status_display()}  {c.title}"),
+            latin1(f"{c.tracking_number}  tenggat {due}  {c.get_status_display()}  {c.title}"),
             new_x="LMARGIN",
             new_y="NEXT",
         )
     pdf.ln(4)
     pdf.set_font("Helvetica", "I", 8)
-    pdf.cell(0, 5, _latin1(f"Dibuat {timezone.localtime().strftime('%d-%m-%Y %H:%M')} WIB oleh SIKESAL Kota Jambi"))
+    pdf.cell(0, 5, latin1(f"Dibuat {timezone.localtime().strftime('%d-%m-%Y %H:%M')} WIB oleh SIKESAL Kota Jambi"))
     return bytes(pdf.output())

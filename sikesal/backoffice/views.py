@@ -20,7 +20,7 @@ from sikesal.accounts.roles import OPD_ROLES, STAFF_ROLES, Role
 from sikesal.backoffice import inbox
 from sikesal.backoffice.models import AuditEntry, ResponseTemplate
 from sikesal.catalogue.models import Area, AreaLevel, Institution, InstitutionKind, Service
-from sikesal.complaints import lifecycle, policy, timeline
+from sikesal.complaints import form_actions, lifecycle, policy, timeline
 from sikesal.complaints.errors import LifecycleError
 from sikesal.complaints.models import Complaint
 from sikesal.complaints.policy import Actor, IdentityAccess
@@ -194,19 +194,7 @@ def action(request, actor, tracking):
         data.update(is_anonymous=post.get("is_anonymous") == "1", is_secret=post.get("is_secret") == "1")
         if post.get("classification") in Classification.values:
             data["classification"] = post["classification"]
-    try:
-        version = int(post.get("version", ""))
-    except ValueError:
-        version = None
-    try:
-        lifecycle.transition(
-            complaint, name, actor, expected_version=version, files=request.FILES.getlist("attachments"), **data
-        )
-    except LifecycleError as exc:
-        details = [str(m) for msgs in exc.fields.values() for m in msgs]
-        messages.error(request, " ".join([str(exc.message), *details]))
-    else:
-        messages.success(request, _("Saved."))
+    form_actions.apply(request, complaint, name, actor, data, _("Saved."))
     return redirect("backoffice:report", tracking=tracking)
 
 

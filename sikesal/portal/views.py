@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from sikesal.catalogue.models import Area, AreaLevel, ServiceGroup
-from sikesal.complaints import lifecycle, policy, timeline
+from sikesal.complaints import form_actions, lifecycle, policy, timeline
 from sikesal.complaints.errors import LifecycleError
 from sikesal.complaints.models import Attachment, Complaint, hash_secret
 from sikesal.complaints.policy import Actor
@@ -201,20 +201,8 @@ def _reporter_action(request, complaint, actor):
     if action not in REPORTER_ACTIONS:
         messages.error(request, _("Unknown action."))
         return
-    try:
-        version = int(request.POST.get("version", ""))
-    except ValueError:
-        version = None
     data = {k: request.POST.get(k) for k in ("message", "rating", "comment") if request.POST.get(k) is not None}
-    try:
-        lifecycle.transition(
-            complaint, action, actor, expected_version=version, files=request.FILES.getlist("attachments"), **data
-        )
-    except LifecycleError as exc:
-        details = [str(m) for msgs in exc.fields.values() for m in msgs]
-        messages.error(request, " ".join([str(exc.message), *details]))
-    else:
-        messages.success(request, _("Thank you. Your report has been updated."))
+    form_actions.apply(request, complaint, action, actor, data, _("Thank you. Your report has been updated."))
 
 
 def private(request, secret):

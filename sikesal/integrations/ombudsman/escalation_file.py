@@ -5,6 +5,7 @@ from fpdf import FPDF
 
 from sikesal.complaints import timeline
 from sikesal.complaints.models import Event
+from sikesal.core.pdf import latin1
 
 
 def _when(instant):
@@ -75,11 +76,6 @@ def build_json(escalation):
     }
 
 
-def _t(text):
-    table = {"“": '"', "”": '"', "‘": "'", "’": "'", "—": "-", "–": "-", "…": "..."}
-    return "".join(table.get(ch, ch) for ch in str(text or "")).encode("latin-1", "replace").decode("latin-1")
-
-
 def build_pdf(data):
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(auto=True, margin=15)
@@ -88,12 +84,12 @@ def build_pdf(data):
     def heading(text):
         pdf.ln(2)
         pdf.set_font("Helvetica", "B", 12)
-        pdf.multi_cell(0, 7, _t(text), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 7, latin1(text), new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("Helvetica", "", 10)
 
     def line(label, value):
         pdf.multi_cell(
-            0, 5.5, _t(f"{label}: {value if value not in (None, '') else '-'}"), new_x="LMARGIN", new_y="NEXT"
+            0, 5.5, latin1(f"{label}: {value if value not in (None, '') else '-'}"), new_x="LMARGIN", new_y="NEXT"
         )
 
     pdf.set_font("Helvetica", "B", 15)
@@ -107,7 +103,7 @@ def build_pdf(data):
         pdf.multi_cell(
             0,
             5.5,
-            _t(
+            latin1(
                 "Dirahasiakan atas permintaan pelapor (Pasal 24 ayat 2). Identitas lengkap ada pada berkas JSON terlampir, untuk Ombudsman saja."
             ),
             new_x="LMARGIN",
@@ -127,14 +123,14 @@ def build_pdf(data):
     heading("Uraian")
     line("Judul", data["title"])
     line("Tanggal kejadian", data["incident_date"])
-    pdf.multi_cell(0, 5.5, _t(data["description"]), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 5.5, latin1(data["description"]), new_x="LMARGIN", new_y="NEXT")
     heading("Kronologi")
     for e in data["chronology"]:
         when = timezone.localtime(timezone.datetime.fromisoformat(e["at"])).strftime("%d-%m-%Y %H:%M")
         pdf.multi_cell(
             0,
             5.5,
-            _t(f"{when}  {e['event']} ({e['by']}){': ' + e['text'] if e['text'] else ''}"),
+            latin1(f"{when}  {e['event']} ({e['by']}){': ' + e['text'] if e['text'] else ''}"),
             new_x="LMARGIN",
             new_y="NEXT",
         )
@@ -147,7 +143,7 @@ def build_pdf(data):
     if not data["follow_ups"]:
         line("Tindak lanjut", "belum ada")
     for f in data["follow_ups"]:
-        pdf.multi_cell(0, 5.5, _t(f"{f['at'][:10]}  {f['text']}"), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 5.5, latin1(f"{f['at'][:10]}  {f['text']}"), new_x="LMARGIN", new_y="NEXT")
     heading("Kerugian dan harapan pelapor")
     line("Kerugian", data["losses"])
     line("Penyelesaian yang diminta", data["remedy"])
