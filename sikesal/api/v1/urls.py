@@ -1,4 +1,4 @@
-"""REST API v1 (being built)."""
+from sikesal.api.v1.api import api
 
 app_name = "api_v1"
-urlpatterns = []
+urlpatterns = [*api.urls[0]]

@@ -1,0 +1,412 @@
+"""REST API v1 for partner apps (city super app, kiosks, bots) and the web pages' own calls.
+
+Auth: an API key in `X-API-Key` (partner apps: per-key scopes and rate limit) or the session
+(staff and reporters logged in). Every change goes through the lifecycle; every read through the
+policy. Errors are RFC 9457 problem details with an Indonesian `detail` and a machine `code`.
+"""
+
+import base64
+import datetime as dt
+import json
+
+from django.http import Http404
+from django.utils.translation import gettext as _
+from ninja import File, Form, NinjaAPI, Query, Schema
+from ninja.errors import AuthenticationError, ValidationError
+from ninja.files import UploadedFile
+from ninja.security import APIKeyHeader, django_auth
+
+from sikesal.accounts.models import ApiKey
+from sikesal.catalogue.models import Area, AreaLevel, Institution, Service
+from sikesal.complaints import lifecycle, policy, timeline
+from sikesal.complaints.errors import LifecycleError, NotAllowed
+from sikesal.complaints.models import Complaint
+from sikesal.complaints.policy import Actor
+from sikesal.complaints.states import CLOSED_STATES, Channel
+from sikesal.core.ratelimit import allow
+from sikesal.portal import statistics
+
+
+class Throttled(Exception):
+    pass
+
+
+class ApiKeyAuth(APIKeyHeader):
+    param_name = "X-API-Key"
+
+    def authenticate(self, request, key):
+        api_key = ApiKey.lookup(key)
+        if api_key is None:
+            return None
+        if not allow("api-key", api_key.pk, api_key.rate_limit_per_minute, 60):
+            raise Throttled
+        request.api_key = api_key
+        return api_key
+
+
+api = NinjaAPI(
+    title="SIKESAL API",
+    version="1",
+    description="Laporan pelayanan publik Kota Jambi. Kunci API di header X-API-Key.",
+    urls_namespace="api_v1",
+    auth=[ApiKeyAuth(), django_auth],
+)
+
+
+def problem(request, status, code, detail, errors=None):
+    body = {
+        "type": f"urn:sikesal:problem:{code}",
+        "title": code,
+        "status": status,
+        "detail": str(detail),
+        "code": code,
+    }
+    if errors:
+        body["errors"] = errors
+    response = api.create_response(request, body, status=status)
+    response["Content-Type"] = "application/problem+json"
+    return response
+
+
+@api.exception_handler(LifecycleError)
+def lifecycle_error(request, exc):
+    return problem(request, exc.status, exc.code, exc.message, exc.as_dict()["fields"] or None)
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request, exc):
+    errors = {".".join(str(p) for p in e.get("loc", [])[1:]) or "body": [e.get("msg", "")] for e in exc.errors}
+    return problem(request, 422, "invalid_request", _("The request has errors; nothing was saved."), errors)
+
+
+@api.exception_handler(AuthenticationError)
+def auth_error(request, exc):
+    return problem(request, 401, "unauthenticated", _("A valid API key (X-API-Key) or a log-in is needed."))
+
+
+@api.exception_handler(Throttled)
+def throttled(request, exc):
+    response = problem(request, 429, "rate_limited", _("Too many requests for this key. Please wait a minute."))
+    response["Retry-After"] = "60"
+    return response
+
+
+@api.exception_handler(Http404)
+def not_found(request, exc):
+    return problem(request, 404, "not_found", _("Not found."))
+
+
+def actor_for(request):
+    if getattr(request, "api_key", None) is not None:
+        # A partner files on a citizen's behalf and reads what the public may read.
+        return Actor.system(f"API {request.api_key.name}"[:150])
+    return Actor.for_user(request.user)
+
+
+def require_scope(request, scope):
+    key = getattr(request, "api_key", None)
+    if key is not None and scope not in key.scopes:
+        raise NotAllowed("missing_scope", _("This API key may not do this (scope %(scope)s).") % {"scope": scope})
+
+
+# --- Schemas --------------------------------------------------------------------------------------
+
+
+class ReporterIn(Schema):
+    name: str = ""
+    phone: str = ""
+    email: str = ""
+
+
+class ReportIn(Schema):
+    type: str = "pengaduan"
+    service: str
+    title: str
+    body: str
+    incident_date: dt.date | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    area: str | None = None
+    address: str = ""
+    is_anonymous: bool = False
+    is_secret: bool = False
+    answers: dict = {}
+    reporter: ReporterIn | None = None
+
+
+class ReportFormIn(Schema):
+    """The multipart form's fields: the same report, flattened."""
+
+    type: str = "pengaduan"
+    service: str
+    title: str
+    body: str
+    incident_date: dt.date | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    area: str | None = None
+    address: str = ""
+    is_anonymous: bool = False
+    is_secret: bool = False
+    answers: str = ""
+    reporter_name: str = ""
+    reporter_phone: str = ""
+    reporter_email: str = ""
+
+
+class Created(Schema):
+    tracking_number: str
+    status: str
+    private_url: str
+    replayed: bool
+
+
+class ReportOut(Schema):
+    tracking_number: str
+    status: str
+    status_name: str
+    title: str | None
+    body: str | None
+    service: str | None
+    opd: str | None
+    kelurahan: str | None
+    kecamatan: str | None
+    latitude: float | None
+    longitude: float | None
+    submitted_at: dt.datetime
+    due_at: dt.datetime | None
+    is_secret: bool
+
+
+class Page(Schema):
+    items: list[ReportOut]
+    next_cursor: str | None
+
+
+class EventOut(Schema):
+    at: dt.datetime
+    action: str
+    label: str
+    by: str
+    message: str
+
+
+class ActionIn(Schema):
+    version: int | None = None
+    message: str | None = None
+    note: str | None = None
+    institution: int | None = None
+    rating: int | None = None
+    comment: str | None = None
+    reason: str | None = None
+    target: str | None = None
+    internal: bool | None = None
+
+
+class Named(Schema):
+    code: str
+    name: str
+
+
+# --- Reports --------------------------------------------------------------------------------------
+
+
+def _out(c, full):
+    area = c.area
+    hide = c.is_secret and not full
+    return {
+        "tracking_number": c.tracking_number,
+        "status": c.status,
+        "status_name": str(c.get_status_display()),
+        "title": None if hide else c.title,
+        "body": None if hide else c.body,
+        "service": c.service.code if c.service else None,
+        "opd": c.institution.short_name if c.institution else None,
+        "kelurahan": area.name if area and not hide else None,
+        "kecamatan": area.parent.name if area and area.parent and not hide else None,
+        "latitude": None if hide else c.latitude,
+        "longitude": None if hide else c.longitude,
+        "submitted_at": c.submitted_at,
+        "due_at": c.due_at,
+        "is_secret": c.is_secret,
+    }
+
+
+def _visible(actor):
+    base = Complaint.objects.select_related("service", "institution", "area__parent")
+    if actor.role in ("system", "public"):
+        return policy.public_complaints(base), False
+    return policy.visible_complaints(actor, base), True
+
+
+def _submit(request, payload, files, idempotency_key):
+    require_scope(request, "reports:write")
+    data = payload.dict()
+    data["reporter"] = data.get("reporter") or {}
+    channel = Channel.API
+    data["channel"] = channel
+    if idempotency_key:
+        owner = getattr(request, "api_key", None)
+        data["idempotency_key"] = f"api:{owner.pk if owner else request.user.pk}:{idempotency_key}"[:80]
+    actor = actor_for(request)
+    if actor.role not in ("system", "citizen", "admin"):
+        raise NotAllowed("not_allowed", _("You may not file reports here."))
+    result = lifecycle.submit(actor, data, files)
+    url = request.build_absolute_uri(f"/pelapor/{result.secret}/")
+    return 200 if result.replayed else 201, {
+        "tracking_number": result.complaint.tracking_number,
+        "status": result.complaint.status,
+        "private_url": url,
+        "replayed": result.replayed,
+    }
+
+
+@api.post("/reports", response={201: Created, 200: Created}, summary="File a report (JSON)")
+def create_report(request, payload: ReportIn):
+    return _submit(request, payload, [], request.headers.get("Idempotency-Key"))
+
+
+@api.post(
+    "/reports/upload", response={201: Created, 200: Created}, summary="File a report with attachments (multipart)"
+)
+def create_report_multipart(
+    request,
+    payload: Form[ReportFormIn],
+    attachments: list[UploadedFile] = File(None),  # noqa: B008 - ninja's way to declare uploads
+):
+    flat = payload.dict()
+    reporter = {k: flat.pop(f"reporter_{k}") for k in ("name", "phone", "email")}
+    try:
+        answers = json.loads(flat.pop("answers") or "{}")
+    except ValueError:
+        raise LifecycleError("invalid_answers", _("answers must be JSON.")) from None
+    report = ReportIn(**flat, answers=answers if isinstance(answers, dict) else {}, reporter=ReporterIn(**reporter))
+    return _submit(request, report, attachments or [], request.headers.get("Idempotency-Key"))
+
+
+class ListFilters(Schema):
+    service: str | None = None
+    kecamatan: str | None = None
+    status: str | None = None
+    cursor: str | None = None
+    limit: int = 50
+
+
+@api.get("/reports", response=Page, summary="List reports (newest first, cursor pagination)")
+def list_reports(request, filters: Query[ListFilters]):
+    qs, full = _visible(actor_for(request))
+    if filters.service:
+        qs = qs.filter(service__code=filters.service)
+    if filters.kecamatan:
+        qs = qs.filter(area__parent_id=filters.kecamatan)
+    if filters.status == "open":
+        qs = qs.exclude(status__in=CLOSED_STATES)
+    elif filters.status == "closed":
+        qs = qs.filter(status__in=CLOSED_STATES)
+    if filters.cursor:
+        try:
+            at, pk = base64.urlsafe_b64decode(filters.cursor.encode()).decode().split("|")
+            qs = qs.filter(submitted_at__lte=dt.datetime.fromisoformat(at)).exclude(
+                submitted_at=dt.datetime.fromisoformat(at), pk__gte=int(pk)
+            )
+        except ValueError:
+            raise LifecycleError("invalid_cursor", _("The cursor is not valid.")) from None
+    limit = max(1, min(filters.limit, 200))
+    rows = list(qs.order_by("-submitted_at", "-pk")[: limit + 1])
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        next_cursor = base64.urlsafe_b64encode(f"{last.submitted_at.isoformat()}|{last.pk}".encode()).decode()
+    return {"items": [_out(c, full) for c in rows[:limit]], "next_cursor": next_cursor}
+
+
+def _get(request, tracking):
+    actor = actor_for(request)
+    qs, full = _visible(actor)
+    c = qs.filter(tracking_number=tracking).first()
+    if c is None:
+        raise Http404
+    return c, actor, full
+
+
+@api.get("/reports/{tracking}", response=ReportOut, summary="One report")
+def get_report(request, tracking: str):
+    c, _actor, full = _get(request, tracking)
+    return _out(c, full)
+
+
+@api.get(
+    "/reports/{tracking}/timeline", response=list[EventOut], summary="The report's timeline, as the caller may see it"
+)
+def get_timeline(request, tracking: str):
+    c, actor, full = _get(request, tracking)
+    if c.is_secret and not full:
+        return []
+    audience = "staff" if full and actor.role not in ("citizen",) else ("reporter" if full else "public")
+    return [
+        {
+            "at": e.created_at,
+            "action": e.action,
+            "label": str(timeline.action_label(e)),
+            "by": str(timeline.actor_display(e)),
+            "message": e.message,
+        }
+        for e in timeline.events_for(c, audience)
+    ]
+
+
+@api.post(
+    "/reports/{tracking}/actions/{action}",
+    response=ReportOut,
+    summary="A lifecycle action (as the logged-in user's role allows)",
+)
+def act(request, tracking: str, action: str, payload: ActionIn):
+    if getattr(request, "api_key", None) is not None:
+        raise NotAllowed("not_allowed", _("Lifecycle actions need a staff or reporter log-in."))
+    c, actor, _full = _get(request, tracking)
+    data = {k: v for k, v in payload.dict().items() if v is not None and k != "version"}
+    lifecycle.transition(c, action, actor, expected_version=payload.version, **data)
+    c.refresh_from_db()
+    return _out(c, True)
+
+
+# --- Catalogue and statistics ----------------------------------------------------------------------
+
+
+@api.get("/catalogue/services", response=list[dict], auth=None, summary="Services citizens can report about")
+def services(request):
+    return [
+        {
+            "code": s.code,
+            "name": s.name,
+            "group": s.group.name,
+            "opd": s.default_institution.short_name,
+            "target_hours": s.target_hours,
+            "questions": s.extra_questions,
+        }
+        for s in Service.objects.filter(active=True).select_related("group", "default_institution")
+    ]
+
+
+@api.get("/catalogue/opds", response=list[dict], auth=None, summary="OPDs and external institutions")
+def opds(request):
+    return [
+        {"id": i.pk, "short_name": i.short_name, "name": i.name, "kind": i.kind}
+        for i in Institution.objects.filter(active=True)
+    ]
+
+
+@api.get("/catalogue/areas", response=list[dict], auth=None, summary="Kecamatan and kelurahan with Kemendagri codes")
+def areas(request):
+    return [
+        {"code": a.code, "name": a.name, "level": a.level, "parent": a.parent_id}
+        for a in Area.objects.exclude(level=AreaLevel.KOTA)
+    ]
+
+
+@api.get("/statistics", response=dict, auth=None, summary="The public statistics (the same numbers as the page)")
+def stats(request):
+    data = statistics.compute()
+    return {k: v for k, v in data.items() if k != "compliance"} | {
+        "compliance": [{k: v for k, v in o.items() if k != "id"} for o in data["compliance"]]
+    }
