@@ -12,7 +12,7 @@ import json
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import File, Form, NinjaAPI, Query, Schema
-from ninja.errors import AuthenticationError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.files import UploadedFile
 from ninja.security import APIKeyHeader, django_auth
 
@@ -44,7 +44,20 @@ class ApiKeyAuth(APIKeyHeader):
         return api_key
 
 
-api = NinjaAPI(
+class SikesalAPI(NinjaAPI):
+    def get_openapi_schema(self, *args, **kwargs):
+        """Error answers are RFC 9457 documents: say so in the OpenAPI too."""
+        schema = super().get_openapi_schema(*args, **kwargs)
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                for status, response in operation.get("responses", {}).items():
+                    content = response.get("content", {})
+                    if str(status) >= "400" and "application/json" in content:
+                        content["application/problem+json"] = content.pop("application/json")
+        return schema
+
+
+api = SikesalAPI(
     title="SIKESAL API",
     version="1",
     description="Laporan pelayanan publik Kota Jambi. Kunci API di header X-API-Key.",
@@ -77,6 +90,13 @@ def lifecycle_error(request, exc):
 def validation_error(request, exc):
     errors = {".".join(str(p) for p in e.get("loc", [])[1:]) or "body": [e.get("msg", "")] for e in exc.errors}
     return problem(request, 422, "invalid_request", _("The request has errors; nothing was saved."), errors)
+
+
+@api.exception_handler(HttpError)
+def http_error(request, exc):
+    if exc.status_code == 400:  # ninja's own "Cannot parse request body"
+        return problem(request, 400, "unreadable_body", _("The request body could not be read as JSON or a form."))
+    return problem(request, exc.status_code, "http_error", str(exc))
 
 
 @api.exception_handler(AuthenticationError)
@@ -152,6 +172,21 @@ class ReportFormIn(Schema):
     reporter_name: str = ""
     reporter_phone: str = ""
     reporter_email: str = ""
+
+
+class Problem(Schema):
+    """RFC 9457 problem details; `detail` in Indonesian, `code` for machines."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    errors: dict | None = None
+
+
+# Every operation may answer with these problems.
+PROBLEMS = dict.fromkeys((400, 401, 403, 404, 409, 422, 429), Problem)
 
 
 class Created(Schema):
@@ -261,13 +296,15 @@ def _submit(request, payload, files, idempotency_key):
     }
 
 
-@api.post("/reports", response={201: Created, 200: Created}, summary="File a report (JSON)")
+@api.post("/reports", response={201: Created, 200: Created, **PROBLEMS}, summary="File a report (JSON)")
 def create_report(request, payload: ReportIn):
     return _submit(request, payload, [], request.headers.get("Idempotency-Key"))
 
 
 @api.post(
-    "/reports/upload", response={201: Created, 200: Created}, summary="File a report with attachments (multipart)"
+    "/reports/upload",
+    response={201: Created, 200: Created, **PROBLEMS},
+    summary="File a report with attachments (multipart)",
 )
 def create_report_multipart(
     request,
@@ -292,7 +329,7 @@ class ListFilters(Schema):
     limit: int = 50
 
 
-@api.get("/reports", response=Page, summary="List reports (newest first, cursor pagination)")
+@api.get("/reports", response={200: Page, **PROBLEMS}, summary="List reports (newest first, cursor pagination)")
 def list_reports(request, filters: Query[ListFilters]):
     qs, full = _visible(actor_for(request))
     if filters.service:
@@ -329,14 +366,16 @@ def _get(request, tracking):
     return c, actor, full
 
 
-@api.get("/reports/{tracking}", response=ReportOut, summary="One report")
+@api.get("/reports/{tracking}", response={200: ReportOut, **PROBLEMS}, summary="One report")
 def get_report(request, tracking: str):
     c, _actor, full = _get(request, tracking)
     return _out(c, full)
 
 
 @api.get(
-    "/reports/{tracking}/timeline", response=list[EventOut], summary="The report's timeline, as the caller may see it"
+    "/reports/{tracking}/timeline",
+    response={200: list[EventOut], **PROBLEMS},
+    summary="The report's timeline, as the caller may see it",
 )
 def get_timeline(request, tracking: str):
     c, actor, full = _get(request, tracking)
@@ -357,7 +396,7 @@ def get_timeline(request, tracking: str):
 
 @api.post(
     "/reports/{tracking}/actions/{action}",
-    response=ReportOut,
+    response={200: ReportOut, **PROBLEMS},
     summary="A lifecycle action (as the logged-in user's role allows)",
 )
 def act(request, tracking: str, action: str, payload: ActionIn):
@@ -373,7 +412,12 @@ def act(request, tracking: str, action: str, payload: ActionIn):
 # --- Catalogue and statistics ----------------------------------------------------------------------
 
 
-@api.get("/catalogue/services", response=list[dict], auth=None, summary="Services citizens can report about")
+@api.get(
+    "/catalogue/services",
+    response={200: list[dict], **PROBLEMS},
+    auth=None,
+    summary="Services citizens can report about",
+)
 def services(request):
     return [
         {
@@ -388,7 +432,7 @@ def services(request):
     ]
 
 
-@api.get("/catalogue/opds", response=list[dict], auth=None, summary="OPDs and external institutions")
+@api.get("/catalogue/opds", response={200: list[dict], **PROBLEMS}, auth=None, summary="OPDs and external institutions")
 def opds(request):
     return [
         {"id": i.pk, "short_name": i.short_name, "name": i.name, "kind": i.kind}
@@ -396,7 +440,12 @@ def opds(request):
     ]
 
 
-@api.get("/catalogue/areas", response=list[dict], auth=None, summary="Kecamatan and kelurahan with Kemendagri codes")
+@api.get(
+    "/catalogue/areas",
+    response={200: list[dict], **PROBLEMS},
+    auth=None,
+    summary="Kecamatan and kelurahan with Kemendagri codes",
+)
 def areas(request):
     return [
         {"code": a.code, "name": a.name, "level": a.level, "parent": a.parent_id}
@@ -404,7 +453,12 @@ def areas(request):
     ]
 
 
-@api.get("/statistics", response=dict, auth=None, summary="The public statistics (the same numbers as the page)")
+@api.get(
+    "/statistics",
+    response={200: dict, **PROBLEMS},
+    auth=None,
+    summary="The public statistics (the same numbers as the page)",
+)
 def stats(request):
     data = statistics.compute()
     return {k: v for k, v in data.items() if k != "compliance"} | {
