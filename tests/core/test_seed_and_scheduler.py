@@ -44,3 +44,15 @@ def test_periodic_job_runs_once_per_slot_across_workers():
     assert scheduler.run_due_jobs("worker-b", now=6030.0) == []  # same minute, another worker
     assert scheduler.run_due_jobs("worker-b", now=6061.0) == ["sweep_deadlines"]
     assert PeriodicRun.objects.count() == 2
+
+
+def test_admin_creates_an_api_key_shown_once(client, users):
+    users["admin"].is_superuser = users["admin"].is_staff = True
+    users["admin"].save()
+    client.force_login(users["admin"])
+    data = {"name": "Bot WhatsApp", "scopes": '["reports:write"]', "rate_limit_per_minute": 60, "active": "on"}
+    response = client.post("/admin/accounts/apikey/add/", data, follow=True)
+    key = ApiKey.objects.get(name="Bot WhatsApp")
+    shown = " ".join(m.message for m in response.context["messages"])
+    value = next(word for word in shown.split() if word.startswith(key.prefix))
+    assert ApiKey.lookup(value.rstrip(".")) == key

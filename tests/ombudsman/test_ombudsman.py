@@ -242,3 +242,21 @@ def test_compliance_dashboard_matches_counts(client, users, submit, act):
     assert "Dinas PUPR,2," in csv_body
     client.force_login(users["liaison"])
     assert client.get(reverse("ombudsman:compliance")).status_code == 403
+
+
+def test_state_through_the_api_and_dashboard_pdf(client, users, in_state, act):
+    c = in_state("followed_up")
+    act(c, "dispute")
+    service.escalate(c, Actor.reporter(c), IDENTITY)
+    url = f"/api/v1/ombudsman/escalations/{c.tracking_number}/state"
+    client.force_login(users["admin"])
+    assert client.post(url, {"state": "received"}, content_type="application/json").status_code == 403
+    client.force_login(users["ombudsman"])
+    response = client.post(
+        url, {"state": "received", "message": "Nomor registrasi 0123"}, content_type="application/json"
+    )
+    assert response.status_code == 200 and response.json()["state"] == "received"
+    assert client.post(url, {"state": "hilang"}, content_type="application/json").status_code == 400
+    assert Escalation.objects.get().state == "received"
+    pdf = client.get(reverse("ombudsman:compliance") + "?format=pdf")
+    assert pdf["Content-Type"] == "application/pdf" and "Dinas PUPR" in pdf_text(pdf.content)

@@ -409,6 +409,35 @@ def act(request, tracking: str, action: str, payload: ActionIn):
     return _out(c, True)
 
 
+class EscalationStateIn(Schema):
+    state: str
+    message: str = ""
+
+
+class EscalationOut(Schema):
+    tracking_number: str
+    state: str
+
+
+@api.post(
+    "/ombudsman/escalations/{tracking}/state",
+    response={200: EscalationOut, **PROBLEMS},
+    summary="The Ombudsman observer records an escalation's progress (sent, received, examining, closed)",
+)
+def escalation_state(request, tracking: str, payload: EscalationStateIn):
+    from sikesal.integrations.ombudsman import service as ombudsman
+    from sikesal.integrations.ombudsman.models import Escalation
+
+    actor = actor_for(request)
+    if actor.role != "ombudsman":
+        raise NotAllowed("not_allowed", _("Only the Ombudsman observer records an escalation's progress."))
+    escalation = Escalation.objects.select_related("complaint").filter(complaint__tracking_number=tracking).first()
+    if escalation is None:
+        raise Http404
+    ombudsman.update_state(escalation, actor, payload.state, payload.message)
+    return {"tracking_number": tracking, "state": escalation.state}
+
+
 # --- Catalogue and statistics ----------------------------------------------------------------------
 
 

@@ -65,3 +65,13 @@ def escalate(complaint, actor, data, now=None):
         escalation.save(update_fields=["file_json", "file_pdf"])
         deliver.enqueue(escalation.pk)
     return escalation
+
+
+def update_state(escalation, actor, state, message=""):
+    """The Ombudsman's progress (sent, received, examining, closed): on the timeline and on the row."""
+    with transaction.atomic():
+        lifecycle.transition(
+            escalation.complaint, "record_ombudsman", actor, kind="state", state=state, message=message
+        )
+        escalation.state = state
+        escalation.save(update_fields=["state"])

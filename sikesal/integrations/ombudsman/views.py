@@ -118,12 +118,59 @@ def escalation_file(request, pk, fmt):
     return response
 
 
+def compliance_pdf(data, period):
+    from fpdf import FPDF
+
+    from sikesal.core.pdf import latin1
+
+    pdf = FPDF(format="A4", orientation="L")
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 14)
+    pdf.cell(0, 9, "Kepatuhan OPD - SIKESAL Kota Jambi", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "", 9)
+    span = f"{period.get('dari', 'awal')} s.d. {period.get('sampai', 'sekarang')}"
+    pdf.cell(
+        0,
+        6,
+        latin1(f"Periode: {span}. Median tindak lanjut pertama: {data['median_first_response_hours']} jam."),
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
+    headers = [
+        "OPD",
+        "Diterima",
+        "Verifikasi <=3 HK",
+        "TL pertama <=5 HK",
+        "Selesai <=60 hari",
+        "Terlambat",
+        "Dibuka kembali",
+        "Kepuasan",
+    ]
+    widths = [60, 25, 32, 32, 32, 25, 30, 25]
+    pdf.set_font("Helvetica", "B", 9)
+    for h, w in zip(headers, widths, strict=True):
+        pdf.cell(w, 7, h, border=1)
+    pdf.ln()
+    pdf.set_font("Helvetica", "", 9)
+    for o in data["compliance"]:
+        cells = [o["label"], o["n"], f"{o['verified_share']}%" if o["verified_share"] is not None else "-",
+                 f"{o['followup_share']}%" if o["followup_share"] is not None else "-", o["resolved_60"], o["overdue_now"], o["reopened"], o["rating"] or "-"]  # fmt: skip
+        for value, w in zip(cells, widths, strict=True):
+            pdf.cell(w, 6, latin1(str(value))[:40], border=1)
+        pdf.ln()
+    return bytes(pdf.output())
+
+
 def compliance(request):
     actor = _observer(request)
     if actor is None:
         return redirect(f"{reverse('backoffice:login')}?next={request.path}")
     start, end, cleaned = statistics.period(request.GET)
     data = statistics.compute(start, end)
+    if request.GET.get("format") == "pdf":
+        response = HttpResponse(compliance_pdf(data, cleaned), content_type="application/pdf")
+        response["Content-Disposition"] = 'attachment; filename="kepatuhan-opd.pdf"'
+        return response
     if request.GET.get("format") == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer)
