@@ -6,6 +6,8 @@ koordinator. Each rung is already a staff event on the timeline (the sweep's mar
 module turns it into e-mail.
 """
 
+import datetime as dt
+
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db.models import Q
@@ -57,7 +59,14 @@ def notify_rung(event):
     if not to:
         return
     with translation.override(settings.LANGUAGE_CODE):
-        context = {"c": complaint, "event": event, "label": timeline.action_label(event), "site_url": settings.SITE_URL}
+        due = dt.datetime.fromisoformat(event.payload["due_at"]) if event.payload.get("due_at") else None
+        context = {
+            "c": complaint,
+            "event": event,
+            "due": due,
+            "label": timeline.action_label(event),
+            "site_url": settings.SITE_URL,
+        }
         subject = f"[SIKESAL] {context['label']}: {complaint.tracking_number}"
         body = render_to_string("backoffice/mail/ladder.txt", context)
     send_mail(subject, body, None, to)

@@ -65,3 +65,14 @@ def test_daily_digest_per_opd(mailboxes, in_state, act, other_opd):
     pupr = next(m for m in mail.outbox if "Dinas PUPR" in m.subject)
     assert pupr.to == ["liaison@jambikota.go.id"]
     assert theirs.tracking_number not in pupr.body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ladder_mail_shows_the_deadline_in_wib(mailboxes, in_state):
+    c = in_state("dispositioned")
+    call_command("worker", batch=True, no_scheduler=True, interval=0)
+    mail.outbox.clear()
+    sweep(now=c.followup_due_at + dt.timedelta(hours=1))
+    call_command("worker", batch=True, no_scheduler=True, interval=0)
+    body = next(m.body for m in mail.outbox if c.tracking_number in m.subject)
+    assert "23.59 WIB" in body and "+00:00" not in body

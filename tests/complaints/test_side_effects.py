@@ -48,3 +48,34 @@ def test_staff_only_events_are_not_mailed(in_state, act):
     call_command("worker", batch=True, no_scheduler=True, interval=0)
     assert mail.outbox == []
     assert Complaint.objects.get(pk=complaint.pk).status == "in_progress"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_handler_is_retried_alone(in_state, act):
+    from django.utils import timezone
+
+    from sikesal.complaints import tasks
+
+    calls = {"good": 0, "bad": 0}
+
+    def good(event):
+        calls["good"] += 1
+
+    def bad(event):
+        calls["bad"] += 1
+        if calls["bad"] == 1:
+            raise ConnectionError("mail server down")
+
+    complaint = in_state("received")
+    call_command("worker", batch=True, no_scheduler=True, interval=0)
+    saved = list(tasks.EVENT_HANDLERS)
+    tasks.EVENT_HANDLERS[:] = [good, bad]
+    try:
+        act(complaint, "request_info")
+        call_command("worker", batch=True, no_scheduler=True, interval=0)
+        assert calls == {"good": 1, "bad": 1}
+        DBTaskResult.objects.filter(status="READY").update(run_after=timezone.now())  # the backoff passes
+        call_command("worker", batch=True, no_scheduler=True, interval=0)
+        assert calls == {"good": 1, "bad": 2}  # only the failed handler ran again
+    finally:
+        tasks.EVENT_HANDLERS[:] = saved
