@@ -44,8 +44,8 @@ MIN_YEAR, MAX_YEAR = 2000, 2100
 RESOLVED_STATES = (Status.FOLLOWED_UP, Status.CLOSED_REPORTER, Status.CLOSED_ADMIN, Status.CLOSED_SYSTEM)
 ALL_OPDS = "all"
 
-_YEAR = re.compile(r"\d{4}")
-_MONTH = re.compile(r"(\d{4})-(\d{2})")
+_YEAR = re.compile(r"[0-9]{4}")
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
 
 
 def _now():
@@ -340,7 +340,7 @@ def compute(period=None, now=None):
     total = qs.count()
     by_status = _by_status(qs, total)
     resolved_at = Case(
-        When(status__in=RESOLVED_STATES, then=Coalesce("followup_completed_at", "closed_at")),
+        When(status__isnull=False, then=Coalesce("followup_completed_at", "closed_at")),
     )
     first_response = _durations(qs.filter(first_response_at__isnull=False), "first_response_at", 3600)
     resolution = _durations(

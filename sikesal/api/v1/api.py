@@ -11,7 +11,7 @@ import json
 
 from django.http import Http404
 from django.utils.translation import gettext as _
-from ninja import File, Form, NinjaAPI, Query, Schema
+from ninja import File, Form, NinjaAPI, Query, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.files import UploadedFile
 from ninja.security import APIKeyHeader, django_auth
@@ -288,12 +288,15 @@ def _submit(request, payload, files, idempotency_key):
         raise NotAllowed("not_allowed", _("You may not file reports here."))
     result = lifecycle.submit(actor, data, files)
     url = request.build_absolute_uri(f"/pelapor/{result.secret}/")
-    return 200 if result.replayed else 201, {
-        "tracking_number": result.complaint.tracking_number,
-        "status": result.complaint.status,
-        "private_url": url,
-        "replayed": result.replayed,
-    }
+    return Status(
+        200 if result.replayed else 201,
+        {
+            "tracking_number": result.complaint.tracking_number,
+            "status": result.complaint.status,
+            "private_url": url,
+            "replayed": result.replayed,
+        },
+    )
 
 
 @api.post("/reports", response={201: Created, 200: Created, **PROBLEMS}, summary="File a report (JSON)")
