@@ -311,6 +311,13 @@ class Api:
         target = _int(req.fields.get("disposition_id"), "disposition_id", required=True)
         if not masters.is_within(target, self.city):
             raise invalid({"disposition_id": "Disposisi hanya ke instansi Anda sendiri atau unit di bawahnya."})
+        if row["status_code"] == st.BELUM_TERVERIFIKASI:
+            # Not verified yet: the national admin will disposition it to the unit named here.
+            with self.store.transaction():
+                self.store.db.execute(
+                    "UPDATE complaints SET target_institution_id = ? WHERE id = ?", (target, row["id"])
+                )
+            return ok(None, success=True)
         if row["status_code"] in st.FINAL or not masters.is_within(row["disposition_id"], self.city):
             raise ApiError(409, f"Laporan berstatus {st.status_name(row['status_code'])}.")
         if row["disposition_id"] != target:

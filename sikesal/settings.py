@@ -10,7 +10,7 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
-from sikesal.env import env_bool, env_int, env_json, env_list, env_str
+from sikesal.env import env_bool, env_float, env_int, env_json, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("SIKESAL_DATA_DIR", str(BASE_DIR / "var"))).resolve()
@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "sikesal.backoffice",
     "sikesal.integrations.notify",
     "sikesal.integrations.ombudsman",
+    "sikesal.integrations.lapor",
 ]
 
 MIDDLEWARE = [
@@ -124,6 +125,9 @@ SIKESAL_PERIODIC = env_json(
         "sweep_deadlines": {"task": "sikesal.complaints.tasks.sweep_deadlines", "every_seconds": 300},
         # one slot per UTC day: the first worker check after 07:00 WIB sends it
         "daily_digest": {"task": "sikesal.backoffice.tasks.daily_digest", "every_seconds": 86400},
+        # SP4N-LAPOR! has no webhooks: push what is waiting and poll for changes (no-ops when off)
+        "lapor_sync": {"task": "sikesal.integrations.lapor.tasks.lapor_sync", "every_seconds": 60},
+        "lapor_masters": {"task": "sikesal.integrations.lapor.tasks.lapor_sync_masters", "every_seconds": 86400},
     },
 )
 
@@ -234,6 +238,16 @@ SIKESAL_OMBUDSMAN_WEBHOOK_TOKEN = env_str("SIKESAL_OMBUDSMAN_WEBHOOK_TOKEN")
 LAPOR_BASE_URL = env_str("LAPOR_BASE_URL")
 LAPOR_AUTH_SECRET = env_str("LAPOR_AUTH_SECRET")
 LAPOR_TOKEN = env_str("LAPOR_TOKEN")
+# Pemerintah Kota Jambi's institution id on SP4N-LAPOR! (the simulator's default; set the real one).
+LAPOR_CITY_INSTITUTION_ID = env_int("LAPOR_CITY_INSTITUTION_ID", 1571)
+# When a local report goes to SP4N-LAPOR!: at "submission" or once the admin has verified it ("verification").
+LAPOR_OUTBOUND_AT = env_str("LAPOR_OUTBOUND_AT", "submission")
+LAPOR_TIMEOUT_SECONDS = env_float("LAPOR_TIMEOUT_SECONDS", 15.0)
+LAPOR_HTTP_ATTEMPTS = env_int("LAPOR_HTTP_ATTEMPTS", 3)  # quick retries inside one call
+LAPOR_MAX_RETRY_WAIT = env_float("LAPOR_MAX_RETRY_WAIT", 5.0)  # cap on a Retry-After we honour in-call
+LAPOR_RETRY_BASE_SECONDS = env_float("LAPOR_RETRY_BASE_SECONDS", 30.0)  # outbox backoff: base * 2^attempts
+LAPOR_RETRY_MAX_SECONDS = env_float("LAPOR_RETRY_MAX_SECONDS", 1800.0)
+LAPOR_SYNC_MAX_SECONDS = env_float("LAPOR_SYNC_MAX_SECONDS", 50.0)  # one sync run stops after this long
 SIKESAL_DEMO_API_KEY = env_str("SIKESAL_DEMO_API_KEY", "demo")
 
 # --- Logging ------------------------------------------------------------------------------------

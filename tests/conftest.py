@@ -148,6 +148,7 @@ def act(actors, opd, other_opd, external, submit):
             "assign": {"officer": actors["officer"].user.pk},
             "set_flags": {"is_secret": True},
             "rate": {"rating": 4},
+            "lapor_mirror": {"kind": "followup", "message": "Tanggapan PLN dari SP4N-LAPOR!", "source": "PLN"},
         }.get(action, {})
         if action == "record_ombudsman":
             # setup only: a report the Ombudsman examines (escalating is its own action, tested elsewhere)

@@ -52,6 +52,7 @@ class Change:
     message: str = ""
     payload: dict = field(default_factory=dict)
     visibility: str | None = None
+    target: str | None = None  # set by an action whose new state depends on its data (lapor_mirror)
 
     def require_text(self, name, label):
         value = str(self.data.get(name) or "").strip()
@@ -359,6 +360,48 @@ def escalate_ombudsman(ch):
 
 OMBUDSMAN_STATES = ("sent", "received", "examining", "closed")
 
+# What a change seen on SP4N-LAPOR! may do to the local report: the state it asks for, and the local
+# states it may come from. Anything else is recorded on the timeline without changing the state.
+MIRROR_TARGETS = {
+    S.CLOSED_REPORTER: frozenset({S.RECEIVED, S.DISPOSITIONED, S.IN_PROGRESS, S.FOLLOWED_UP, S.RETURNED}),
+    S.CLOSED_ADMIN: frozenset({S.RECEIVED, S.DISPOSITIONED, S.IN_PROGRESS, S.FOLLOWED_UP, S.RETURNED}),
+    S.CLOSED_SYSTEM: frozenset({S.FOLLOWED_UP}),
+    S.ARCHIVED_ADMIN: frozenset({S.RECEIVED, S.PENDING_INFO, S.RETURNED}),
+    S.ARCHIVED_SYSTEM: frozenset({S.RECEIVED, S.PENDING_INFO, S.RETURNED}),
+    S.ARCHIVED_REPORTER: frozenset({S.RECEIVED, S.PENDING_INFO, S.RETURNED}),
+    S.IN_PROGRESS: frozenset({S.FOLLOWED_UP, S.CLOSED_SYSTEM}),  # the reporter disputed on LAPOR!
+}
+MIRROR_KINDS = ("followup", "status")
+
+
+def lapor_mirror(ch):
+    """A follow-up or status change made on SP4N-LAPOR! (by the reporter, the national admin or another
+    institution), entering the local timeline. Only the sync calls this, as the system."""
+    kind = ch.data.get("kind")
+    if kind not in MIRROR_KINDS:
+        raise InvalidInput("invalid_mirror", _("Unknown SP4N-LAPOR! update."), {"kind": [_("Unknown.")]})
+    ch.message = str(ch.data.get("message") or "").strip()[:5000]
+    ch.payload.update(
+        kind=kind,
+        source=str(ch.data.get("source") or "")[:120],
+        lapor_status=str(ch.data.get("lapor_status") or "")[:120],
+        lapor_id=str(ch.data.get("lapor_id") or "")[:40],
+    )
+    if ch.data.get("internal"):
+        ch.visibility = Visibility.STAFF
+    wanted = ch.data.get("status")
+    if wanted:
+        if wanted in MIRROR_TARGETS and ch.complaint.status in MIRROR_TARGETS[wanted]:
+            ch.target = wanted
+            if wanted == S.IN_PROGRESS:  # reopened as a local dispute would be
+                c = ch.complaint
+                c.reopen_count += 1
+                c.reporter_due_at = None
+                c.closed_at = None
+                c.followup_due_at = calendar.add_working_days(ch.now, wd("first_followup_working_days"))
+        elif wanted != ch.complaint.status:
+            ch.payload["status_not_applied"] = wanted
+
 
 def record_ombudsman(ch):
     """A delivery attempt of the escalation file, or the Ombudsman's own progress, on the timeline."""
@@ -517,6 +560,7 @@ TRANSITIONS = {
             escalate_ombudsman,
         ),
         Transition("mark_overdue", OPEN_STATES, None, SYSTEM, Visibility.STAFF, mark_overdue),
+        Transition("lapor_mirror", _ALL_BUT_MERGED, None, SYSTEM, Visibility.REPORTER, lapor_mirror),
         Transition(
             "record_ombudsman", _ALL_BUT_MERGED, None, SYSTEM | {Role.OMBUDSMAN}, Visibility.REPORTER, record_ombudsman
         ),
@@ -686,8 +730,9 @@ def _transition(complaint, action, spec, actor, now, expected_version, data, che
         change = Change(complaint=c, actor=actor, now=now, data=data)
         spec.apply(change)
         from_status = c.status
-        if spec.target is not None and spec.target != c.status:
-            c.status = spec.target
+        target = change.target or spec.target
+        if target is not None and target != c.status:
+            c.status = target
             c.status_changed_at = now
         if c.status in CLOSED_STATES and c.closed_at is None:
             c.closed_at = now

@@ -95,7 +95,14 @@ ROLE_ACTIONS = {
     "citizen": set(),
     "public": set(),
     "reporter": {"supply_info", "withdraw", "confirm", "dispute", "rate", "comment", "escalate_ombudsman"},
-    "system": {"close_system", "archive_system", "mark_overdue", "escalate_ombudsman", "record_ombudsman"},
+    "system": {
+        "close_system",
+        "archive_system",
+        "mark_overdue",
+        "escalate_ombudsman",
+        "record_ombudsman",
+        "lapor_mirror",
+    },
 }
 
 

@@ -1,0 +1,125 @@
+"""Compare both sides and, on request, repair: the proof that nothing was lost or duplicated.
+
+Reads every report SP4N-LAPOR! lists for the city (all pages, duplicates collapsed) and every local
+report that should have a twin, and counts:
+- missing_remote: a local report that should be on SP4N-LAPOR! but has no twin there;
+- missing_local: a report on SP4N-LAPOR! with no local twin;
+- status_mismatch: twins whose states disagree (mapping.EXPECTED_REMOTE);
+- followup_mismatch: twins whose follow-up counts disagree (remote count vs. the ones we sent or took in);
+- duplicates_remote / duplicates_local: one report present twice on a side.
+"""
+
+from collections import Counter
+
+from django.db.models import Count, Q
+
+from sikesal.complaints.models import Complaint
+from sikesal.complaints.states import Channel
+from sikesal.integrations.lapor import inbound, mapping, outbound
+from sikesal.integrations.lapor.client import LaporClient
+from sikesal.integrations.lapor.models import Link, Outbox, OutboxKind, RemoteFollowup
+
+
+def remote_reports(client, progress=None):
+    """Every remote report involving the city, by id (a corrupted copy is read again on its own)."""
+    out, page = {}, 1
+    while True:
+        results = client.list_page(None, page, page_size=500)
+        items = results.get("data") or []
+        for item in items:
+            try:
+                d = inbound.validate(item)
+            except inbound.BadPayload:
+                rid = str(item.get("id") or "") if isinstance(item, dict) else ""
+                if not rid.isdigit():
+                    continue
+                data = client.detail(rid).get("data") or {}
+                try:
+                    d = inbound.validate(data)
+                except inbound.BadPayload:
+                    d = {"id": rid, "invalid": True}
+            out[d["id"]] = d
+        if progress:
+            progress(len(out), results.get("total"))
+        if page >= int(results.get("last_page") or 1) or not items:
+            return out
+        page += 1
+
+
+def reconcile(client=None, *, repair=False, progress=None):
+    own = client is None
+    client = client or LaporClient()
+    try:
+        remote = remote_reports(client, progress)
+        report = _compare(remote)
+        if repair and any(
+            report[k] for k in ("missing_remote", "missing_local", "status_mismatch", "followup_mismatch")
+        ):
+            _repair(remote, report, client)
+            report = _compare(remote_reports(client))
+    finally:
+        if own:
+            client.close()
+    return {k: v for k, v in report.items() if not k.startswith("_")}
+
+
+def _compare(remote):
+    links = {link.remote_id: link for link in Link.objects.select_related("complaint")}
+    followups = dict(
+        RemoteFollowup.objects.values("complaint_id").annotate(n=Count("id")).values_list("complaint_id", "n")
+    )
+    should_exist = Complaint.objects.filter(
+        Q(lapor_outbox__kind=OutboxKind.CREATE) | Q(channel=Channel.LAPOR) | Q(lapor_link__isnull=False)
+    ).distinct()
+    missing_remote = [c.pk for c in should_exist.select_related("lapor_link") if not hasattr(c, "lapor_link")] + [
+        link.complaint_id for rid, link in links.items() if rid not in remote
+    ]
+    missing_local = [rid for rid in remote if rid not in links]
+    status_mismatch, followup_mismatch = [], []
+    for rid, d in remote.items():
+        link = links.get(rid)
+        if link is None or d.get("invalid"):
+            continue
+        c = link.complaint
+        if d["status_code"] not in mapping.EXPECTED_REMOTE.get(c.status, ()):
+            status_mismatch.append(rid)
+        if d["followup_count"] != followups.get(c.pk, 0):
+            followup_mismatch.append(rid)
+    tags = Counter(mapping.tracking_from_tags(d.get("tags_raw")) for d in remote.values())
+    tags.pop(None, None)
+    dup_remote = sum(n - 1 for n in tags.values() if n > 1)
+    dup_local = (
+        Complaint.objects.filter(channel=Channel.LAPOR)
+        .values("idempotency_key")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+        .count()
+    )
+    return {
+        "compared": len(set(remote) | set(links)),
+        "missing_remote": len(missing_remote),
+        "missing_local": len(missing_local),
+        "status_mismatch": len(status_mismatch),
+        "followup_mismatch": len(followup_mismatch),
+        "duplicates_remote": dup_remote,
+        "duplicates_local": dup_local,
+        "_missing_remote": missing_remote,
+        "_missing_local": missing_local,
+        "_status": status_mismatch,
+        "_followups": followup_mismatch,
+    }
+
+
+def _repair(remote, report, client):
+    for pk in report["_missing_remote"]:
+        c = Complaint.objects.get(pk=pk)
+        if c.channel != Channel.LAPOR:
+            Outbox.objects.filter(complaint=c, kind=OutboxKind.CREATE).update(status="pending", leased_until=None)
+            outbound.queue_create(c)
+    city_ids = inbound.city_remote_ids()
+    for rid in set(report["_missing_local"]) | set(report["_status"]) | set(report["_followups"]):
+        d = remote.get(rid)
+        if d and not d.get("invalid"):
+            Link.objects.filter(remote_id=rid).update(remote_status=None, followups_seen=0)  # force a full re-read
+            inbound.apply_remote(d, client, city_ids=city_ids)
+    outbound.push(client)
