@@ -452,4 +452,5 @@ class Api:
 
     def sim_reset(self, req: Request):
         self.store.reset()
+        self.sim._last_list_tail = None  # a page "shifting" must not reach back before the reset
         return 200, {"reset": True}

@@ -18,7 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.html import strip_tags
 
-from sikesal.catalogue.models import Area, Institution
+from sikesal.catalogue.models import Area, Institution, InstitutionKind
 from sikesal.complaints import lifecycle
 from sikesal.complaints.errors import LifecycleError
 from sikesal.complaints.intake import PHONE_RE
@@ -117,7 +117,15 @@ def validate(item):
     return out
 
 
+def _reason(exc):
+    if isinstance(exc, LifecycleError) and exc.fields:
+        details = "; ".join(f"{name}: {', '.join(str(m) for m in msgs)}" for name, msgs in exc.fields.items())
+        return f"{exc.message} ({details})"
+    return str(exc)
+
+
 def park(item, reason):
+    reason = _reason(reason) if isinstance(reason, Exception) else reason
     remote_id = str(item.get("id") or "")[:32] if isinstance(item, dict) else ""
     log.warning("lapor item %s parked: %s", remote_id or "?", reason)
     return Parked.objects.create(remote_id=remote_id, reason=str(reason)[:2000], payload=_jsonable(item))
@@ -134,7 +142,9 @@ def city_remote_ids():
     """SP4N-LAPOR! ids that belong to the city (its own and its units'): their follow-ups are ours."""
     ids = {str(mapping.city_institution_id())}
     ids.update(
-        i for i in Institution.objects.exclude(lapor_institution_id="").values_list("lapor_institution_id", flat=True)
+        Institution.objects.exclude(lapor_institution_id="")
+        .exclude(kind=InstitutionKind.EXTERNAL)
+        .values_list("lapor_institution_id", flat=True)
     )
     parents = {
         m.remote_id: str((m.data or {}).get("parent_id") or "") for m in Master.objects.filter(kind="institutions")

@@ -126,7 +126,7 @@ ROUTE_EVENTS = frozenset({"verify", "redisposition"})
 # Channels: local channel -> LAPOR! channel id (13 = "Integrasi API" in the simulator's master).
 DEFAULT_CHANNEL_ID = 13
 CHANNELS = {"web": 13, "android": 13, "api": 13, "open311": 13, "whatsapp": 13, "sms": 13}
-CLASSIFICATIONS = {"pengaduan": 1, "aspirasi": 2, "permintaan_informasi": 3}
+CLASSIFICATIONS = {"pengaduan": 1, "aspirasi": 2, "informasi": 3}
 CLASSIFICATION_TYPES = {v: k for k, v in CLASSIFICATIONS.items()}
 
 

@@ -82,7 +82,7 @@ def queue_create(complaint):
 # --- Sending ----------------------------------------------------------------------------------------
 
 
-def _claim(now):
+def _claim(now, tried=()):
     """Lease the next due row whose report has no earlier row still waiting (order per report)."""
     earlier = Outbox.objects.filter(complaint=OuterRef("complaint"), id__lt=OuterRef("id")).filter(
         Q(status=OutboxStatus.PENDING) | Q(status=OutboxStatus.PARKED, kind=K.CREATE)
@@ -91,6 +91,7 @@ def _claim(now):
         Outbox.objects.filter(status=OutboxStatus.PENDING, next_attempt_at__lte=now)
         .filter(Q(leased_until__isnull=True) | Q(leased_until__lt=now))
         .exclude(Exists(earlier))
+        .exclude(id__in=list(tried))
         .order_by("next_attempt_at", "id")
         .values_list("id", flat=True)[:20]
     )
@@ -113,11 +114,13 @@ def push(client=None, *, max_seconds=None, progress=None):
     own = client is None
     client = client or LaporClient()
     deadline = time.monotonic() + (max_seconds or settings.LAPOR_SYNC_MAX_SECONDS)
+    tried = set()  # one attempt per row and run: a failing row waits for its backoff, not this loop
     try:
         while time.monotonic() < deadline:
-            row = _claim(timezone.now())
+            row = _claim(timezone.now(), tried)
             if row is None:
                 break
+            tried.add(row.pk)
             outcome = send(row, client)
             counts[outcome] += 1
             if progress:
