@@ -667,7 +667,14 @@ def _event(c, action, actor, now, from_status, visibility, message="", payload=N
     from sikesal.complaints.tasks import dispatch_event
 
     dispatch_event.enqueue(event.pk)
+    for hook in EVENT_RECORDERS:
+        hook(event)
     return event
+
+
+# Called with each new event inside the change's own transaction: for records that must exist if and
+# only if the change does (the SP4N-LAPOR! outbox), which a task run later could lose to a crash.
+EVENT_RECORDERS = []
 
 
 # Actions that may carry files: evidence of a follow-up (the "after" photos), or what a reporter adds.

@@ -8,8 +8,10 @@ class LaporConfig(AppConfig):
     verbose_name = _("SP4N-LAPOR! sync")
 
     def ready(self):
-        from sikesal.complaints.tasks import EVENT_HANDLERS
+        from sikesal.complaints.lifecycle import EVENT_RECORDERS
         from sikesal.integrations.lapor.outbound import on_event
 
-        if on_event not in EVENT_HANDLERS:
-            EVENT_HANDLERS.append(on_event)
+        # In the change's transaction (a transactional outbox), not as a later task: a worker killed
+        # between the change and its side effects must not lose what SP4N-LAPOR! has to receive.
+        if on_event not in EVENT_RECORDERS:
+            EVENT_RECORDERS.append(on_event)

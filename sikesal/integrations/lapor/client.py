@@ -33,7 +33,8 @@ class Unavailable(LaporError):
 
 class Rejected(LaporError):
     def __init__(self, status, message, errors=None):
-        super().__init__(f"{status}: {message}")
+        details = "; ".join(f"{k}: {v}" for k, v in (errors or {}).items())
+        super().__init__(f"{status}: {message}" + (f" ({details})" if details else ""))
         self.status = status
         self.message = message
         self.errors = errors or {}

@@ -371,7 +371,7 @@ def pull(client=None, *, max_seconds=None, progress=None, full=False):
     if not is_enabled():
         return counts
     budget = max_seconds or settings.LAPOR_SYNC_MAX_SECONDS
-    if not _lease("pull", budget + 30):
+    if not _lease("pull", budget + 10):
         counts["busy"] = 1
         return counts
     own = client is None

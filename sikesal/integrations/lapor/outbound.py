@@ -31,7 +31,7 @@ K = OutboxKind
 
 
 def on_event(event):
-    """Timeline side effect: queue what this event means for SP4N-LAPOR! (idempotent)."""
+    """Queue what this event means for SP4N-LAPOR! Runs inside the change's transaction; idempotent."""
     if not is_enabled() or event.action == "lapor_mirror":
         return
     c = event.complaint
@@ -71,7 +71,7 @@ def _queue(complaint, kind, event):
     if created:
         from sikesal.integrations.lapor.tasks import lapor_push
 
-        lapor_push.enqueue()  # quickly, rather than at the next periodic sync
+        transaction.on_commit(lapor_push.enqueue)  # quickly, rather than at the next periodic sync
 
 
 def queue_create(complaint):
@@ -113,6 +113,13 @@ def push(client=None, *, max_seconds=None, progress=None):
         return counts
     own = client is None
     client = client or LaporClient()
+    if not Master.objects.filter(kind="institutions").exists():
+        from sikesal.integrations.lapor.masters import sync_masters
+
+        try:
+            sync_masters(client)  # the OPDs' ids are needed first; without them the city's id is used
+        except Unavailable as exc:
+            log.warning("lapor masters not synced yet: %s", exc)
     deadline = time.monotonic() + (max_seconds or settings.LAPOR_SYNC_MAX_SECONDS)
     tried = set()  # one attempt per row and run: a failing row waits for its backoff, not this loop
     try:
@@ -168,8 +175,8 @@ def remote_institution_id(institution):
     city = mapping.city_institution_id()
     if institution is None or not institution.lapor_institution_id:
         return city
-    known = Master.objects.filter(kind="institutions")
-    if known.exists() and not known.filter(remote_id=institution.lapor_institution_id).exists():
+    # Only an id the synced master confirms: a wrong one would be refused and block the report.
+    if not Master.objects.filter(kind="institutions", remote_id=institution.lapor_institution_id).exists():
         return city
     try:
         return int(institution.lapor_institution_id)

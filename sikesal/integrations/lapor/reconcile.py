@@ -11,6 +11,7 @@ report that should have a twin, and counts:
 
 from collections import Counter
 
+from django.conf import settings
 from django.db.models import Count, Q
 
 from sikesal.complaints.models import Complaint
@@ -68,8 +69,11 @@ def _compare(remote):
     followups = dict(
         RemoteFollowup.objects.values("complaint_id").annotate(n=Count("id")).values_list("complaint_id", "n")
     )
+    # Every local report the outbound policy sends (all of them, or the verified ones), whether or not
+    # an outbox row exists: a row that was never written must show up here too.
+    policy = Q() if settings.LAPOR_OUTBOUND_AT != "verification" else Q(verified_at__isnull=False)
     should_exist = Complaint.objects.filter(
-        Q(lapor_outbox__kind=OutboxKind.CREATE) | Q(channel=Channel.LAPOR) | Q(lapor_link__isnull=False)
+        policy | Q(lapor_outbox__kind=OutboxKind.CREATE) | Q(channel=Channel.LAPOR) | Q(lapor_link__isnull=False)
     ).distinct()
     missing_remote = [c.pk for c in should_exist.select_related("lapor_link") if not hasattr(c, "lapor_link")] + [
         link.complaint_id for rid, link in links.items() if rid not in remote
