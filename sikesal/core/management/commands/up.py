@@ -55,7 +55,24 @@ class Command(BaseCommand):
             env.setdefault("LAPOR_TOKEN", "sim-token")
             env["LAPOR_BASE_URL"] = f"http://127.0.0.1:{sim_port}"
             sim_dir = settings.DATA_DIR / "lapor_sim"
-            procs["lapor-sim"] = [python, "-m", "lapor_sim", "--port", str(sim_port), "--data", str(sim_dir)]
+            procs["lapor-sim"] = [
+                python,
+                "-m",
+                "lapor_sim",
+                "--port",
+                str(sim_port),
+                "--data",
+                str(sim_dir),
+                # a lively demo: citizens file on lapor.go.id now and then, and react to answers
+                "--citizen-rate",
+                "0.5",
+                "--citizen-close-share",
+                "0.4",
+                "--citizen-dispute-share",
+                "0.1",
+                "--auto-close-after",
+                "900",
+            ]
 
         procs["web"] = [
             python, "-m", "gunicorn", "sikesal.wsgi:application",
