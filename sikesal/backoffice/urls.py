@@ -16,6 +16,7 @@ urlpatterns = [
     path("disposisi-massal/", views.bulk_verify, name="bulk_verify"),
     path("laporan-bulanan/", views.monthly_pick, name="monthly_pick"),
     path("laporan-bulanan/<int:opd_id>/<int:year>-<int:month>.pdf", views.monthly_pdf, name="monthly_pdf"),
+    path("sinkronisasi-lapor/", views.lapor_sync, name="lapor_sync"),
     path("laporan/<str:tracking>/", views.report_view, name="report"),
     path("laporan/<str:tracking>/aksi/", views.action, name="action"),
     path("laporan/<str:tracking>/identitas/", views.reveal, name="reveal"),

@@ -373,3 +373,30 @@ def bulk_verify(request, actor):
     if not done and not refused:
         messages.error(request, _("Choose at least one report."))
     return redirect(f"{reverse('backoffice:inbox')}?antrian=baru")
+
+
+@staff_required
+def lapor_sync(request, actor):
+    """The SP4N-LAPOR! sync's health: is it on, when did it last pull, what waits, what was refused."""
+    if actor.role != Role.ADMIN:
+        raise PermissionDenied
+    from sikesal.integrations.lapor import health
+    from sikesal.integrations.lapor.models import Outbox, Parked
+
+    if request.method == "POST":
+        from sikesal.integrations.lapor.tasks import lapor_sync as sync_task
+        from sikesal.integrations.lapor.tasks import lapor_sync_masters
+
+        if not health.is_enabled():
+            messages.error(request, _("The SP4N-LAPOR! integration is off."))
+        else:
+            lapor_sync_masters.enqueue()
+            sync_task.enqueue()
+            messages.success(request, _("A sync with SP4N-LAPOR! was started; reload this page in a moment."))
+        return redirect("backoffice:lapor_sync")
+    context = {
+        "h": health.health(),
+        "parked": Parked.objects.filter(resolved_at__isnull=True).order_by("-created_at")[:20],
+        "refused": Outbox.objects.filter(status="parked").select_related("complaint").order_by("-id")[:20],
+    }
+    return render(request, "backoffice/lapor_sync.html", context)

@@ -270,3 +270,26 @@ def test_lapor_command_without_configuration_says_so(settings):
     settings.LAPOR_BASE_URL = ""
     with pytest.raises(CommandError, match="LAPOR_BASE_URL"):
         call_command("lapor", "pull")
+
+
+def test_health_page_is_for_the_admin_and_says_when_off(client, users, settings):
+    settings.LAPOR_BASE_URL = ""
+    client.force_login(users["liaison"])
+    assert client.get("/kantor/sinkronisasi-lapor/").status_code == 403
+    client.force_login(users["admin"])
+    page = client.get("/kantor/sinkronisasi-lapor/").content.decode()
+    assert 'id="lapor-off"' in page and "LAPOR_BASE_URL" in page
+
+
+def test_health_page_shows_what_waits_and_what_was_refused(client, users, synced, submit):
+    complaint = submit()
+    synced.faults(error_rate=1.0)
+    drain()
+    client.force_login(users["admin"])
+    page = client.get("/kantor/sinkronisasi-lapor/").content.decode()
+    assert 'id="lapor-pending">1' in page
+    assert client.post("/kantor/sinkronisasi-lapor/").status_code == 302
+    synced.faults()
+    Outbox.objects.filter(complaint=complaint).update(status="parked", last_error="422: disposisi ditolak")
+    page = client.get("/kantor/sinkronisasi-lapor/").content.decode()
+    assert complaint.tracking_number in page and "422: disposisi ditolak" in page

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.db.models import Count
 
-from sikesal.integrations.lapor.client import is_enabled
+from sikesal.integrations.lapor.client import is_enabled  # noqa: F401 - re-exported for the views
 from sikesal.integrations.lapor.models import Link, Master, Outbox, Parked, SyncState
 
 
