@@ -1,0 +1,98 @@
+"""SP4N-LAPOR! sync benchmark: backfill pull rate and memory, and steady-state lag.
+
+    .venv/bin/python -m bench.lapor [--reports 100000] [--lag-samples 50] [--json FILE]
+
+Starts the simulator on a free loopback port with its own data dir, has it "file" N citizen reports
+addressed to the city (the national admin dispositions them), then times `inbound.pull()` reading
+all of them into a fresh SIKESAL database (SQLite in a temp dir, or DATABASE_URL's PostgreSQL,
+emptied of complaints first). Lag: a reporter writes on SP4N-LAPOR! and the time until the follow-up
+is on the local timeline is measured with the sync polling every `--poll` seconds (p50/p95).
+"""
+
+import argparse
+import json
+import resource
+import statistics
+import tempfile
+import time
+
+from bench.core import setup_django
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--reports", type=int, default=100_000)
+    parser.add_argument("--lag-samples", type=int, default=50)
+    parser.add_argument("--poll", type=float, default=1.0, help="seconds between pulls in the lag test")
+    parser.add_argument("--json")
+    args = parser.parse_args()
+    setup_django()
+
+    from django.conf import settings
+
+    from sikesal.complaints.models import Complaint, Event
+    from sikesal.integrations.lapor import inbound, masters
+    from sikesal.integrations.lapor.models import Link, RemoteFollowup, SyncState
+    from tests.lapor.conftest import Sim, start_simulator
+
+    Event.objects.all()._raw_delete(Event.objects.db)
+    Complaint.objects.all().delete()
+    SyncState.objects.all().delete()
+    proc, url = start_simulator(tempfile.mkdtemp(prefix="lapor-sim-bench-"), "--tick-interval", "0")
+    sim = Sim(url)
+    settings.LAPOR_BASE_URL = url
+    settings.LAPOR_AUTH_SECRET, settings.LAPOR_TOKEN = "sim-secret", "sim-token"
+    settings.LAPOR_SYNC_MAX_SECONDS = 24 * 3600
+    try:
+        sim.post("/__sim/config", {"admin_delay": 0})
+        left = args.reports
+        while left:
+            batch = min(left, 10_000)
+            sim.citizens(batch)
+            left -= batch
+        sim.tick()
+        masters.sync_masters()
+        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        start = time.perf_counter()
+        counts = inbound.pull()
+        backfill = time.perf_counter() - start
+        rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        assert counts["created"] == args.reports, counts
+        assert Link.objects.count() == args.reports
+
+        lags = []
+        remote_ids = list(Link.objects.values_list("remote_id", flat=True)[: args.lag_samples])
+        for rid in remote_ids:
+            sim.post(f"/__sim/reporter/{rid}", {"action": "reply", "content": "Mohon segera dicek."})
+            written = time.perf_counter()
+            # the worker's rhythm: a pull every `poll` seconds, at a random phase of the change
+            time.sleep(args.poll * (len(lags) % 10) / 10)
+            while not RemoteFollowup.objects.filter(complaint__lapor_link__remote_id=rid).exists():
+                inbound.pull()
+                if not RemoteFollowup.objects.filter(complaint__lapor_link__remote_id=rid).exists():
+                    time.sleep(args.poll)
+            lags.append(time.perf_counter() - written)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    lags.sort()
+    result = {
+        "db": "postgresql" if "postgresql" in settings.DATABASES["default"]["ENGINE"] else "sqlite",
+        "reports": args.reports,
+        "backfill_seconds": round(backfill, 1),
+        "backfill_reports_per_s": round(args.reports / backfill, 1),
+        "backfill_peak_rss_mb": round(max(rss_before, rss_after) / 1024, 1),
+        "lag_poll_seconds": args.poll,
+        "lag_p50_s": round(statistics.median(lags), 3),
+        "lag_p95_s": round(lags[int(0.95 * (len(lags) - 1))], 3),
+    }
+    print("| metric | value |\n|---|---|")
+    for key, value in result.items():
+        print(f"| {key} | {value} |")
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(result, fh, indent=2)
+
+
+if __name__ == "__main__":
+    main()
