@@ -125,6 +125,7 @@ SIKESAL_PERIODIC = env_json(
         "sweep_deadlines": {"task": "sikesal.complaints.tasks.sweep_deadlines", "every_seconds": 300},
         # one slot per UTC day: the first worker check after 07:00 WIB sends it
         "daily_digest": {"task": "sikesal.backoffice.tasks.daily_digest", "every_seconds": 86400},
+        "retrain_routing": {"task": "sikesal.routing.tasks.retrain_routing", "every_seconds": 86400},
         # SP4N-LAPOR! has no webhooks: push what is waiting and poll for changes (no-ops when off)
         "lapor_sync": {"task": "sikesal.integrations.lapor.tasks.lapor_sync", "every_seconds": 60},
         "lapor_masters": {"task": "sikesal.integrations.lapor.tasks.lapor_sync_masters", "every_seconds": 86400},
@@ -238,6 +239,8 @@ SIKESAL_OMBUDSMAN_WEBHOOK_TOKEN = env_str("SIKESAL_OMBUDSMAN_WEBHOOK_TOKEN")
 LAPOR_BASE_URL = env_str("LAPOR_BASE_URL")
 LAPOR_AUTH_SECRET = env_str("LAPOR_AUTH_SECRET")
 LAPOR_TOKEN = env_str("LAPOR_TOKEN")
+# Routing suggestions learn from at most this many of the newest routed reports.
+SIKESAL_ROUTING_MAX_EXAMPLES = env_int("SIKESAL_ROUTING_MAX_EXAMPLES", 100_000)
 # Pemerintah Kota Jambi's institution id on SP4N-LAPOR! (the simulator's default; set the real one).
 LAPOR_CITY_INSTITUTION_ID = env_int("LAPOR_CITY_INSTITUTION_ID", 1571)
 # When a local report goes to SP4N-LAPOR!: at "submission" or once the admin has verified it ("verification").

@@ -149,8 +149,27 @@ def report_view(request, actor, tracking, revealed=False):
             if complaint.institution_id
             else [],
             "now": timezone.now(),
+            **_routing_context(complaint, actions),
         },
     )
+
+
+def _routing_context(complaint, actions):
+    """The router's suggestion for the verify form, and how often it matched the admins lately."""
+    if "verify" not in actions and "redisposition" not in actions:
+        return {}
+    from sikesal.routing.models import Suggestion
+    from sikesal.routing.service import live_accuracy
+
+    suggestion = Suggestion.objects.filter(complaint=complaint).first()
+    top = suggestion.top_institution_id if suggestion else None
+    accuracy = live_accuracy()
+    return {
+        "suggestion": suggestion.data if suggestion else None,
+        "preselect": top or (complaint.service.default_institution_id if complaint.service_id else None),
+        "routing_accuracy": accuracy,
+        "routing_pct": round(100 * accuracy["accuracy"]) if accuracy else None,
+    }
 
 
 @require_POST

@@ -8,6 +8,7 @@ app_name = "portal"
 urlpatterns = [
     path("", views.home, name="home"),
     path("lapor/", views.file_report, name="file"),
+    path("lapor/saran-layanan.json", views.service_hint, name="service_hint"),
     path("lapor/terkirim/<str:tracking>/", views.confirmation, name="confirmation"),
     path("lacak/", views.track, name="track"),
     path("lacak/<str:tracking>/", views.track_detail, name="track_detail"),

@@ -359,3 +359,17 @@ def statistics_csv(request):
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="statistik-sikesal.csv"'
     return response
+
+
+def service_hint(request):
+    """A gentle hint for the service picker: the services the router finds likely for the words typed.
+    Public (like the form itself), rate limited, and it stores nothing."""
+    text = " ".join(request.GET.get("teks", "").split())[:2000]
+    if len(text) < 10:
+        return JsonResponse({"services": []})
+    if not allow("hint-ip", client_ip(request), settings.SIKESAL_RATE_LIMITS["track_per_ip_per_minute"], 60):
+        return JsonResponse({"detail": _("Too many requests; try again in a minute.")}, status=429)
+    from sikesal.routing.service import suggest
+
+    result = suggest(text, "")
+    return JsonResponse({"services": [s for s in result["services"] if s["confidence"] >= 0.15]})

@@ -31,6 +31,29 @@
     if (q && first && select.selectedOptions[0] && select.selectedOptions[0].hidden) first.selected = true;
   });
 
+  // A gentle hint from the router once the citizen has described the problem: a click chooses it.
+  var hint = document.getElementById("service-hint"), timer = null;
+  var askHint = function () {
+    var text = (document.getElementById("title").value + " " + document.getElementById("body").value).trim();
+    if (select.value || text.length < 10) { hint.hidden = true; return; }
+    fetch(hint.dataset.url + "?teks=" + encodeURIComponent(text)).then(function (r) { return r.ok ? r.json() : { services: [] }; })
+      .then(function (data) {
+        hint.textContent = "";
+        if (!data.services.length || select.value) { hint.hidden = true; return; }
+        hint.append(hint.dataset.label + " ");
+        data.services.forEach(function (s) {
+          var b = document.createElement("button");
+          b.type = "button"; b.className = "linkish"; b.textContent = s.name; b.dataset.code = s.code;
+          b.addEventListener("click", function () { select.value = s.code; select.dispatchEvent(new Event("change")); hint.hidden = true; });
+          hint.append(b, " ");
+        });
+        hint.hidden = false;
+      }).catch(function () { hint.hidden = true; });
+  };
+  ["title", "body"].forEach(function (id) {
+    document.getElementById(id).addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(askHint, 600); });
+  });
+
   // Only the chosen service's extra questions are shown.
   var showQuestions = function () {
     document.querySelectorAll("fieldset.questions").forEach(function (fs) { fs.hidden = fs.dataset.service !== select.value; });

@@ -1,0 +1,162 @@
+"""Routing suggestions in the product: train (cold start, then from the admins' dispositions), keep
+versions, suggest OPDs and services with confidence and the words that weighed most.
+
+Labels are "<institution id>|<service code>" pairs: the admin's decision is the OPD (disposition),
+the citizen's choice or the catalogue gives the service. One model then serves both lists: an OPD's
+confidence is the sum over its pairs, a service's likewise.
+"""
+
+import logging
+import re
+import threading
+import time
+from collections import defaultdict
+
+from django.conf import settings
+from django.db import transaction
+
+from sikesal.catalogue.models import Institution, InstitutionKind, Service
+from sikesal.complaints.states import Status
+from sikesal.routing import model as router
+from sikesal.routing.models import ModelVersion, Suggestion
+
+log = logging.getLogger("sikesal.routing")
+FRAGMENTS = re.compile(r"[,;.\n/|]+")
+# States in which the report's OPD is the admins' decision (not returned, forwarded, merged or archived).
+ROUTED = (Status.DISPOSITIONED, Status.IN_PROGRESS, Status.FOLLOWED_UP, Status.CLOSED_REPORTER,
+          Status.CLOSED_ADMIN, Status.CLOSED_SYSTEM)  # fmt: skip
+CHOSEN_SERVICE_WEIGHT = 2.0  # the service the citizen picked counts double (a hint, not a verdict)
+
+
+def label(institution_id, service_code):
+    return f"{institution_id}|{service_code or ''}"
+
+
+def catalogue_examples():
+    """(label, text) for every active service with an OPD, split into fragments as pseudo-reports."""
+    out = []
+    for s in Service.objects.filter(active=True, default_institution__isnull=False).select_related("group"):
+        text = router.catalogue_text(s.name, s.description, s.keywords)
+        lab = label(s.default_institution_id, s.code)
+        out.append((lab, f"{s.group.name}. {text}"))
+        out.extend((lab, f.strip()) for f in FRAGMENTS.split(text) if f.strip())
+    return out
+
+
+def learned_examples(limit=None):
+    """(label, text) of reports the admins routed, newest first (LAPOR! ones included)."""
+    from sikesal.complaints.models import Complaint
+
+    rows = (
+        Complaint.objects.filter(status__in=ROUTED, institution__isnull=False)
+        .exclude(institution__kind=InstitutionKind.EXTERNAL)
+        .order_by("-submitted_at")
+        .values_list("institution_id", "service__code", "title", "body")
+    )
+    if limit:
+        rows = rows[:limit]
+    return [(label(i, s), f"{t}. {b}") for i, s, t, b in rows.iterator(chunk_size=5000)]
+
+
+def train_and_activate(max_examples=None):
+    """Train on the catalogue plus every routed report, store the version and make it active."""
+    started = time.perf_counter()
+    learned = learned_examples(max_examples or settings.SIKESAL_ROUTING_MAX_EXAMPLES)
+    examples = catalogue_examples() + learned
+    m = router.train([t for _, t in examples], [lab for lab, _ in examples])
+    seconds = time.perf_counter() - started
+    with transaction.atomic():
+        ModelVersion.objects.filter(active=True).update(active=False)
+        version = ModelVersion.objects.create(
+            kind=ModelVersion.Kind.LEARNED if learned else ModelVersion.Kind.COLD_START,
+            examples=len(learned),
+            classes=len(m.classes),
+            train_seconds=round(seconds, 2),
+            blob=m.dumps(),
+            active=True,
+        )
+    _cache.update(version=version.pk, model=m)
+    log.info("routing model %s trained on %s reports in %.1f s", version.pk, len(learned), seconds)
+    return version
+
+
+_cache = {"version": None, "model": None}
+_lock = threading.Lock()
+
+
+def active_model():
+    """(version id, model): loaded once per process, again when another version becomes active; trained
+    from the catalogue when there is none yet."""
+    with _lock:
+        row = ModelVersion.objects.filter(active=True).order_by("-id").values_list("id", flat=True).first()
+        if row is None:
+            version = train_and_activate()
+            return version.pk, _cache["model"]
+        if row != _cache["version"]:
+            blob = ModelVersion.objects.values_list("blob", flat=True).get(pk=row)
+            _cache.update(version=row, model=router.RoutingModel.loads(bytes(blob)))
+        return _cache["version"], _cache["model"]
+
+
+def suggest(title, body, service_code=None, k=3):
+    """Top-k OPDs and services for a text, with confidences and the words that weighed most."""
+    version, m = active_model()
+    text = f"{title}. {body}"
+    proba = dict(zip(m.classes, m.predict_proba([text])[0], strict=True))
+    if service_code:
+        proba = {
+            lab: p * (CHOSEN_SERVICE_WEIGHT if lab.endswith(f"|{service_code}") else 1) for lab, p in proba.items()
+        }
+        total = sum(proba.values()) or 1
+        proba = {lab: p / total for lab, p in proba.items()}
+    by_opd, by_service = defaultdict(float), defaultdict(float)
+    for lab, p in proba.items():
+        inst, _, svc = lab.partition("|")
+        by_opd[int(inst)] += p
+        if svc:
+            by_service[svc] += p
+    opds = sorted(by_opd.items(), key=lambda x: -x[1])[:k]
+    services = sorted(by_service.items(), key=lambda x: -x[1])[:k]
+    names = dict(Institution.objects.filter(pk__in=[i for i, _ in opds]).values_list("pk", "short_name"))
+    snames = dict(Service.objects.filter(code__in=[s for s, _ in services]).values_list("code", "name"))
+    best = max(proba, key=proba.get)
+    return {
+        "model": version,
+        "opds": [{"id": i, "name": names.get(i, str(i)), "confidence": round(p, 3)} for i, p in opds],
+        "services": [{"code": s, "name": snames.get(s, s), "confidence": round(p, 3)} for s, p in services],
+        "words": m.explain(text, best, n=5),
+    }
+
+
+def record(complaint):
+    """Store the suggestion for a new report (idempotent: the event handler may run twice)."""
+    if Suggestion.objects.filter(complaint=complaint).exists():
+        return
+    data = suggest(complaint.title, complaint.body, complaint.service.code if complaint.service_id else None)
+    Suggestion.objects.get_or_create(
+        complaint=complaint,
+        defaults={
+            "model_id": data["model"],
+            "top_institution_id": data["opds"][0]["id"] if data["opds"] else None,
+            "data": data,
+        },  # fmt: skip
+    )
+
+
+def on_event(event):
+    """Timeline side effect: a suggestion for each new report, ready before an admin opens it."""
+    if event.action == "submit":
+        record(event.complaint)
+
+
+def live_accuracy(last=200):
+    """Share of the last N routed reports whose suggested first OPD is the OPD the admins chose."""
+    rows = list(
+        Suggestion.objects.filter(complaint__status__in=ROUTED, complaint__institution__isnull=False)
+        .order_by("-complaint__verified_at")
+        .values_list("top_institution_id", "complaint__institution_id")[:last]
+    )
+    if not rows:
+        return None
+    hits = sum(1 for suggested, chosen in rows if suggested == chosen)
+    return {"n": len(rows), "accuracy": round(hits / len(rows), 3)}
