@@ -16,6 +16,7 @@ from .config import Behaviour
 from .store import Store
 
 ADMIN = masters.NATIONAL_ADMIN_ID
+OMBUDSMAN_JAMBI = 21
 
 
 class World:
@@ -77,7 +78,8 @@ class World:
             self.store.schedule(complaint_id, "citizen_complete", self.behaviour.citizen_response_delay)
 
     def reporter_act(self, complaint_id: int, action: str, content: str | None = None) -> dict:
-        """What a reporter does on lapor.go.id: reply, close with thanks, dispute, complete info."""
+        """What a reporter does on lapor.go.id: reply, close with thanks, dispute, complete info, or take
+        it to the Ombudsman."""
         row = self.store.require(complaint_id)
         if row["status_code"] in st.FINAL:
             raise ValueError("the complaint is final")
@@ -97,6 +99,20 @@ class World:
                     complaint_id, actor="reporter", content=content or self.rng.choice(texts.CITIZEN_DISPUTES)
                 )
                 self.store.change(complaint_id, actor="reporter", status_code=st.TERDISPOSISI_SEDANG_DIPROSES)
+                return followup
+            if action == "ombudsman":
+                # The reporter takes it to the Ombudsman on lapor.go.id; the Ombudsman's Jambi office takes over.
+                followup = self.store.add_followup(
+                    complaint_id, actor="reporter", content=content or "Saya teruskan laporan ini ke Ombudsman."
+                )
+                self.store.change(
+                    complaint_id,
+                    actor="admin",
+                    status_code=st.TERDISPOSISI_BELUM_DITINDAKLANJUTI,
+                    from_id=ADMIN,
+                    to_id=OMBUDSMAN_JAMBI,
+                    disposition_id=OMBUDSMAN_JAMBI,
+                )
                 return followup
             if action == "complete":
                 followup = self.store.add_followup(

@@ -389,6 +389,9 @@ def lapor_mirror(ch):
     )
     if ch.data.get("internal"):
         ch.visibility = Visibility.STAFF
+    if ch.data.get("ombudsman_taken_over") and not ch.complaint.ombudsman_taken_over:
+        ch.complaint.ombudsman_taken_over = True
+        ch.payload["ombudsman_taken_over"] = True
     wanted = ch.data.get("status")
     if wanted:
         if wanted in MIRROR_TARGETS and ch.complaint.status in MIRROR_TARGETS[wanted]:

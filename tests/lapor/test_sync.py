@@ -293,3 +293,15 @@ def test_health_page_shows_what_waits_and_what_was_refused(client, users, synced
     Outbox.objects.filter(complaint=complaint).update(status="parked", last_error="422: disposisi ditolak")
     page = client.get("/kantor/sinkronisasi-lapor/").content.decode()
     assert complaint.tracking_number in page and "422: disposisi ditolak" in page
+
+
+def test_ombudsman_takeover_on_lapor_is_recorded_once(synced):
+    (rid,) = synced.citizens(1)
+    synced.tick()
+    inbound.pull()
+    synced.post(f"/__sim/reporter/{rid}", {"action": "ombudsman"})
+    inbound.pull()
+    inbound.pull()
+    c = Complaint.objects.get(lapor_complaint_id=str(rid))
+    assert c.ombudsman_taken_over is True
+    assert c.events.filter(action="lapor_mirror", payload__ombudsman_taken_over=True).count() == 1

@@ -278,9 +278,21 @@ def import_followups(link, client, city_ids):
 
 
 def _mirror_status(link, d, reporter_spoke):
+    c = Complaint.objects.get(pk=link.complaint_id)
+    if d["disposition_id"] in mapping.OMBUDSMAN_INSTITUTION_IDS and not c.ombudsman_taken_over:
+        lifecycle.transition(
+            c,
+            "lapor_mirror",
+            Actor.system(LAPOR_ACTOR_LABEL),
+            kind="status",
+            message="Laporan ditangani Ombudsman RI melalui SP4N-LAPOR!",
+            ombudsman_taken_over=True,
+            lapor_status=d["status_name"],
+            lapor_id=d["id"],
+        )
+        c.refresh_from_db()
     if d["status_code"] == link.remote_status:
         return
-    c = Complaint.objects.get(pk=link.complaint_id)
     wanted = mapping.INBOUND_STATUS.get(d["status_code"])
     if (
         wanted is None

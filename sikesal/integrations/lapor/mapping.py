@@ -103,6 +103,10 @@ EXPECTED_REMOTE = {
     S.MERGED: {UNVERIFIED, DISPOSITIONED, IN_PROCESS, DONE, *_ANY_FINAL},
 }
 
+# Institutions whose disposition means the Ombudsman took the report over on SP4N-LAPOR! (then the
+# citizen is not offered to escalate it again from SIKESAL).
+OMBUDSMAN_INSTITUTION_IDS = frozenset({2, 21})
+
 # --- Outbound: which local events go to LAPOR!, and how -----------------------------------------------
 
 # Local action -> (template code, fixed text when the event carries no message). The template code
