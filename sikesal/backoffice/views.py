@@ -149,15 +149,22 @@ def report_view(request, actor, tracking, revealed=False):
             if complaint.institution_id
             else [],
             "now": timezone.now(),
-            **_routing_context(complaint, actions),
+            **_routing_context(actor, complaint, actions),
         },
     )
 
 
-def _routing_context(complaint, actions):
-    """The router's suggestion for the verify form, and how often it matched the admins lately."""
+def _routing_context(actor, complaint, actions):
+    """The router's suggestion for the verify form (and how often it matched the admins lately), and
+    the likely duplicates an admin can merge with one action."""
+    from sikesal.routing import duplicates
+
+    context = {}
+    if "merge" in actions:
+        visible = policy.visible_complaints(actor, Complaint.objects.all())
+        context["duplicates"] = duplicates.for_complaint(complaint, queryset=visible)
     if "verify" not in actions and "redisposition" not in actions:
-        return {}
+        return context
     from sikesal.routing.models import Suggestion
     from sikesal.routing.service import live_accuracy
 
@@ -165,6 +172,7 @@ def _routing_context(complaint, actions):
     top = suggestion.top_institution_id if suggestion else None
     accuracy = live_accuracy()
     return {
+        **context,
         "suggestion": suggestion.data if suggestion else None,
         "preselect": top or (complaint.service.default_institution_id if complaint.service_id else None),
         "routing_accuracy": accuracy,

@@ -170,6 +170,11 @@ class Reporter(models.Model):
     class Meta:
         verbose_name = _("reporter")
         verbose_name_plural = _("reporters")
+        # "the same reporter repeating" (duplicate check) looks reporters up by contact
+        indexes = [
+            models.Index(fields=["phone"], name="reporter_phone"),
+            models.Index(fields=["email"], name="reporter_email"),
+        ]
 
     def __str__(self):
         return self.name or str(_("(no name)"))

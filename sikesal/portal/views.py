@@ -97,6 +97,10 @@ def file_report(request):
         "answers": _answers(post),
         "reporter": {"name": post.get("name"), "phone": post.get("phone"), "email": post.get("email")},
     }
+    if not post.get("confirm_new") and (similar := _public_duplicates(data)):
+        ctx = _form_context(values)
+        ctx.update(duplicates=similar, had_files=bool(request.FILES))
+        return render(request, "portal/file.html", ctx)
     user = request.user if request.user.is_authenticated else None
     actor = Actor.for_user(user) if user and user.role == "citizen" else Actor(role="citizen", label="Pelapor")
     try:
@@ -373,3 +377,31 @@ def service_hint(request):
 
     result = suggest(text, "")
     return JsonResponse({"services": [s for s in result["services"] if s["confidence"] >= 0.15]})
+
+
+def _public_duplicates(data):
+    """Public reports that look like this one, shown before it is filed (never a rahasia or unverified
+    report: a citizen sees only what the public pages show)."""
+    from sikesal.catalogue.models import Service
+    from sikesal.routing import duplicates
+
+    def number(value):
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            return None
+
+    if len(str(data.get("title") or "") + str(data.get("body") or "")) < 10:
+        return []
+    service_id = Service.objects.filter(code=data.get("service") or "").values_list("pk", flat=True).first()
+    lat, lng = number(data.get("latitude")), number(data.get("longitude"))
+    return duplicates.find(
+        data.get("title") or "",
+        data.get("body") or "",
+        service_id=service_id,
+        area_id=data.get("area") or None,
+        latitude=lat if lng is not None else None,
+        longitude=lng if lat is not None else None,
+        queryset=policy.public_complaints(Complaint.objects.all()),
+        limit=3,
+    )

@@ -24,18 +24,22 @@ REPORTER_ACTIONS = {
 
 def notify_reporter(event):
     """Event handler: one notification per contact the reporter left (anonymous reporters included:
-    their contact stays in the restricted Reporter row and never reaches the OPD)."""
+    their contact stays in the restricted Reporter row and never reaches the OPD). Public updates also
+    reach the reporters of duplicates merged into this report: they follow it from then on."""
     if event.action not in REPORTER_ACTIONS or event.visibility == Visibility.STAFF:
         return
-    reporter = getattr(event.complaint, "reporter", None)
-    if reporter is None:
-        return
+    reporters = [getattr(event.complaint, "reporter", None)]
+    if event.visibility == Visibility.PUBLIC and event.action != "merge":
+        reporters += [getattr(d, "reporter", None) for d in event.complaint.merged.select_related("reporter")]
     contacts = []
-    if reporter.email:
-        contacts.append(("email", reporter.email))
-    if reporter.phone:
-        contacts.append((settings.SIKESAL_PHONE_CHANNEL, reporter.phone))
-    for channel, to in contacts:
-        notification, created = Notification.objects.get_or_create(event=event, channel=channel, defaults={"to": to})
+    for reporter in reporters:
+        if reporter is None:
+            continue
+        if reporter.email:
+            contacts.append(("email", reporter.email))
+        if reporter.phone:
+            contacts.append((settings.SIKESAL_PHONE_CHANNEL, reporter.phone))
+    for channel, to in dict.fromkeys(contacts):
+        notification, created = Notification.objects.get_or_create(event=event, channel=channel, to=to)
         if created:
             send_notification.enqueue(notification.pk)

@@ -3,7 +3,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Notification(models.Model):
-    """One message about one timeline event on one channel: the unique pair makes re-runs harmless."""
+    """One message about one timeline event on one channel to one address: unique, so re-runs are harmless.
+    (An event may reach several reporters: those whose duplicate reports were merged into this one.)"""
 
     class State(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -21,4 +22,6 @@ class Notification(models.Model):
     class Meta:
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
-        constraints = [models.UniqueConstraint(fields=["event", "channel"], name="notification_once_per_channel")]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "channel", "to"], name="notification_once_per_recipient")
+        ]
