@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.routing [--train-size 100000] [--runs 3] [--json FILE]
 
 Synthetic corpus: short texts made by cutting random word windows out of the shared labelled complaints
-(/work/shared/data/routing, or --data DIR) and joining two windows of the same label, so vocabulary and
+(bench/data/routing, copied from the shared data; or --data DIR) and joining two windows of the same label, so vocabulary and
 label structure are realistic while the size is arbitrary. Prints medians over the runs.
 """
 
@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-DEFAULT_DATA = Path(os.environ.get("SIKESAL_ROUTING_DATA", Path(__file__).resolve().parents[2] / "shared/data/routing"))
+DEFAULT_DATA = Path(os.environ.get("SIKESAL_ROUTING_DATA", Path(__file__).resolve().parent / "data/routing"))
 
 
 def load_sources(data_dir: Path):
