@@ -1,0 +1,251 @@
+"""The benchmark suite: one command, one table, one JSON file.
+
+    .venv/bin/python -m bench [--quick] [--db sqlite|postgresql] [--reports N] [--seconds S] --json FILE
+
+1. Seeds N reports with their events (bench.seed; 1,000,000 by default, 100,000 with --quick) into a
+   fresh database: SQLite in a temp dir, or PostgreSQL (DATABASE_URL, else a throw-away server from
+   scripts/pg-throwaway). `bare_insert_rps` is that raw insert rate: the ceiling without HTTP.
+2. Starts the system the production way (`manage.py up`: gunicorn with 2 workers per core and the
+   task worker; no simulator) on a loopback port.
+3. Load over HTTP from this process (threads, keep-alive, loopback only, bounded in time): a trivial
+   view (`/healthz`, the server stack's ceiling), the public track page, and intake through REST v1 and
+   Open311 POST (full validation, outbox). After intake it counts the reports: exact or the run fails.
+4. Times in-process: the back-office inbox (filtered, paginated) and full-text search through Django's
+   test client, the public statistics page over HTTP, and the deadline sweep (a sample of open reports
+   made due; `sweep_seconds` is projected to all open reports).
+"""
+
+import argparse
+import json
+import os
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SWEEP_SAMPLE = 2000
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def percentile(samples, p):
+    samples = sorted(samples)
+    return samples[int(p * (len(samples) - 1))] if samples else None
+
+
+def load(base, seconds, threads, make_request):
+    """Run `make_request(client, i)` from `threads` threads for `seconds`; returns rps, p99 ms, errors."""
+    import httpx
+
+    latencies, errors, stop = [], [0], time.monotonic() + seconds
+    lock = threading.Lock()
+
+    def worker(n):
+        with httpx.Client(base_url=base, timeout=30) as client:
+            i = 0
+            while time.monotonic() < stop:
+                start = time.perf_counter()
+                try:
+                    ok = make_request(client, n * 10_000_000 + i)
+                except httpx.HTTPError:
+                    ok = False
+                elapsed = (time.perf_counter() - start) * 1000
+                with lock:
+                    latencies.append(elapsed)
+                    if not ok:
+                        errors[0] += 1
+                i += 1
+
+    started = time.perf_counter()
+    pool = [threading.Thread(target=worker, args=(n,)) for n in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    wall = time.perf_counter() - started
+    return {"rps": round(len(latencies) / wall, 1), "p99_ms": round(percentile(latencies, 0.99), 1),
+            "requests": len(latencies), "errors": errors[0]}  # fmt: skip
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="100,000 reports, 15 s per load phase")
+    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--reports", type=int)
+    parser.add_argument("--seconds", type=float)
+    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--json", required=True)
+    args = parser.parse_args()
+    reports = args.reports or (100_000 if args.quick else 1_000_000)
+    seconds = args.seconds or (15 if args.quick else 60)
+
+    pg_dir = None
+    data_dir = tempfile.mkdtemp(prefix="sikesal-bench-suite-")
+    os.environ["SIKESAL_DATA_DIR"] = data_dir
+    if args.db == "postgresql" and not os.environ.get("DATABASE_URL"):
+        pg_dir = subprocess.run(
+            [str(ROOT / "scripts/pg-throwaway"), "start"], check=True, capture_output=True, text=True
+        ).stdout.strip()
+        os.environ["DATABASE_URL"] = (Path(pg_dir) / "url").read_text().strip()
+    elif args.db == "sqlite":
+        os.environ.pop("DATABASE_URL", None)
+    try:
+        result = run(args, reports, seconds, data_dir, server_holder.append)
+    finally:
+        for proc in server_holder:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        if pg_dir:
+            subprocess.run([str(ROOT / "scripts/pg-throwaway"), "stop", pg_dir], check=False)
+    print("| metric | value |\n|---|---|")
+    for key, value in result.items():
+        print(f"| {key} | {value} |")
+    Path(args.json).write_text(json.dumps(result, indent=2))
+
+
+server_holder = []
+
+
+def run(args, reports, seconds, data_dir, keep):
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sikesal.settings")
+    import django
+
+    django.setup()
+    import httpx
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+
+    call_command("migrate", verbosity=0)
+    call_command("createcachetable", verbosity=0)
+    from bench.seed import generate
+    from sikesal.accounts.models import ApiKey, User
+    from sikesal.catalogue.seed import load_catalogue
+    from sikesal.complaints.models import Complaint
+    from sikesal.complaints.states import OPEN_STATES
+    from sikesal.complaints.sweep import sweep
+
+    load_catalogue()
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    seed_seconds = generate(reports)
+    seed_rss_mb = round(max(rss0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) / 1024, 1)
+    key = ApiKey(name="bench", scopes=["reports:write", "reports:read"], rate_limit_per_minute=10**9)
+    key.set_key("bench-key-0001")
+    key.save()
+    tracking = list(Complaint.objects.filter(verified_at__isnull=False, is_secret=False)
+                    .values_list("tracking_number", flat=True)[:2000])  # fmt: skip
+
+    port = free_port()
+    env = dict(os.environ, SIKESAL_PORT=str(port), SIKESAL_LAPOR_SIM="0", SIKESAL_WEB_WORKERS=str(2 * os.cpu_count()),
+               SIKESAL_RATE_TRACK_PER_IP="100000000", SIKESAL_RATE_FILE_PER_IP="100000000")  # fmt: skip
+    env.pop("LAPOR_BASE_URL", None)
+    proc = subprocess.Popen([sys.executable, "manage.py", "up"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    keep(proc)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(120):
+        try:
+            if httpx.get(base + "/healthz", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.5)
+
+    bare = load(base, seconds, args.threads, lambda c, i: c.get("/healthz").status_code == 200)
+    track = load(base, seconds, args.threads,
+                 lambda c, i: c.get(f"/lacak/{tracking[i % len(tracking)]}/").status_code == 200)  # fmt: skip
+    before = Complaint.objects.count()
+
+    def intake(c, i):
+        if i % 2:
+            r = c.post("/open311/v2/requests.json", data={"api_key": "bench-key-0001", "service_code": "sampah",
+                       "description": f"Sampah menumpuk di TPS dekat pasar nomor {i}, sudah tiga hari tidak diangkut.",
+                       "lat": "-1.6101", "long": "103.6131"})  # fmt: skip
+            return r.status_code in (200, 201)
+        r = c.post("/api/v1/reports", headers={"X-API-Key": "bench-key-0001"},
+                   json={"service": "lampu-jalan", "title": f"Lampu jalan mati {i}",
+                         "body": "Tiga lampu PJU mati di Jl. Sultan Agung, gelap sekali kalau malam.",
+                         "area": "15.71.01.1001"})  # fmt: skip
+        return r.status_code == 201
+
+    intake_result = load(base, seconds, args.threads, intake)
+    filed = Complaint.objects.count() - before
+    exact = filed == intake_result["requests"] - intake_result["errors"]
+
+    stats = []
+    with httpx.Client(base_url=base, timeout=60) as c:
+        for _ in range(10):
+            start = time.perf_counter()
+            c.get("/statistik/")
+            stats.append((time.perf_counter() - start) * 1000)
+
+    settings.ALLOWED_HOSTS = ["*"]
+    admin, _ = User.objects.get_or_create(username="bench-admin", defaults={"role": "admin"})
+    client = Client()
+    client.force_login(admin)
+
+    def timed(url, n=20):
+        samples = []
+        for _ in range(n):
+            start = time.perf_counter()
+            client.get(url)
+            samples.append((time.perf_counter() - start) * 1000)
+        return percentile(samples, 0.95)
+
+    inbox = timed("/kantor/?antrian=terlambat&layanan=jalan-rusak&hal=3")
+    search = timed("/kantor/?antrian=semua&q=pipa bocor")
+
+    # The deadline sweep: each overdue report costs a few lifecycle events (the escalation rungs), so a
+    # sample of open reports is made due and swept, and the time for all open reports is projected.
+    open_reports = Complaint.objects.filter(status__in=OPEN_STATES).count()
+    sample = list(Complaint.objects.filter(status__in=OPEN_STATES).values_list("pk", flat=True)[:SWEEP_SAMPLE])
+    from django.utils import timezone
+
+    Complaint.objects.filter(pk__in=sample).update(next_sweep_at=timezone.now())
+    start = time.perf_counter()
+    swept = sweep()
+    sample_seconds = time.perf_counter() - start
+    sweep_seconds = sample_seconds * open_reports / max(1, len(sample))
+
+    return {
+        "db": connection.vendor,
+        "reports": reports,
+        "machine": f"{os.cpu_count()} cores",
+        "seed_seconds": round(seed_seconds, 1),
+        "seed_peak_rss_mb": seed_rss_mb,
+        "bare_insert_rps": round(reports / seed_seconds, 1),
+        "bare_view_rps": bare["rps"],
+        "track_rps": track["rps"],
+        "track_p99_ms": track["p99_ms"],
+        "intake_rps": intake_result["rps"],
+        "intake_p99_ms": intake_result["p99_ms"],
+        "intake_errors": intake_result["errors"],
+        "intake_exact_count": exact,
+        "inbox_p95_ms": round(inbox, 1),
+        "search_p95_ms": round(search, 1),
+        "stats_p95_ms": round(percentile(stats, 0.95), 1),
+        "open_reports": open_reports,
+        "sweep_seconds": round(sweep_seconds, 1),
+        "sweep_sample": len(sample),
+        "sweep_sample_seconds": round(sample_seconds, 2),
+        "sweep_result": getattr(swept, "__dict__", str(swept)),
+        "load_seconds_per_phase": seconds,
+        "load_threads": args.threads,
+    }
+
+
+if __name__ == "__main__":
+    main()
