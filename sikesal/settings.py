@@ -245,6 +245,7 @@ SIKESAL_ROUTING_MAX_EXAMPLES = env_int("SIKESAL_ROUTING_MAX_EXAMPLES", 100_000)
 LAPOR_CITY_INSTITUTION_ID = env_int("LAPOR_CITY_INSTITUTION_ID", 1571)
 # When a local report goes to SP4N-LAPOR!: at "submission" or once the admin has verified it ("verification").
 LAPOR_OUTBOUND_AT = env_str("LAPOR_OUTBOUND_AT", "submission")
+LAPOR_PAGE_SIZE = env_int("LAPOR_PAGE_SIZE", 100)  # items per page of the pull list
 LAPOR_TIMEOUT_SECONDS = env_float("LAPOR_TIMEOUT_SECONDS", 15.0)
 LAPOR_HTTP_ATTEMPTS = env_int("LAPOR_HTTP_ATTEMPTS", 3)  # quick retries inside one call
 LAPOR_MAX_RETRY_WAIT = env_float("LAPOR_MAX_RETRY_WAIT", 5.0)  # cap on a Retry-After we honour in-call

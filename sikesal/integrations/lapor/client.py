@@ -152,7 +152,8 @@ class LaporClient:
     def followups(self, remote_id):
         return self.results(self.request("GET", mapping.PATHS["followups"].format(id=remote_id))).get("data") or []
 
-    def list_page(self, updated_since, page, page_size=mapping.PAGE_SIZE):
+    def list_page(self, updated_since, page, page_size=None):
+        page_size = page_size or mapping.page_size()
         params = {"institution_id": mapping.city_institution_id(), "page": page, "page_size": page_size}
         if updated_since:
             params["updated_since"] = updated_since

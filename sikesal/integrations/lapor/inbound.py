@@ -410,7 +410,7 @@ def pull(client=None, *, max_seconds=None, progress=None, full=False):
                 _release_cursor(cursor)
             else:
                 page += 1  # a page with nothing newer (duplicates, a burst of equal times): read on
-            if len(items) < mapping.PAGE_SIZE:
+            if len(items) < mapping.page_size():
                 break
     except Unavailable as exc:
         error = str(exc)

@@ -19,7 +19,6 @@ S = Status
 AUTH_HEADER = "Authorization"  # "Bearer <LAPOR_AUTH_SECRET>"
 TOKEN_HEADER = "token"  # noqa: S105 - a header name; its value is LAPOR_TOKEN
 IDEMPOTENCY_HEADER = "Idempotency-Key"  # honoured by the simulator; harmless if the real API ignores it
-PAGE_SIZE = 100
 
 PATHS = {
     "institutions": "/masters/institutions/external",
@@ -34,6 +33,11 @@ PATHS = {
     "followup_add": "/complaints/followup/add",
     "list": "/complaints",  # assumption: ?institution_id=&updated_since=&page=&page_size=
 }
+
+
+def page_size():
+    """Items per page of the pull list (LAPOR_PAGE_SIZE)."""
+    return settings.LAPOR_PAGE_SIZE
 
 
 def city_institution_id():

@@ -1,0 +1,42 @@
+"""Several worker processes on one database: each queued task runs once, and the work is shared."""
+
+import subprocess
+import sys
+import time
+
+import pytest
+from django.conf import settings
+from django_tasks_db.models import DBTaskResult
+
+from sikesal.integrations.lapor.tasks import lapor_push
+from tests.core.test_processes import database_env, wait_for
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.slow
+def test_two_workers_never_run_the_same_task_twice():
+    env = database_env()
+    env.pop("LAPOR_BASE_URL", None)
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "manage.py", "worker", "--interval", "0.05", "--no-scheduler"],
+            cwd=settings.BASE_DIR,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(2)
+    ]
+    try:
+        time.sleep(4)  # both workers polling before the work arrives, so both get a share
+        for _ in range(200):
+            lapor_push.enqueue()  # cheap: the integration is off in this environment
+        assert wait_for(lambda: not DBTaskResult.objects.exclude(status="SUCCESSFUL").exists(), timeout=120)
+    finally:
+        for w in workers:
+            w.terminate()
+            w.wait(timeout=30)
+    runs = list(DBTaskResult.objects.values_list("worker_ids", flat=True))
+    assert len(runs) == 200
+    assert all(len(ids) == 1 for ids in runs)  # claimed once each (SKIP LOCKED on PostgreSQL)
+    assert len({ids[0] for ids in runs}) == 2  # and both workers took a share
