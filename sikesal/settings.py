@@ -112,6 +112,12 @@ else:
             "TEST": {"NAME": str(DATA_DIR / f"test-sikesal-{os.getpid()}.sqlite3")},
         }
     }
+# A read replica (PostgreSQL streaming replica) for statistics and exports: heavy reads off the primary.
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=60, conn_health_checks=True)
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+SIKESAL_STATS_DB = "replica" if DATABASE_REPLICA_URL else "default"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 

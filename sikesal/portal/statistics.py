@@ -29,7 +29,9 @@ def _counts(qs, field, label_field=None):
 
 def compute(start=None, end=None, now=None):
     now = now or timezone.now()
-    qs = Complaint.objects.exclude(status=Status.MERGED)
+    # From the read replica when one is configured (DATABASE_REPLICA_URL): statistics may lag a few
+    # seconds behind the primary, and their heavy aggregates stay off it.
+    qs = Complaint.objects.using(settings.SIKESAL_STATS_DB).exclude(status=Status.MERGED)
     if start:
         qs = qs.filter(submitted_at__gte=start)
     if end:

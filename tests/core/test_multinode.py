@@ -40,3 +40,35 @@ def test_two_workers_never_run_the_same_task_twice():
     assert len(runs) == 200
     assert all(len(ids) == 1 for ids in runs)  # claimed once each (SKIP LOCKED on PostgreSQL)
     assert len({ids[0] for ids in runs}) == 2  # and both workers took a share
+
+
+@pytest.mark.django_db(transaction=True)
+def test_statistics_read_from_the_replica_alias(submit):
+    """With DATABASE_REPLICA_URL set (here: the same database, standing in for a streaming replica),
+    the public statistics query the `replica` connection and not the primary."""
+    submit()
+    env = database_env()
+    if "DATABASE_URL" in env:
+        env["DATABASE_REPLICA_URL"] = env["DATABASE_URL"]
+    else:
+        env["DATABASE_REPLICA_URL"] = f"sqlite:///{env['SIKESAL_SQLITE_PATH']}"
+    code = (
+        "from django.db import connections\n"
+        "from django.test.utils import CaptureQueriesContext\n"
+        "from sikesal.portal import statistics\n"
+        "with CaptureQueriesContext(connections['replica']) as rep, "
+        "CaptureQueriesContext(connections['default']) as pri:\n"
+        "    data = statistics.compute()\n"
+        "print(len(rep), len(pri), data['total'])\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    replica_queries, primary_queries, total = out.stdout.split()[-3:]
+    assert int(replica_queries) > 0 and int(primary_queries) == 0 and int(total) == 1
