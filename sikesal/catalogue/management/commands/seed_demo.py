@@ -65,6 +65,7 @@ class Command(BaseCommand):
         self._api_key()
         if not no_reports:
             self._reports()
+        self._routing()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data: {Institution.objects.count()} institutions, {Service.objects.count()} services, "
@@ -73,6 +74,16 @@ class Command(BaseCommand):
                 f"{Complaint.objects.count()} reports."
             )
         )
+
+    def _routing(self):
+        """A first routing model and a suggestion for each demo report still waiting for one."""
+        from sikesal.routing import service
+        from sikesal.routing.models import ModelVersion
+
+        if not ModelVersion.objects.filter(active=True).exists():
+            service.train_and_activate()
+        for complaint in Complaint.objects.filter(suggestion__isnull=True).select_related("service")[:500]:
+            service.record(complaint)
 
     def _users(self):
         password = env_str("SIKESAL_DEMO_PASSWORD", "sikesal-demo")
