@@ -12,6 +12,7 @@ from sikesal.complaints.states import Channel, Status
 from sikesal.integrations.lapor import inbound, masters, outbound
 from sikesal.integrations.lapor.health import health
 from sikesal.integrations.lapor.models import Link, Outbox, Parked, RemoteFollowup
+from sikesal.integrations.lapor.reconcile import reconcile
 
 
 def drain():
@@ -305,3 +306,15 @@ def test_ombudsman_takeover_on_lapor_is_recorded_once(synced):
     c = Complaint.objects.get(lapor_complaint_id=str(rid))
     assert c.ombudsman_taken_over is True
     assert c.events.filter(action="lapor_mirror", payload__ombudsman_taken_over=True).count() == 1
+
+
+def test_reports_filed_while_the_integration_was_off_are_sent_by_repair(synced, submit, settings):
+    url = settings.LAPOR_BASE_URL
+    settings.LAPOR_BASE_URL = ""
+    earlier = submit()
+    assert not Outbox.objects.filter(complaint=earlier).exists()
+    settings.LAPOR_BASE_URL = url
+    assert reconcile()["missing_remote"] == 1
+    report = reconcile(repair=True)
+    assert report["missing_remote"] == 0 and report["missing_local"] == 0
+    assert remote_of(synced, earlier)["tags_raw"] == f"sikesal:{earlier.tracking_number}"

@@ -71,7 +71,7 @@ def _compare(remote):
     )
     # Every local report the outbound policy sends (all of them, or the verified ones), whether or not
     # an outbox row exists: a row that was never written must show up here too.
-    policy = Q() if settings.LAPOR_OUTBOUND_AT != "verification" else Q(verified_at__isnull=False)
+    policy = Q(pk__isnull=False) if settings.LAPOR_OUTBOUND_AT != "verification" else Q(verified_at__isnull=False)
     should_exist = Complaint.objects.filter(
         policy | Q(lapor_outbox__kind=OutboxKind.CREATE) | Q(channel=Channel.LAPOR) | Q(lapor_link__isnull=False)
     ).distinct()
