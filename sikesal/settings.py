@@ -118,6 +118,8 @@ if DATABASE_REPLICA_URL:
     DATABASES["replica"] = dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=60, conn_health_checks=True)
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
 SIKESAL_STATS_DB = "replica" if DATABASE_REPLICA_URL else "default"
+# Public statistics are recomputed at most this often (0 = on every request).
+SIKESAL_STATS_CACHE_SECONDS = env_int("SIKESAL_STATS_CACHE_SECONDS", 300)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 

@@ -16,6 +16,11 @@ pytest_plugins = ["tests.browser_fixtures"]  # Playwright on Debian's chromium
 
 
 @pytest.fixture(autouse=True)
+def _fresh_statistics(settings):
+    settings.SIKESAL_STATS_CACHE_SECONDS = 0  # tests read their own changes; the cache has its own test
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hasher(settings):
     # Real hashing costs a quarter second per user; the tests are not about password strength.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

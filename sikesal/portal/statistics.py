@@ -27,6 +27,23 @@ def _counts(qs, field, label_field=None):
     return [{"key": r[field] or "", "label": r[field] or "—", "n": r["n"]} for r in rows]
 
 
+def cached(start=None, end=None):
+    """`compute`, kept for SIKESAL_STATS_CACHE_SECONDS: the public page and its CSV are read far more
+    often than they change, and at a million reports one computation takes seconds. The page says
+    when the figures were computed."""
+    ttl = settings.SIKESAL_STATS_CACHE_SECONDS
+    if ttl <= 0:
+        return compute(start, end)
+    from django.core.cache import cache
+
+    key = f"stats:{start.isoformat() if start else ''}:{end.isoformat() if end else ''}"
+    data = cache.get(key)
+    if data is None:
+        data = compute(start, end)
+        cache.set(key, data, ttl)
+    return data
+
+
 def compute(start=None, end=None, now=None):
     now = now or timezone.now()
     # From the read replica when one is configured (DATABASE_REPLICA_URL): statistics may lag a few
@@ -89,6 +106,7 @@ def compute(start=None, end=None, now=None):
     rated = qs.filter(rating__isnull=False)
     distribution = {r["rating"]: r["n"] for r in rated.values("rating").annotate(n=Count("id"))}
     return {
+        "computed_at": now,
         "total": qs.count(),
         "by_status": by_status,
         "by_opd": _counts(qs.filter(institution__isnull=False), "institution__short_name"),

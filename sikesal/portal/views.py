@@ -347,7 +347,7 @@ def statistics_page(request):
         1 for k in ("dari", "sampai") if request.GET.get(k)
     ):
         messages.error(request, _("The period was not understood and was ignored (use YYYY-MM)."))
-    data = statistics.compute(start, end)
+    data = statistics.cached(start, end)
     query = "&".join(f"{k}={v}" for k, v in cleaned.items())
     return render(request, "portal/statistics.html", {"s": data, "period": cleaned, "query": query})
 
@@ -355,7 +355,7 @@ def statistics_page(request):
 @require_GET
 def statistics_csv(request):
     start, end, _cleaned = statistics.period(request.GET)
-    data = statistics.compute(start, end)
+    data = statistics.cached(start, end)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["section", "key", "label", "value"])

@@ -73,3 +73,20 @@ def test_csv_download(client, submit, act, other_opd):
     assert rows[0] == ["section", "key", "label", "value"]
     assert ["summary", "total", "total", "5"] in rows
     assert ["by_opd", "Dinas PUPR", "Dinas PUPR", "2"] in rows
+
+
+def test_public_statistics_are_cached_and_say_when_computed(client, submit, act, settings):
+    import re
+
+    def total_and_time(html):
+        total = re.search(r'id="stat-total">(\d+)<', html).group(1)
+        computed = re.search(r'id="stat-computed">([^<]+)<', html).group(1)
+        return int(total), computed
+
+    settings.SIKESAL_STATS_CACHE_SECONDS = 300
+    total, computed = total_and_time(client.get("/statistik/").content.decode())
+    assert "WIB" in computed
+    act(submit(), "verify")
+    assert total_and_time(client.get("/statistik/").content.decode()) == (total, computed)  # until it expires
+    settings.SIKESAL_STATS_CACHE_SECONDS = 0
+    assert total_and_time(client.get("/statistik/").content.decode())[0] == total + 1

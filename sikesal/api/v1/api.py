@@ -492,7 +492,7 @@ def areas(request):
     summary="The public statistics (the same numbers as the page)",
 )
 def stats(request):
-    data = statistics.compute()
+    data = statistics.cached()
     return {k: v for k, v in data.items() if k != "compliance"} | {
         "compliance": [{k: v for k, v in o.items() if k != "id"} for o in data["compliance"]]
     }
