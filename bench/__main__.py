@@ -28,6 +28,8 @@ import threading
 import time
 from pathlib import Path
 
+from bench import wrk
+
 ROOT = Path(__file__).resolve().parents[1]
 SWEEP_SAMPLE = 2000
 
@@ -84,6 +86,9 @@ def main():
     parser.add_argument("--reports", type=int)
     parser.add_argument("--seconds", type=float)
     parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument(
+        "--python-load", action="store_true", help="GET phases from Python threads even if wrk is installed"
+    )
     parser.add_argument("--json", required=True)
     args = parser.parse_args()
     reports = args.reports or (100_000 if args.quick else 1_000_000)
@@ -164,9 +169,13 @@ def run(args, reports, seconds, data_dir, keep):
         except httpx.HTTPError:
             time.sleep(0.5)
 
-    bare = load(base, seconds, args.threads, lambda c, i: c.get("/healthz").status_code == 200)
-    track = load(base, seconds, args.threads,
-                 lambda c, i: c.get(f"/lacak/{tracking[i % len(tracking)]}/").status_code == 200)  # fmt: skip
+    if wrk.available() and not args.python_load:
+        bare = wrk.load(base, ["/healthz"], seconds)
+        track = wrk.load(base, [f"/lacak/{t}/" for t in tracking], seconds)
+    else:
+        bare = load(base, seconds, args.threads, lambda c, i: c.get("/healthz").status_code == 200)
+        track = load(base, seconds, args.threads,
+                     lambda c, i: c.get(f"/lacak/{tracking[i % len(tracking)]}/").status_code == 200)  # fmt: skip
     before = Complaint.objects.count()
 
     def intake(c, i):
@@ -230,6 +239,8 @@ def run(args, reports, seconds, data_dir, keep):
         "bare_view_rps": bare["rps"],
         "track_rps": track["rps"],
         "track_p99_ms": track["p99_ms"],
+        "track_errors": track["errors"],
+        "get_load_tool": track.get("tool", "python"),
         "intake_rps": intake_result["rps"],
         "intake_p99_ms": intake_result["p99_ms"],
         "intake_errors": intake_result["errors"],

@@ -1,6 +1,6 @@
 """Routing model benchmark: suggestion latency and training time.
 
-    .venv/bin/python -m bench.routing [--train-size 100000] [--runs 3] [--json FILE]
+    .venv/bin/python -m bench.routing [--train-size 100000] [--classes 70] [--runs 3] [--json FILE]
 
 Synthetic corpus: short texts made by cutting random word windows out of the shared labelled complaints
 (bench/data/routing, copied from the shared data; or --data DIR) and joining two windows of the same label, so vocabulary and
@@ -20,14 +20,20 @@ from pathlib import Path
 DEFAULT_DATA = Path(os.environ.get("SIKESAL_ROUTING_DATA", Path(__file__).resolve().parent / "data/routing"))
 
 
-def load_sources(data_dir: Path):
+def load_sources(data_dir: Path, classes: int = 0):
+    """Word lists by label. With `classes`, each label is split into sub-labels by source document until
+    there are about that many: a harder problem than a real catalogue (sub-labels of one label share their
+    vocabulary), so training times measured this way are an upper bound for that many services."""
     by_label: dict[str, list[list[str]]] = {}
+    rows = []
     for path in sorted(data_dir.glob("*.csv")):
         with path.open(encoding="utf-8") as fh:
-            for row in csv.DictReader(fh):
-                words = row["text"].split()
-                if words:
-                    by_label.setdefault(f"{path.stem}:{row['label']}", []).append(words)
+            rows += [(f"{path.stem}:{row['label']}", row["text"].split()) for row in csv.DictReader(fh)]
+    labels = sorted({label for label, _ in rows})
+    split = max(1, round(classes / len(labels))) if classes and labels else 1
+    for n, (label, words) in enumerate(rows):
+        if words:
+            by_label.setdefault(f"{label}#{n % split}" if split > 1 else label, []).append(words)
     if not by_label:
         sys.exit(f"no CSV files with text,label columns in {data_dir}")
     return by_label
@@ -56,12 +62,13 @@ def main():
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--classes", type=int, default=0, help="split the labels into about this many classes")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
 
     from sikesal.routing.model import train
 
-    by_label = load_sources(args.data)
+    by_label = load_sources(args.data, args.classes)
     texts, labels = synthesise(by_label, args.train_size)
     queries, _ = synthesise(by_label, args.queries, seed=1)
     print(f"cpus={os.cpu_count()} train_size={len(texts)} classes={len(set(labels))} runs={args.runs}")

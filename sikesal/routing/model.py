@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import functools
 import io
+import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import joblib
 import numpy as np
@@ -50,6 +52,7 @@ MAX_WORD_FEATURES = 100_000
 MAX_CHAR_FEATURES = 250_000
 CALIBRATION_SAMPLE = 3000
 MAX_SVM_ROWS = 30_000
+TRAIN_THREADS = max(1, min(4, os.cpu_count() or 1))
 
 _FRAGMENT_SPLIT = re.compile(r"[,;.\n/|]+")
 
@@ -125,17 +128,29 @@ def _fit_nbsvm(X: sp.csr_matrix, y: np.ndarray, n_classes: int, seed: int) -> tu
     in_class = np.asarray((onehot @ presence).todense(), dtype=np.float64)
     total = in_class.sum(axis=0)
     rng = np.random.default_rng(seed)
-    for c in range(n_classes):
+    # liblinear wants float64 CSR with sorted indices; converting once here instead of per class (scikit-learn
+    # would copy and re-sort every scaled matrix) halves training time with many classes.
+    X = sp.csr_matrix(X, dtype=np.float64)
+    X.sort_indices()
+    # Rows are drawn before any thread starts, so a seed gives the same model however the fits interleave.
+    rows_by_class = [_svm_rows(y == c, rng) for c in range(n_classes)]
+
+    def fit_one(c: int) -> None:
         p = in_class[c] + NB_ALPHA
         q = total - in_class[c] + NB_ALPHA
-        ratio = (np.log(p / p.sum()) - np.log(q / q.sum())).astype(np.float32)
-        rows = _svm_rows(y == c, rng)
-        target = y[rows] == c
+        ratio = np.log(p / p.sum()) - np.log(q / q.sum())
+        rows = rows_by_class[c]
+        scaled = X[rows]  # a row slice keeps the indices sorted; scale each stored value by its column's ratio
+        scaled.data *= ratio[scaled.indices]
         # The dual solver is 2-3x faster than the primal one on large sparse text matrices.
         svm = LinearSVC(C=SVM_C, class_weight="balanced", dual=True, tol=SVM_TOL, random_state=seed, max_iter=2000)
-        svm.fit(X[rows] @ sp.diags(ratio), target)
-        W[c] = ratio * svm.coef_.ravel().astype(np.float32)
+        svm.fit(scaled, y[rows] == c)
+        W[c] = (ratio * svm.coef_.ravel()).astype(np.float32)
         b[c] = svm.intercept_[0]
+
+    # liblinear releases the GIL while it trains: the one-vs-rest problems run side by side on threads.
+    with ThreadPoolExecutor(max_workers=TRAIN_THREADS) as pool:
+        list(pool.map(fit_one, range(n_classes)))
     return W, b
 
 
