@@ -11,3 +11,11 @@ class PeriodicRun(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["name", "slot"], name="periodic_run_once")]
+
+
+class RateCounter(models.Model):
+    """Hits in one fixed window of one rate limit; shared by every process and node through the database."""
+
+    key = models.CharField(primary_key=True, max_length=80)
+    hits = models.PositiveIntegerField(default=0)
+    expires = models.BigIntegerField(db_index=True, help_text="Unix time after which the row can go")
