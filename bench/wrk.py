@@ -34,7 +34,23 @@ def parse(output):
     return {"rps": round(rps, 1), "p99_ms": round(p99, 1), "requests": requests, "errors": errors, "tool": "wrk"}
 
 
-def load(base, paths, seconds, connections=16):
+CONNECTIONS = 16
+
+
+def run(base, script, seconds, connections=CONNECTIONS):
+    """Run wrk with a Lua `script` against `base`; returns its parsed figures and the raw output."""
+    with tempfile.TemporaryDirectory() as tmp:
+        lua = Path(tmp) / "load.lua"
+        lua.write_text(script)
+        out = subprocess.run(
+            ["wrk", "-t1", f"-c{connections}", f"-d{int(seconds)}s", "--latency", "--timeout", "10s",
+             "-s", str(lua), base],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+    return parse(out.stdout), out.stdout
+
+
+def load(base, paths, seconds, connections=CONNECTIONS):
     """GET `paths` in turn over `connections` keep-alive connections for `seconds`."""
     listed = ",".join(f'"{p}"' for p in paths)
     script = f"""
@@ -45,12 +61,43 @@ request = function()
   return wrk.format("GET", paths[(i % #paths) + 1])
 end
 """
-    with tempfile.TemporaryDirectory() as tmp:
-        lua = Path(tmp) / "paths.lua"
-        lua.write_text(script)
-        out = subprocess.run(
-            ["wrk", "-t1", f"-c{connections}", f"-d{int(seconds)}s", "--latency", "--timeout", "10s",
-             "-s", str(lua), base],
-            capture_output=True, text=True, check=True,
-        )  # fmt: skip
-    return parse(out.stdout)
+    return run(base, script, seconds, connections)[0]
+
+
+# Intake: REST v1 JSON and Open311 form POSTs in turn, each with a unique marker in its text so the reports
+# it filed can be counted afterwards; wrk counts the 2xx answers it received.
+INTAKE_SCRIPT = """
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) ok = 0 end
+local i = 0
+request = function()
+  i = i + 1
+  local marker = "%(marker)s-" .. i
+  if i %% 2 == 0 then
+    local body = '{"service":"lampu-jalan","title":"Lampu jalan mati ' .. marker .. '",' ..
+      '"body":"Tiga lampu PJU mati di Jl. Sultan Agung, gelap sekali kalau malam.","area":"15.71.01.1001"}'
+    return wrk.format("POST", "/api/v1/reports",
+      {["Content-Type"] = "application/json", ["X-API-Key"] = "%(key)s"}, body)
+  end
+  local body = "api_key=%(key)s&service_code=sampah&lat=-1.6101&long=103.6131&description=" ..
+    "Sampah+menumpuk+di+TPS+dekat+pasar+" .. marker .. "+sudah+tiga+hari+tidak+diangkut."
+  return wrk.format("POST", "/open311/v2/requests.json",
+    {["Content-Type"] = "application/x-www-form-urlencoded"}, body)
+end
+function response(status, headers, body)
+  if status == 200 or status == 201 then ok = ok + 1 end
+end
+function done(summary, latency, requests)
+  local total = 0
+  for _, t in ipairs(threads) do total = total + t:get("ok") end
+  io.write("ACCEPTED " .. total .. "\\n")
+end
+"""
+
+
+def intake(base, api_key, marker, seconds, connections=CONNECTIONS):
+    """Intake load; `accepted` is the number of 2xx answers (reports the server said it filed)."""
+    figures, output = run(base, INTAKE_SCRIPT % {"marker": marker, "key": api_key}, seconds, connections)
+    figures["accepted"] = int(re.search(r"ACCEPTED (\d+)", output).group(1))
+    return figures

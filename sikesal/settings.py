@@ -137,6 +137,8 @@ SIKESAL_PERIODIC = env_json(
         # one slot per UTC day: the first worker check after 07:00 WIB sends it
         "daily_digest": {"task": "sikesal.backoffice.tasks.daily_digest", "every_seconds": 86400},
         "retrain_routing": {"task": "sikesal.routing.tasks.retrain_routing", "every_seconds": 86400},
+        # sooner than SIKESAL_STATS_CACHE_SECONDS (300), so the cached public statistics never run out
+        "refresh_statistics": {"task": "sikesal.portal.tasks.refresh_statistics", "every_seconds": 240},
         # SP4N-LAPOR! has no webhooks: push what is waiting and poll for changes (no-ops when off)
         "lapor_sync": {"task": "sikesal.integrations.lapor.tasks.lapor_sync", "every_seconds": 60},
         "lapor_masters": {"task": "sikesal.integrations.lapor.tasks.lapor_sync_masters", "every_seconds": 86400},

@@ -3,6 +3,7 @@
 import csv
 import datetime as dt
 import io
+import re
 import statistics as pystats
 
 from django.urls import reverse
@@ -90,3 +91,14 @@ def test_public_statistics_are_cached_and_say_when_computed(client, submit, act,
     assert total_and_time(client.get("/statistik/").content.decode()) == (total, computed)  # until it expires
     settings.SIKESAL_STATS_CACHE_SECONDS = 0
     assert total_and_time(client.get("/statistik/").content.decode())[0] == total + 1
+
+
+def test_the_worker_refreshes_cached_statistics_ahead_of_visitors(client, submit, act, settings):
+    from sikesal.portal.tasks import refresh_statistics
+
+    settings.SIKESAL_STATS_CACHE_SECONDS = 300
+    before = int(re.search(r'id="stat-total">(\d+)<', client.get("/statistik/").content.decode()).group(1))
+    act(submit(), "verify")
+    refresh_statistics.call()  # what the periodic job runs in the worker
+    after = int(re.search(r'id="stat-total">(\d+)<', client.get("/statistik/").content.decode()).group(1))
+    assert after == before + 1
