@@ -699,8 +699,18 @@ def transition(complaint, action, actor, *, now=None, expected_version=None, fil
             f.delete(save=False)
         raise
     if isinstance(complaint, Complaint):
-        complaint.refresh_from_db()
+        _copy_state(result.complaint, complaint)
     return result
+
+
+def _copy_state(fresh, stale):
+    """Bring the caller's instance up to date from the row the transition locked and wrote, as
+    refresh_from_db would, without reading the row again (that read was a sixth of a sweep's time)."""
+    for field in fresh._meta.concrete_fields:
+        setattr(stale, field.attname, getattr(fresh, field.attname))
+    stale._state.fields_cache = dict(fresh._state.fields_cache)  # related objects as loaded under the lock
+    stale._prefetched_objects_cache = {}
+    stale._state.db = fresh._state.db
 
 
 def _check_files(action, files):
