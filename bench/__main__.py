@@ -1,18 +1,16 @@
-"""The benchmark suite: one command, one table, one JSON file.
+"""The benchmark suite: one command, one table, one JSON file (bench/README.md explains every figure).
 
-    .venv/bin/python -m bench [--quick] [--db sqlite|postgresql] [--reports N] [--seconds S] --json FILE
+    .venv/bin/python -m bench [--quick] [--db sqlite|postgresql] [--reports N] [--seconds S] [--runs R] --json FILE
 
 1. Seeds N reports with their events (bench.seed; 1,000,000 by default, 100,000 with --quick) into a
    fresh database: SQLite in a temp dir, or PostgreSQL (DATABASE_URL, else a throw-away server from
-   scripts/pg-throwaway). `bare_insert_rps` is that raw insert rate: the ceiling without HTTP.
+   scripts/pg-throwaway), and trains the first routing model on them.
 2. Starts the system the production way (`manage.py up`: gunicorn with 2 workers per core and the
    task worker; no simulator) on a loopback port.
-3. Load over HTTP from this process (threads, keep-alive, loopback only, bounded in time): a trivial
-   view (`/healthz`, the server stack's ceiling), the public track page, and intake through REST v1 and
-   Open311 POST (full validation, outbox). After intake it counts the reports: exact or the run fails.
-4. Times in-process: the back-office inbox (filtered, paginated) and full-text search through Django's
-   test client, the public statistics page over HTTP, and the deadline sweep (a sample of open reports
-   made due; `sweep_seconds` is projected to all open reports).
+3. R times: load over HTTP (wrk when installed, else Python threads; keep-alive, loopback only, bounded
+   in time) on a trivial view, the public track page and intake through REST v1 and Open311 POST, with
+   every new report matched to one request afterwards; the statistics page; the back-office inbox and
+   search through Django's test client; the deadline sweep, idle and with a sample made due.
 """
 
 import argparse
