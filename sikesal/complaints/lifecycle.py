@@ -706,8 +706,8 @@ def transition(complaint, action, actor, *, now=None, expected_version=None, fil
 def _copy_state(fresh, stale):
     """Bring the caller's instance up to date from the row the transition locked and wrote, as
     refresh_from_db would, without reading the row again (that read was a sixth of a sweep's time)."""
-    for field in fresh._meta.concrete_fields:
-        setattr(stale, field.attname, getattr(fresh, field.attname))
+    for f in fresh._meta.concrete_fields:
+        setattr(stale, f.attname, getattr(fresh, f.attname))
     stale._state.fields_cache = dict(fresh._state.fields_cache)  # related objects as loaded under the lock
     stale._prefetched_objects_cache = {}
     stale._state.db = fresh._state.db
