@@ -129,6 +129,8 @@ class Complaint(models.Model):
             models.Index(fields=["ombudsman_escalated_at"], name="complaint_escalated"),
             models.Index(fields=["-submitted_at"], name="complaint_submitted"),
             models.Index(fields=["service", "-submitted_at"], name="complaint_service_submitted"),
+            # the inbox's queues filtered by service are ordered by deadline
+            models.Index(fields=["service", "due_at"], name="complaint_service_due"),
             models.Index(fields=["area", "-submitted_at"], name="complaint_area_submitted"),
         ]
         constraints = [
