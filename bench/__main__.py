@@ -99,9 +99,11 @@ def main():
     data_dir = tempfile.mkdtemp(prefix="sikesal-bench-suite-")
     os.environ["SIKESAL_DATA_DIR"] = data_dir
     if args.db == "postgresql" and not os.environ.get("DATABASE_URL"):
+        # Durable settings (fsync on), as in production; the test suite's throw-away servers run without.
         pg_dir = subprocess.run(
-            [str(ROOT / "scripts/pg-throwaway"), "start"], check=True, capture_output=True, text=True
-        ).stdout.strip()
+            [str(ROOT / "scripts/pg-throwaway"), "start"], check=True, capture_output=True, text=True,
+            env=dict(os.environ, PG_THROWAWAY_DURABLE="1"),
+        ).stdout.strip()  # fmt: skip
         os.environ["DATABASE_URL"] = (Path(pg_dir) / "url").read_text().strip()
     elif args.db == "sqlite":
         os.environ.pop("DATABASE_URL", None)
