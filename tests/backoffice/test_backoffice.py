@@ -278,3 +278,21 @@ def test_admin_sets_flags_later(login, users, in_state):
     post_action(login(users["admin"]), c, "set_flags", is_secret="1")
     c.refresh_from_db()
     assert c.is_secret and not c.is_anonymous
+
+
+def test_queue_badges_count_exactly_up_to_the_cap(login, users, in_state, monkeypatch):
+    import re
+
+    from sikesal.backoffice import views
+
+    for _ in range(3):
+        in_state("received")
+    client = login(users["admin"])
+
+    def badge(queue):
+        html = client.get(reverse("backoffice:inbox")).content.decode()
+        return re.search(rf'data-queue="{queue}">[^<]*<span class="count">([^<]+)<', html).group(1)
+
+    assert badge("baru") == "3"
+    monkeypatch.setattr(views, "QUEUE_COUNT_CAP", 2)
+    assert badge("baru") == "2+"
