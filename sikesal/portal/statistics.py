@@ -31,34 +31,22 @@ def _cache_key(start, end):
     return f"stats:{start.isoformat() if start else ''}:{end.isoformat() if end else ''}"
 
 
-def cached(start=None, end=None):
+def cached(start=None, end=None, *, refresh=False):
     """`compute`, kept for SIKESAL_STATS_CACHE_SECONDS: the public page and its CSV are read far more
     often than they change, and at a million reports one computation takes seconds. The page says
     when the figures were computed. The worker refreshes the unfiltered figures before they expire
-    (`refresh`), so visitors of the plain page never wait for a computation."""
+    (`refresh=True`, the periodic job), so visitors of the plain page never wait for a computation."""
     ttl = settings.SIKESAL_STATS_CACHE_SECONDS
     if ttl <= 0:
         return compute(start, end)
     from django.core.cache import cache
 
     key = _cache_key(start, end)
-    data = cache.get(key)
+    data = None if refresh else cache.get(key)
     if data is None or timezone.now() - data["computed_at"] > dt.timedelta(seconds=ttl):
         data = compute(start, end)
         cache.set(key, data, 2 * ttl)
     return data
-
-
-def refresh():
-    """Recompute the unfiltered statistics into the cache (a periodic worker job, more often than the TTL)."""
-    ttl = settings.SIKESAL_STATS_CACHE_SECONDS
-    if ttl <= 0:
-        return None
-    from django.core.cache import cache
-
-    data = compute()
-    cache.set(_cache_key(None, None), data, 2 * ttl)
-    return data["computed_at"]
 
 
 def compute(start=None, end=None, now=None):
