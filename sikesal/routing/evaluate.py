@@ -5,7 +5,8 @@ public data sets (Malang SAMBAT, Purbalingga LAPORMASBUP) and on our own exporte
 Protocol: texts of the chosen columns joined with a space; empty texts and rows without a label skipped;
 exact duplicate texts removed (first kept) so that a copy in the test fold cannot inflate scores; classes
 with fewer examples than folds dropped (stratification needs one per fold); then repeated stratified k-fold,
-training model.train() from scratch on every training fold.
+training model.train() from scratch on every training fold. The concept lexicon is the catalogue shipped
+with SIKESAL, not the database's, so that the figures do not depend on the database the command runs on.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import RepeatedStratifiedKFold
 
 from . import model as routing_model
+from .concepts import bundled_lexicon
 
 ENCODINGS = ("utf-8", "utf-8-sig", "latin-1")
 DELIMITERS = (",", ";", "\t", "|")
@@ -162,9 +164,10 @@ def cross_validate(
     splitter = RepeatedStratifiedKFold(n_splits=folds, n_repeats=repeats, random_state=seed)
     total = folds * repeats
     accs, f1s, top3s = [], [], []
+    concepts = bundled_lexicon()
     for k, (train_idx, test_idx) in enumerate(splitter.split(texts, labels), start=1):
         started = time.perf_counter()
-        m = routing_model.train(list(texts[train_idx]), list(labels[train_idx]), seed=seed)
+        m = routing_model.train(list(texts[train_idx]), list(labels[train_idx]), seed=seed, concepts=concepts)
         scores = m.scores(list(texts[test_idx]))
         model_classes = np.array(m.classes, dtype=object)
         order = np.argsort(-scores, axis=1, kind="stable")

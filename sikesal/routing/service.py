@@ -18,6 +18,7 @@ from django.db import transaction
 from sikesal.catalogue.models import Institution, InstitutionKind, Service
 from sikesal.complaints.states import Status
 from sikesal.routing import model as router
+from sikesal.routing.concepts import build_lexicon
 from sikesal.routing.models import ModelVersion, Suggestion
 
 log = logging.getLogger("sikesal.routing")
@@ -43,6 +44,12 @@ def catalogue_examples():
     return out
 
 
+def catalogue_lexicon():
+    """Concept lexicon of the live catalogue: every active service's name and keywords."""
+    rows = Service.objects.filter(active=True).values_list("code", "group__code", "name", "keywords")
+    return build_lexicon((code, group, f"{name}, {keywords}") for code, group, name, keywords in rows)
+
+
 def learned_examples(limit=None):
     """(label, text) of reports the admins routed, newest first (LAPOR! ones included)."""
     from sikesal.complaints.models import Complaint
@@ -63,7 +70,7 @@ def train_and_activate(max_examples=None):
     started = time.perf_counter()
     learned = learned_examples(max_examples or settings.SIKESAL_ROUTING_MAX_EXAMPLES)
     examples = catalogue_examples() + learned
-    m = router.train([t for _, t in examples], [lab for lab, _ in examples])
+    m = router.train([t for _, t in examples], [lab for lab, _ in examples], concepts=catalogue_lexicon())
     seconds = time.perf_counter() - started
     with transaction.atomic():
         ModelVersion.objects.filter(active=True).update(active=False)
@@ -94,7 +101,15 @@ def active_model():
             return version.pk, _cache["model"]
         if row != _cache["version"]:
             blob = ModelVersion.objects.values_list("blob", flat=True).get(pk=row)
-            _cache.update(version=row, model=router.RoutingModel.loads(bytes(blob)))
+            try:
+                model = router.RoutingModel.loads(bytes(blob))
+            except ValueError:
+                # Stored by an older release (another model format or normaliser): retrain rather than
+                # leave every new report without a suggestion until the daily job runs.
+                log.warning("routing model %s is of an older format; retraining", row)
+                version = train_and_activate()
+                return version.pk, _cache["model"]
+            _cache.update(version=row, model=model)
         return _cache["version"], _cache["model"]
 
 

@@ -69,3 +69,18 @@ def test_service_hint_for_the_citizen(client, catalogue):
     assert data["services"][0]["code"] == "lampu-jalan"
     assert client.get("/lapor/saran-layanan.json", {"teks": "halo"}).json() == {"services": []}
     assert not Suggestion.objects.exists()  # a hint stores nothing
+
+
+def test_a_model_stored_by_an_older_release_is_retrained_not_fatal(catalogue):
+    import io
+
+    import joblib
+
+    buf = io.BytesIO()
+    joblib.dump({"format": 1, "classes": ["x"]}, buf)  # what a release before catalogue concepts stored
+    old = ModelVersion.objects.create(kind="cold_start", classes=1, blob=buf.getvalue(), active=True)
+    result = service.suggest(*LAMP)
+    assert result["services"][0]["code"] == "lampu-jalan"
+    current = ModelVersion.objects.get(active=True)
+    assert current.pk != old.pk and result["model"] == current.pk
+    assert ("lampu", "jalan") in service.active_model()[1].concepts.phrases  # trained with the live catalogue
