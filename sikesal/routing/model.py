@@ -23,7 +23,6 @@ untrusted data executes code.
 
 from __future__ import annotations
 
-import functools
 import io
 import os
 import re
@@ -35,17 +34,15 @@ import joblib
 import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import minimize
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
 
 from .concepts import ConceptLexicon
 from .normalize import NORMALIZER_VERSION, normalize, tokens_with_source
+from .tfidf import char_analyzer, fit_chars, fit_words, word_char_ngrams
 
 FORMAT_VERSION = 2
 
-WORD_NGRAMS = (1, 1)
-CHAR_NGRAMS = (2, 5)
 SVM_C = 0.1
 SVM_TOL = 1e-3
 NB_ALPHA = 1.0
@@ -62,74 +59,6 @@ MAX_SVM_ROWS = 30_000
 TRAIN_THREADS = max(1, min(4, os.cpu_count() or 1))
 
 _FRAGMENT_SPLIT = re.compile(r"[,;.\n/|]+")
-
-
-def _word_vectorizer(large: bool) -> TfidfVectorizer:
-    # The text is already normalised into space-separated tokens (including _num_/_url_ placeholders).
-    return TfidfVectorizer(
-        token_pattern=r"\S+",  # noqa: S106 (a regex, not a password)
-        lowercase=False,
-        ngram_range=WORD_NGRAMS,
-        sublinear_tf=True,
-        min_df=2 if large else 1,
-        max_features=MAX_WORD_FEATURES if large else None,
-        dtype=np.float32,
-    )
-
-
-@functools.lru_cache(maxsize=500_000)
-def word_char_ngrams(token: str) -> tuple[str, ...]:
-    """Char 2-5-grams of one token padded with spaces (like scikit-learn's char_wb), cached per token."""
-    padded = f" {token} "
-    lo, hi = CHAR_NGRAMS
-    return tuple(padded[i : i + n] for n in range(lo, min(hi, len(padded)) + 1) for i in range(len(padded) - n + 1))
-
-
-def char_analyzer(normalised: str) -> list[str]:
-    # Same features as analyzer="char_wb", but computed once per distinct word instead of once per
-    # occurrence: three times faster on a large corpus, where the same words recur constantly.
-    out: list[str] = []
-    for token in normalised.split():
-        out.extend(word_char_ngrams(token))
-    return out
-
-
-def tfidf_rows(vec: TfidfVectorizer, docs: Sequence[Sequence[str]]) -> sp.csr_matrix:
-    """vec.transform() of already analysed documents (token lists), for the settings used here: sublinear tf,
-    idf weights, l2-normalised rows.
-
-    Same numbers as scikit-learn's transform, without its per-call input validation, which costs about 1 ms a
-    call; a suggestion with its explanation vectorises four times.
-    """
-    vocabulary, idf = vec.vocabulary_, vec.idf_
-    indptr, indices, data = [0], [], []
-    for tokens in docs:
-        counts = Counter(j for j in map(vocabulary.get, tokens) if j is not None)
-        cols = np.fromiter(sorted(counts), dtype=np.int32, count=len(counts))
-        values = (1.0 + np.log(np.array([counts[j] for j in cols.tolist()], dtype=np.float64))) * idf[cols]
-        norm = np.sqrt(values @ values)
-        indices.append(cols)
-        data.append(values / norm if norm > 0 else values)
-        indptr.append(indptr[-1] + len(cols))
-    return sp.csr_matrix(
-        (
-            np.concatenate(data).astype(np.float32) if data else np.zeros(0, np.float32),
-            np.concatenate(indices) if indices else np.zeros(0, np.int32),
-            np.array(indptr),
-        ),
-        shape=(len(docs), len(vocabulary)),
-    )
-
-
-def _char_vectorizer(large: bool) -> TfidfVectorizer:
-    return TfidfVectorizer(
-        analyzer=char_analyzer,
-        lowercase=False,
-        sublinear_tf=True,
-        min_df=2 if large else 1,
-        max_features=MAX_CHAR_FEATURES if large else None,
-        dtype=np.float32,
-    )
 
 
 def _svm_rows(positive: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -249,10 +178,10 @@ class RoutingModel:
 
     # -- features ---------------------------------------------------------------------------------------------
     def _word_rows(self, normalised: Sequence[str]) -> sp.csr_matrix:
-        return tfidf_rows(self.word_vec, [with_concepts(n, self.concepts).split() for n in normalised])
+        return self.word_vec.rows([with_concepts(n, self.concepts).split() for n in normalised])
 
     def _char_rows(self, normalised: Sequence[str]) -> sp.csr_matrix:
-        return tfidf_rows(self.char_vec, [char_analyzer(n) for n in normalised])
+        return self.char_vec.rows([char_analyzer(n) for n in normalised])
 
     def _features(self, normalised: Sequence[str]) -> sp.csr_matrix:
         return sp.hstack([self._word_rows(normalised), self._char_rows(normalised)], format="csr")
@@ -404,21 +333,16 @@ def train(
     normalised = [normalize(t) or "_empty_" for t in texts]
 
     concepts = concepts if concepts is not None else ConceptLexicon({})
-    word_docs = [with_concepts(n, concepts) for n in normalised]
+    word_docs = [with_concepts(n, concepts).split() for n in normalised]
 
     large = len(texts) > LARGE_CORPUS
-    word_vec, char_vec = _word_vectorizer(large), _char_vectorizer(large)
+    min_df = 2 if large else 1
     try:
-        X_word = word_vec.fit_transform(word_docs)
+        X_word, word_vec = fit_words(word_docs, min_df=min_df, max_features=MAX_WORD_FEATURES if large else None)
     except ValueError:
         # min_df can leave nothing when every word is unique; fall back to keeping them all.
-        word_vec = _word_vectorizer(False)
-        X_word = word_vec.fit_transform(word_docs)
-    X_char = char_vec.fit_transform(normalised)
-    for vec in (word_vec, char_vec):
-        # The pruned-term set can be huge and is not needed to transform; keep the pickle small.
-        if hasattr(vec, "stop_words_"):
-            vec.stop_words_ = None
+        X_word, word_vec = fit_words(word_docs)
+    X_char, char_vec = fit_chars(normalised, min_df=min_df, max_features=MAX_CHAR_FEATURES if large else None)
     X = sp.hstack([X_word, X_char], format="csr")
 
     weights, intercepts = _fit_nbsvm(X, y, len(classes), seed)
