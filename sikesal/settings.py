@@ -145,6 +145,11 @@ SIKESAL_PERIODIC = env_json(
     },
 )
 
+# Each worker writes a heartbeat this often; a task left RUNNING by a worker silent for the stale time (a
+# SIGKILL, a lost machine) is put back in the queue. Event handlers are idempotent, so a rerun is safe.
+SIKESAL_WORKER_HEARTBEAT_SECONDS = env_int("SIKESAL_WORKER_HEARTBEAT_SECONDS", 15)
+SIKESAL_WORKER_STALE_SECONDS = env_int("SIKESAL_WORKER_STALE_SECONDS", 120)
+
 # --- Domain rules (configurable, see docs/lifecycle.md) -----------------------------------------
 SIKESAL_DEADLINES = {
     "verify_working_days": 3,

@@ -19,3 +19,13 @@ class RateCounter(models.Model):
     key = models.CharField(primary_key=True, max_length=80)
     hits = models.PositiveIntegerField(default=0)
     expires = models.BigIntegerField(db_index=True, help_text="Unix time after which the row can go")
+
+
+class WorkerHeartbeat(models.Model):
+    """The last sign of life of one worker process, so that the tasks of a killed worker can be run again."""
+
+    worker_id = models.CharField(primary_key=True, max_length=64)
+    seen_at = models.DateTimeField(db_index=True)
+    started_at = models.DateTimeField()
+    host = models.CharField(max_length=255, blank=True)
+    pid = models.PositiveIntegerField(default=0)
