@@ -5,7 +5,7 @@ rows (tests/routing/test_tfidf.py checks that), computed a faster way:
 
 * Fitting counts character n-grams once per distinct word and multiplies the document-word counts by the
   word-n-gram counts (a sparse product in C), instead of enumerating n-grams for every word occurrence in
-  Python. On 100,000 reports this takes the features from about 17 s to a few seconds.
+  Python. Fitting words and char n-grams of 100,000 reports: 12.5 s with scikit-learn, 7.3 s this way.
 * Transforming skips scikit-learn's per-call input validation (about 1 ms a call); a suggestion with its
   explanation transforms four times.
 """
