@@ -26,6 +26,5 @@ class WorkerHeartbeat(models.Model):
 
     worker_id = models.CharField(primary_key=True, max_length=64)
     seen_at = models.DateTimeField(db_index=True)
-    started_at = models.DateTimeField()
     host = models.CharField(max_length=255, blank=True)
     pid = models.PositiveIntegerField(default=0)

@@ -23,13 +23,12 @@ log = logging.getLogger("sikesal.worker")
 FORGET_AFTER = dt.timedelta(days=1)
 
 
-def beat(worker_id, started_at, now=None):
+def beat(worker_id, now=None):
     """Record that this worker process is alive."""
     WorkerHeartbeat.objects.update_or_create(
         worker_id=worker_id[:64],
         defaults={
             "seen_at": now or timezone.now(),
-            "started_at": started_at,
             "host": socket.gethostname()[:255],
             "pid": os.getpid(),
         },

@@ -63,12 +63,12 @@ class ConceptLexicon:
         return [c for _, _, concepts in self.matches(normalised.split()) for c in concepts]
 
 
-def build_lexicon(entries: Iterable[tuple[str, str, str]]) -> ConceptLexicon:
-    """A lexicon from (service code, group code, text) entries; the text is the service's name and keywords,
-    with phrases separated by commas, slashes or brackets."""
+def build_lexicon(services: Iterable[tuple[str, str, str, str]]) -> ConceptLexicon:
+    """A lexicon from (service code, group code, name, keywords) rows; phrases in the name and keywords are
+    separated by commas, slashes or brackets."""
     concepts: dict[tuple[str, ...], set[str]] = defaultdict(set)
-    for service, group, text in entries:
-        for part in PHRASE_SPLIT.split(text or ""):
+    for service, group, name, keywords in services:
+        for part in PHRASE_SPLIT.split(f"{name or ''}, {keywords or ''}"):
             phrase = tuple(t for t in normalize(part).split() if t not in NEUTRAL_WORDS)
             if phrase and len(phrase) <= MAX_PHRASE_WORDS:
                 concepts[phrase].update({f"{SERVICE_PREFIX}{service}", f"{GROUP_PREFIX}{group}"})
@@ -83,4 +83,4 @@ def bundled_lexicon() -> ConceptLexicon:
     """
     from sikesal.catalogue.data.demo import SERVICES
 
-    return build_lexicon((code, group, f"{name}, {keywords}") for code, name, group, *_, keywords in SERVICES)
+    return build_lexicon((code, group, name, keywords) for code, name, group, *_, keywords in SERVICES)

@@ -179,7 +179,7 @@ class RoutingModel:
 
     # -- features ---------------------------------------------------------------------------------------------
     def _word_rows(self, normalised: Sequence[str]) -> sp.csr_matrix:
-        return self.word_vec.rows([with_concepts(n, self.concepts).split() for n in normalised])
+        return self.word_vec.rows([word_tokens(n, self.concepts) for n in normalised])
 
     def _char_rows(self, normalised: Sequence[str]) -> sp.csr_matrix:
         return self.char_vec.rows([char_analyzer(n) for n in normalised])
@@ -310,10 +310,9 @@ def _surface(text: str, raw: str) -> str:
     return raw
 
 
-def with_concepts(normalised: str, concepts: ConceptLexicon) -> str:
-    """The text the word vectoriser sees: the normalised words followed by their catalogue concept tokens."""
-    tags = concepts.tokens(normalised)
-    return f"{normalised} {' '.join(tags)}" if tags else normalised
+def word_tokens(normalised: str, concepts: ConceptLexicon) -> list[str]:
+    """What the word features count: the normalised words followed by their catalogue concept tokens."""
+    return normalised.split() + concepts.tokens(normalised)
 
 
 def train(
@@ -334,7 +333,7 @@ def train(
     normalised = [normalize(t) or "_empty_" for t in texts]
 
     concepts = concepts if concepts is not None else ConceptLexicon({})
-    word_docs = [with_concepts(n, concepts).split() for n in normalised]
+    word_docs = [word_tokens(n, concepts) for n in normalised]
 
     large = len(texts) > LARGE_CORPUS
     min_df = 2 if large else 1

@@ -46,8 +46,7 @@ def catalogue_examples():
 
 def catalogue_lexicon():
     """Concept lexicon of the live catalogue: every active service's name and keywords."""
-    rows = Service.objects.filter(active=True).values_list("code", "group__code", "name", "keywords")
-    return build_lexicon((code, group, f"{name}, {keywords}") for code, group, name, keywords in rows)
+    return build_lexicon(Service.objects.filter(active=True).values_list("code", "group__code", "name", "keywords"))
 
 
 def learned_examples(limit=None):

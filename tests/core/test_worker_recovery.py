@@ -37,7 +37,7 @@ def test_tasks_of_a_dead_worker_run_again_and_a_live_workers_are_left_alone(subm
     orphan = _left_running(first, "killed-worker", now - dt.timedelta(hours=1))
     busy = _left_running(submit(), "busy-worker", now - dt.timedelta(hours=1))  # a long task, still alive
     recent = _left_running(submit(), "just-killed", now - dt.timedelta(seconds=10))  # not stale yet
-    workers.beat("busy-worker", now - dt.timedelta(hours=2))
+    workers.beat("busy-worker")
 
     assert workers.requeue_orphans() == [str(orphan)]
     status = dict(DBTaskResult.objects.values_list("pk", "status"))
@@ -52,7 +52,7 @@ def test_tasks_of_a_dead_worker_run_again_and_a_live_workers_are_left_alone(subm
     assert Suggestion.objects.filter(complaint=first).exists()
     # once its worker has been silent long enough, the recent one is requeued as well
     later = now + dt.timedelta(minutes=10)
-    workers.beat("busy-worker", now - dt.timedelta(hours=2), now=later)
+    workers.beat("busy-worker", now=later)
     assert workers.requeue_orphans(now=later) == [str(recent)]
     assert not WorkerHeartbeat.objects.exclude(worker_id="busy-worker").exists()  # the batch worker left none
 

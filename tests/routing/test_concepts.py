@@ -6,9 +6,9 @@ from sikesal.routing.model import RoutingModel, train
 from sikesal.routing.normalize import normalize
 
 ENTRIES = [
-    ("drainase", "infrastruktur", "Drainase / parit tersumbat, drainase, parit, got, selokan, tersumbat, mampet"),
-    ("lampu-jalan", "penerangan", "Lampu jalan mati, lampu jalan, pju, gelap"),
-    ("sampah", "lingkungan", "Sampah tidak diangkut, sampah, tps, bau"),
+    ("drainase", "infrastruktur", "Drainase / parit tersumbat", "drainase, parit, got, selokan, tersumbat, mampet"),
+    ("lampu-jalan", "penerangan", "Lampu jalan mati", "lampu jalan, pju, gelap"),
+    ("sampah", "lingkungan", "Sampah tidak diangkut", "sampah, tps, bau"),
 ]
 
 # Labels are another city's OPDs, not our services: the concepts still link words to each other.

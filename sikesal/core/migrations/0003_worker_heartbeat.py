@@ -15,7 +15,6 @@ class Migration(migrations.Migration):
             fields=[
                 ('worker_id', models.CharField(max_length=64, primary_key=True, serialize=False)),
                 ('seen_at', models.DateTimeField(db_index=True)),
-                ('started_at', models.DateTimeField()),
                 ('host', models.CharField(blank=True, max_length=255)),
                 ('pid', models.PositiveIntegerField(default=0)),
             ],

@@ -10,7 +10,6 @@ import threading
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
-from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
 
@@ -31,15 +30,20 @@ class Command(BaseCommand):
     def handle(self, *args, interval, schedule_interval, no_scheduler, batch, **options):
         worker_id = get_random_string(24)
         stop = threading.Event()
-        started_at = timezone.now()
-        workers.beat(worker_id, started_at)  # before the first claim, so no one takes this worker for dead
-        workers.requeue_orphans()  # a restart after a crash picks up what the dead worker left running
-        threading.Thread(target=self._heartbeat, args=(worker_id, started_at, stop), daemon=True).start()
+        beat = (lambda: workers.beat(worker_id), workers.requeue_orphans)
+        # Now, before the first claim (so no one takes this worker for dead, and a restart after a crash picks
+        # up what the dead worker left running), then on a thread.
+        for step in beat:
+            step()
+        heartbeat = max(1, settings.SIKESAL_WORKER_HEARTBEAT_SECONDS)
+        self._every(heartbeat, stop, "worker heartbeat", *beat, start_after=heartbeat)
         if batch:
             if not no_scheduler:
                 scheduler.run_due_jobs(worker_id)
         elif not no_scheduler:
-            threading.Thread(target=self._schedule, args=(worker_id, schedule_interval, stop), daemon=True).start()
+            self._every(
+                schedule_interval, stop, "scheduler run", lambda: scheduler.run_due_jobs(worker_id), scheduler.prune
+            )
         worker = Worker(
             queue_names=["*"],
             interval=interval,
@@ -62,26 +66,22 @@ class Command(BaseCommand):
             except Exception:  # the database may be what stopped us; the heartbeat then simply goes stale
                 log.exception("could not remove the worker heartbeat")
 
-    def _heartbeat(self, worker_id, started_at, stop):
-        every = max(1, settings.SIKESAL_WORKER_HEARTBEAT_SECONDS)
-        while not stop.wait(every):
-            try:
-                close_old_connections()
-                workers.beat(worker_id, started_at)
-                workers.requeue_orphans()
-            except Exception:  # like the scheduler: a database hiccup must not end the heartbeat
-                log.exception("worker heartbeat failed")
-            finally:
-                close_old_connections()
+    @staticmethod
+    def _every(seconds, stop, what, *steps, start_after=0):
+        """Run the steps every `seconds` (the first time after `start_after`) on a daemon thread until `stop`
+        is set."""
 
-    def _schedule(self, worker_id, every, stop):
-        while not stop.is_set():
-            try:
-                close_old_connections()
-                scheduler.run_due_jobs(worker_id)
-                scheduler.prune()
-            except Exception:  # the scheduler must outlive a database hiccup
-                log.exception("scheduler run failed")
-            finally:
-                close_old_connections()
-            stop.wait(every)
+        def loop():
+            stop.wait(start_after)
+            while not stop.is_set():
+                try:
+                    close_old_connections()
+                    for step in steps:
+                        step()
+                except Exception:  # a database hiccup must not end the loop
+                    log.exception("%s failed", what)
+                finally:
+                    close_old_connections()
+                stop.wait(seconds)
+
+        threading.Thread(target=loop, daemon=True).start()
