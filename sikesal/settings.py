@@ -255,8 +255,18 @@ SIKESAL_OMBUDSMAN_WEBHOOK_TOKEN = env_str("SIKESAL_OMBUDSMAN_WEBHOOK_TOKEN")
 
 # --- Integrations -------------------------------------------------------------------------------
 LAPOR_BASE_URL = env_str("LAPOR_BASE_URL")
+# The secret is sent exactly as stored under LAPOR_AUTH_HEADER (include "Bearer " if the service wants it);
+# the `token` header is sent only when LAPOR_TOKEN is set (docs/lapor.md).
+LAPOR_AUTH_HEADER = env_str("LAPOR_AUTH_HEADER", "Authorization")
 LAPOR_AUTH_SECRET = env_str("LAPOR_AUTH_SECRET")
 LAPOR_TOKEN = env_str("LAPOR_TOKEN")
+# The create call carries a partner-specific suffix on the real service (e.g. /complaints/complaint-jambi).
+LAPOR_CREATE_PATH = env_str("LAPOR_CREATE_PATH", "/complaints/complaint")
+# Calls with no public evidence; drop one from the list when the service lacks it (its absence is shown).
+LAPOR_OPTIONAL_CALLS = env_list("LAPOR_OPTIONAL_CALLS", ["list", "disposition", "categories", "locations"])
+LAPOR_USER_ID = env_str("LAPOR_USER_ID")  # the integration account's user id, sent as `user_id` when set
+LAPOR_REPLY_TEMPLATE = env_str("LAPOR_REPLY_TEMPLATE", "reply_sikesal")  # when a status template is not listed
+LAPOR_DEFAULT_LOCATION_ID = env_str("LAPOR_DEFAULT_LOCATION_ID")  # when no location master matches the area
 # Routing suggestions learn from at most this many of the newest routed reports.
 SIKESAL_ROUTING_MAX_EXAMPLES = env_int("SIKESAL_ROUTING_MAX_EXAMPLES", 100_000)
 # Pemerintah Kota Jambi's institution id on SP4N-LAPOR! (the simulator's default; set the real one).
@@ -270,6 +280,7 @@ LAPOR_MAX_RETRY_WAIT = env_float("LAPOR_MAX_RETRY_WAIT", 5.0)  # cap on a Retry-
 LAPOR_RETRY_BASE_SECONDS = env_float("LAPOR_RETRY_BASE_SECONDS", 30.0)  # outbox backoff: base * 2^attempts
 LAPOR_RETRY_MAX_SECONDS = env_float("LAPOR_RETRY_MAX_SECONDS", 1800.0)
 LAPOR_SYNC_MAX_SECONDS = env_float("LAPOR_SYNC_MAX_SECONDS", 50.0)  # one sync run stops after this long
+LAPOR_PULL_EVERY_SECONDS = env_int("LAPOR_PULL_EVERY_SECONDS", 60)  # the health page calls a pull stale at 2x
 SIKESAL_DEMO_API_KEY = env_str("SIKESAL_DEMO_API_KEY", "demo")
 
 # --- Logging ------------------------------------------------------------------------------------

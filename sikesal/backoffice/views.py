@@ -8,6 +8,7 @@ import functools
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import F
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -418,22 +419,20 @@ def lapor_sync(request, actor):
     if actor.role != Role.ADMIN:
         raise PermissionDenied
     from sikesal.integrations.lapor import health
-    from sikesal.integrations.lapor.models import Outbox, Parked
+    from sikesal.integrations.lapor.models import Conflict, Outbox, Parked
 
     if request.method == "POST":
-        from sikesal.integrations.lapor.tasks import lapor_sync as sync_task
-        from sikesal.integrations.lapor.tasks import lapor_sync_masters
+        from sikesal.integrations.lapor import operator
 
-        if not health.is_enabled():
-            messages.error(request, _("The SP4N-LAPOR! integration is off."))
-        else:
-            lapor_sync_masters.enqueue()
-            sync_task.enqueue()
-            messages.success(request, _("A sync with SP4N-LAPOR! was started; reload this page in a moment."))
+        done, message = operator.act(request.POST, actor)
+        (messages.success if done else messages.error)(request, message)
         return redirect("backoffice:lapor_sync")
     context = {
         "h": health.health(),
         "parked": Parked.objects.filter(resolved_at__isnull=True).order_by("-created_at")[:20],
         "refused": Outbox.objects.filter(status="parked").select_related("complaint").order_by("-id")[:20],
+        "conflicts": Conflict.objects.select_related("complaint").order_by(
+            F("resolved_at").asc(nulls_first=True), "-id"
+        )[:20],
     }
     return render(request, "backoffice/lapor_sync.html", context)

@@ -23,14 +23,12 @@ def load_areas():
 
 
 def load_institutions():
-    for short, name, kind, lapor_id in demo.OPDS:
+    # lapor_institution_id is left alone: the LAPOR! master sync (or an admin) sets it
+    for short, name, kind in demo.OPDS:
+        Institution.objects.update_or_create(short_name=short, defaults={"name": name, "kind": kind})
+    for short, name in demo.EXTERNAL:
         Institution.objects.update_or_create(
-            short_name=short, defaults={"name": name, "kind": kind, "lapor_institution_id": lapor_id}
-        )
-    for short, name, lapor_id in demo.EXTERNAL:
-        Institution.objects.update_or_create(
-            short_name=short,
-            defaults={"name": name, "kind": InstitutionKind.EXTERNAL, "lapor_institution_id": lapor_id},
+            short_name=short, defaults={"name": name, "kind": InstitutionKind.EXTERNAL}
         )
     for area in Area.objects.filter(level=AreaLevel.KECAMATAN):
         Institution.objects.update_or_create(

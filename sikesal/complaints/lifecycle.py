@@ -363,12 +363,12 @@ OMBUDSMAN_STATES = ("sent", "received", "examining", "closed")
 # What a change seen on SP4N-LAPOR! may do to the local report: the state it asks for, and the local
 # states it may come from. Anything else is recorded on the timeline without changing the state.
 MIRROR_TARGETS = {
-    S.CLOSED_REPORTER: frozenset({S.RECEIVED, S.DISPOSITIONED, S.IN_PROGRESS, S.FOLLOWED_UP, S.RETURNED}),
-    S.CLOSED_ADMIN: frozenset({S.RECEIVED, S.DISPOSITIONED, S.IN_PROGRESS, S.FOLLOWED_UP, S.RETURNED}),
-    S.CLOSED_SYSTEM: frozenset({S.FOLLOWED_UP}),
-    S.ARCHIVED_ADMIN: frozenset({S.RECEIVED, S.PENDING_INFO, S.RETURNED}),
-    S.ARCHIVED_SYSTEM: frozenset({S.RECEIVED, S.PENDING_INFO, S.RETURNED}),
-    S.ARCHIVED_REPORTER: frozenset({S.RECEIVED, S.PENDING_INFO, S.RETURNED}),
+    # Closed or archived on SP4N-LAPOR! (by the reporter or the national admin) while open here: SP4N-LAPOR!
+    # is where the reporter decided, so the local report follows (docs/lapor.md, "Conflicts").
+    **dict.fromkeys(
+        (S.CLOSED_REPORTER, S.CLOSED_ADMIN, S.CLOSED_SYSTEM, S.ARCHIVED_ADMIN, S.ARCHIVED_SYSTEM, S.ARCHIVED_REPORTER),
+        OPEN_STATES,
+    ),
     S.IN_PROGRESS: frozenset({S.FOLLOWED_UP, S.CLOSED_SYSTEM}),  # the reporter disputed on LAPOR!
 }
 MIRROR_KINDS = ("followup", "status")

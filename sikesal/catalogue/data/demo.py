@@ -2,57 +2,57 @@
 
 Sources: the OPD list of the Pemerintah Kota Jambi; complaint topics from SIKESAL's 2022 figures
 (jalan, lampu jalan, drainase, kebocoran pipa, air keruh, banjir, bantuan sosial, lingkungan,
-ketertiban, parkir liar...). LAPOR! institution ids are placeholders (the simulator's numbering)
-until the city loads the official master through the LAPOR! sync.
+ketertiban, parkir liar...). No SP4N-LAPOR! institution id is seeded: ids come only from LAPOR!'s own
+institution master, matched by exact name when the sync fetches it (or typed by an admin), so a report
+is never sent to an id the service does not know.
 """
 
-# (short name, full name, kind, LAPOR! id)
+# (short name, full name, kind)
 OPDS = [
-    ("Setda", "Sekretariat Daerah Kota Jambi", "kantor", "157100"),
-    ("Dinas PUPR", "Dinas Pekerjaan Umum dan Penataan Ruang Kota Jambi", "dinas", "157101"),
-    ("Disperkim", "Dinas Perumahan dan Kawasan Permukiman Kota Jambi", "dinas", "157102"),
-    ("DLH", "Dinas Lingkungan Hidup Kota Jambi", "dinas", "157103"),
-    ("Dinkes", "Dinas Kesehatan Kota Jambi", "dinas", "157104"),
-    ("Disdik", "Dinas Pendidikan Kota Jambi", "dinas", "157105"),
-    ("Dinsos", "Dinas Sosial Kota Jambi", "dinas", "157106"),
-    ("Disdukcapil", "Dinas Kependudukan dan Pencatatan Sipil Kota Jambi", "dinas", "157107"),
-    ("Dishub", "Dinas Perhubungan Kota Jambi", "dinas", "157108"),
-    ("Satpol PP", "Satuan Polisi Pamong Praja Kota Jambi", "dinas", "157109"),
-    ("DPMPTSP", "Dinas Penanaman Modal dan Pelayanan Terpadu Satu Pintu Kota Jambi", "dinas", "157110"),
-    ("Diskominfo", "Dinas Komunikasi dan Informatika Kota Jambi", "dinas", "157111"),
-    ("Disperindag", "Dinas Perindustrian dan Perdagangan Kota Jambi", "dinas", "157112"),
-    ("Disnaker", "Dinas Tenaga Kerja Kota Jambi", "dinas", "157113"),
-    ("Damkar", "Dinas Pemadam Kebakaran dan Penyelamatan Kota Jambi", "dinas", "157114"),
-    ("BPBD", "Badan Penanggulangan Bencana Daerah Kota Jambi", "badan", "157115"),
-    ("BPPRD", "Badan Pengelolaan Pajak dan Retribusi Daerah Kota Jambi", "badan", "157116"),
-    ("Bappeda", "Badan Perencanaan Pembangunan Daerah Kota Jambi", "badan", "157117"),
-    ("BKPSDM", "Badan Kepegawaian dan Pengembangan Sumber Daya Manusia Kota Jambi", "badan", "157118"),
-    ("Kesbangpol", "Badan Kesatuan Bangsa dan Politik Kota Jambi", "badan", "157119"),
-    ("Disparbud", "Dinas Pariwisata dan Kebudayaan Kota Jambi", "dinas", "157120"),
-    ("Dispora", "Dinas Pemuda dan Olahraga Kota Jambi", "dinas", "157121"),
-    ("DKPP", "Dinas Ketahanan Pangan dan Pertanian Kota Jambi", "dinas", "157122"),
-    ("Diskop UKM", "Dinas Koperasi dan Usaha Kecil Menengah Kota Jambi", "dinas", "157123"),
+    ("Setda", "Sekretariat Daerah Kota Jambi", "kantor"),
+    ("Dinas PUPR", "Dinas Pekerjaan Umum dan Penataan Ruang Kota Jambi", "dinas"),
+    ("Disperkim", "Dinas Perumahan dan Kawasan Permukiman Kota Jambi", "dinas"),
+    ("DLH", "Dinas Lingkungan Hidup Kota Jambi", "dinas"),
+    ("Dinkes", "Dinas Kesehatan Kota Jambi", "dinas"),
+    ("Disdik", "Dinas Pendidikan Kota Jambi", "dinas"),
+    ("Dinsos", "Dinas Sosial Kota Jambi", "dinas"),
+    ("Disdukcapil", "Dinas Kependudukan dan Pencatatan Sipil Kota Jambi", "dinas"),
+    ("Dishub", "Dinas Perhubungan Kota Jambi", "dinas"),
+    ("Satpol PP", "Satuan Polisi Pamong Praja Kota Jambi", "dinas"),
+    ("DPMPTSP", "Dinas Penanaman Modal dan Pelayanan Terpadu Satu Pintu Kota Jambi", "dinas"),
+    ("Diskominfo", "Dinas Komunikasi dan Informatika Kota Jambi", "dinas"),
+    ("Disperindag", "Dinas Perindustrian dan Perdagangan Kota Jambi", "dinas"),
+    ("Disnaker", "Dinas Tenaga Kerja Kota Jambi", "dinas"),
+    ("Damkar", "Dinas Pemadam Kebakaran dan Penyelamatan Kota Jambi", "dinas"),
+    ("BPBD", "Badan Penanggulangan Bencana Daerah Kota Jambi", "badan"),
+    ("BPPRD", "Badan Pengelolaan Pajak dan Retribusi Daerah Kota Jambi", "badan"),
+    ("Bappeda", "Badan Perencanaan Pembangunan Daerah Kota Jambi", "badan"),
+    ("BKPSDM", "Badan Kepegawaian dan Pengembangan Sumber Daya Manusia Kota Jambi", "badan"),
+    ("Kesbangpol", "Badan Kesatuan Bangsa dan Politik Kota Jambi", "badan"),
+    ("Disparbud", "Dinas Pariwisata dan Kebudayaan Kota Jambi", "dinas"),
+    ("Dispora", "Dinas Pemuda dan Olahraga Kota Jambi", "dinas"),
+    ("DKPP", "Dinas Ketahanan Pangan dan Pertanian Kota Jambi", "dinas"),
+    ("Diskop UKM", "Dinas Koperasi dan Usaha Kecil Menengah Kota Jambi", "dinas"),
     (
         "DP3AP2KB",
         "Dinas Pemberdayaan Perempuan, Perlindungan Anak, Pengendalian Penduduk dan Keluarga Berencana Kota Jambi",
         "dinas",
-        "157124",
     ),
-    ("Dispusip", "Dinas Perpustakaan dan Kearsipan Kota Jambi", "dinas", "157125"),
-    ("Inspektorat", "Inspektorat Kota Jambi", "kantor", "157126"),
-    ("RSUD Abdul Manap", "RSUD H. Abdul Manap Kota Jambi", "badan", "157127"),
-    ("Tirta Mayang", "Perumda Air Minum Tirta Mayang Kota Jambi", "bumd", "157128"),
-    ("Perumda Pasar", "Perumda Pasar Kota Jambi", "bumd", "157129"),
+    ("Dispusip", "Dinas Perpustakaan dan Kearsipan Kota Jambi", "dinas"),
+    ("Inspektorat", "Inspektorat Kota Jambi", "kantor"),
+    ("RSUD Abdul Manap", "RSUD H. Abdul Manap Kota Jambi", "badan"),
+    ("Tirta Mayang", "Perumda Air Minum Tirta Mayang Kota Jambi", "bumd"),
+    ("Perumda Pasar", "Perumda Pasar Kota Jambi", "bumd"),
 ]
 
 # Institutions outside the city's authority, reached only through SP4N-LAPOR!
 EXTERNAL = [
-    ("PLN UP3 Jambi", "PT PLN (Persero) UP3 Jambi", "200001"),
-    ("BPJS Kesehatan Jambi", "BPJS Kesehatan Kantor Cabang Jambi", "200002"),
-    ("BPJN Jambi", "Balai Pelaksanaan Jalan Nasional Jambi (Kementerian PU)", "200003"),
-    ("Pemprov Jambi", "Pemerintah Provinsi Jambi", "200004"),
-    ("Polresta Jambi", "Kepolisian Resor Kota Jambi", "200005"),
-    ("BPN Kota Jambi", "Kantor Pertanahan Kota Jambi", "200006"),
+    ("PLN UP3 Jambi", "PT PLN (Persero) UP3 Jambi"),
+    ("BPJS Kesehatan Jambi", "BPJS Kesehatan Kantor Cabang Jambi"),
+    ("BPJN Jambi", "Balai Pelaksanaan Jalan Nasional (BPJN) Jambi"),
+    ("Pemprov Jambi", "Pemerintah Provinsi Jambi"),
+    ("Polresta Jambi", "Kepolisian Resor Kota Jambi"),
+    ("BPN Kota Jambi", "Kantor Pertanahan Kota Jambi"),
 ]
 
 # (code, name, position)

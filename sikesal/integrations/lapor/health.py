@@ -1,10 +1,96 @@
-"""What the sync is doing, for the back office's health page and `manage.py lapor status`."""
+"""What the sync is doing, for the back office's health page and `manage.py lapor status`: per call its
+last success and last error, and the red states an operator must act on (e-mailed once per change)."""
+
+import datetime as dt
+import logging
 
 from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
 from django.db.models import Count
+from django.utils import timezone
 
-from sikesal.integrations.lapor.client import is_enabled  # noqa: F401 - re-exported for the views
-from sikesal.integrations.lapor.models import Link, Master, Outbox, Parked, SyncState
+from sikesal.integrations.lapor import mapping
+from sikesal.integrations.lapor.client import is_enabled
+from sikesal.integrations.lapor.models import Conflict, Link, Master, Outbox, Parked, SyncState
+
+log = logging.getLogger("sikesal.lapor")
+
+# The calls the health page lists, in the order an operator reads them.
+CALLS = ("auth", "masters", "upload", "create", "route", "followup", "read", "pull")
+
+
+def record_calls(calls):
+    """Merge one run's call outcomes into the stored ones (the newest success and error of each)."""
+    if not calls:
+        return
+    with transaction.atomic():
+        row, _ = SyncState.objects.select_for_update().get_or_create(key="calls")
+        stored = dict(row.value)
+        for name, entry in calls.items():
+            merged = dict(stored.get(name) or {})
+            for key in ("ok_at", "error_at"):
+                if entry.get(key) and entry[key] > merged.get(key, ""):
+                    merged[key] = entry[key]
+                    if key == "error_at":
+                        merged["error"] = entry.get("error", "")
+            stored[name] = merged
+        row.value = stored
+        row.save(update_fields=["value", "updated_at"])
+
+
+def _failing(entry):
+    return bool(entry.get("error_at")) and entry.get("error_at", "") > entry.get("ok_at", "")
+
+
+def call_states():
+    stored = SyncState.objects.filter(key="calls").values_list("value", flat=True).first() or {}
+    missing = set(
+        (SyncState.objects.filter(key="masters").values_list("value", flat=True).first() or {}).get("missing", [])
+    )
+    out = []
+    for name in CALLS:
+        entry = stored.get(name) or {}
+        failing = _failing(entry)
+        out.append(
+            {
+                "name": name,
+                "ok_at": entry.get("ok_at"),
+                "error_at": entry.get("error_at"),
+                "error": entry.get("error", ""),
+                "failing": failing,
+                "missing": failing and "no such call" in entry.get("error", ""),
+            }
+        )
+    for name in mapping.OPTIONAL_CALLS:
+        if not mapping.call_enabled(name):
+            missing.add(name)
+    pull_missing = (stored.get("pull") or {}).get("error", "")
+    if _failing(stored.get("pull") or {}) and "no such call" in pull_missing:
+        missing.add("list")
+    return out, sorted(missing)
+
+
+def red_states(h):
+    """What an operator must act on; an empty list is a healthy sync."""
+    if not h["enabled"]:
+        return []
+    red = []
+    calls = {c["name"]: c for c in h["calls"]}
+    if calls["auth"]["failing"]:
+        red.append("auth")
+    red += [f"missing:{name}" for name in h["missing_calls"]]
+    last_pull = h["pull"].get("last_run")
+    stale = dt.timedelta(seconds=2 * settings.LAPOR_PULL_EVERY_SECONDS)
+    if not last_pull or timezone.now() - dt.datetime.fromisoformat(last_pull) > stale:
+        red.append("pull_stale")
+    if h["outbox"]["parked"] or h["parked_open"]:
+        red.append("parked")
+    if h["conflicts_open"]:
+        red.append("conflicts")
+    if h["unknown_status"]:
+        red.append("unknown_status")
+    return red
 
 
 def health():
@@ -12,7 +98,8 @@ def health():
     outbox = dict(Outbox.objects.values("status").annotate(n=Count("id")).values_list("status", "n"))
     oldest = Outbox.objects.filter(status="pending").order_by("created_at").values_list("created_at", flat=True).first()
     pull = states.get("pull")
-    return {
+    calls, missing = call_states()
+    h = {
         "enabled": is_enabled(),
         "base_url": settings.LAPOR_BASE_URL or "",
         "outbound_at": settings.LAPOR_OUTBOUND_AT,
@@ -20,13 +107,52 @@ def health():
         "pull": pull.value if pull else {},
         "masters": states["masters"].value if "masters" in states else {},
         "master_counts": dict(Master.objects.values("kind").annotate(n=Count("id")).values_list("kind", "n")),
+        "calls": calls,
+        "missing_calls": missing,
         "outbox": {
             "pending": outbox.get("pending", 0),
             "done": outbox.get("done", 0),
             "parked": outbox.get("parked", 0),
+            "superseded": outbox.get("superseded", 0),
         },
         "oldest_pending": oldest,
         "links": Link.objects.count(),
         "parked_open": Parked.objects.filter(resolved_at__isnull=True).count(),
         "parked_recovered": Parked.objects.filter(resolved_at__isnull=False).count(),
+        "conflicts_open": Conflict.objects.filter(resolved_at__isnull=True).count(),
+        "conflicts_settled": Conflict.objects.filter(resolved_at__isnull=False).count(),
+        "unknown_status": Link.objects.exclude(remote_status__isnull=True)
+        .exclude(remote_status__in=mapping.KNOWN_STATUSES)
+        .count(),
     }
+    h["red"] = red_states(h)
+    return h
+
+
+def alert_on_change():
+    """E-mail the admin koordinator once each time the set of red states changes (and once when it is
+    green again), never on every run."""
+    from sikesal.accounts.models import User
+    from sikesal.accounts.roles import Role
+
+    h = health()
+    red = sorted(h["red"])
+    with transaction.atomic():
+        row, _ = SyncState.objects.select_for_update().get_or_create(key="alerts")
+        if row.value.get("red", []) == red:
+            return None
+        row.value = {"red": red, "changed_at": timezone.now().isoformat()}
+        row.save(update_fields=["value", "updated_at"])
+    to = list(User.objects.filter(role=Role.ADMIN, is_active=True).exclude(email="").values_list("email", flat=True))
+    if to:
+        subject = f"SP4N-LAPOR!: {', '.join(red)}" if red else "SP4N-LAPOR!: sinkronisasi kembali normal"
+        lines = [f"Keadaan sinkronisasi SP4N-LAPOR! berubah: {', '.join(red) or 'normal'}.", ""]
+        for call in h["calls"]:
+            if call["failing"]:
+                lines.append(f"- {call['name']}: {call['error']} ({call['error_at']})")
+        lines += ["", "Rincian: /kantor/sinkronisasi-lapor/"]
+        try:
+            send_mail(subject, "\n".join(lines), None, to)
+        except Exception:  # a mail outage must not stop the sync; the page still shows the state
+            log.exception("lapor alert mail failed")
+    return red

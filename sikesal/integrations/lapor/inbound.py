@@ -24,97 +24,18 @@ from sikesal.complaints.errors import LifecycleError
 from sikesal.complaints.intake import PHONE_RE
 from sikesal.complaints.models import Complaint
 from sikesal.complaints.policy import Actor
-from sikesal.complaints.states import CLOSED_STATES, Channel, Status
-from sikesal.integrations.lapor import mapping
-from sikesal.integrations.lapor.client import LaporClient, Unavailable, is_enabled
-from sikesal.integrations.lapor.models import Link, Master, Parked, RemoteFollowup, SyncState
+from sikesal.complaints.states import CLOSED_STATES, Channel
+from sikesal.integrations.lapor import mapping, masters
+from sikesal.integrations.lapor.client import LaporClient, Missing, Rejected, Unavailable, is_enabled
+from sikesal.integrations.lapor.mapping import BadPayload
+from sikesal.integrations.lapor.models import Conflict, Link, Master, Parked, RemoteFollowup, SyncState
 from sikesal.integrations.lapor.outbound import link as link_twin
 
 log = logging.getLogger("sikesal.lapor")
 LAPOR_ACTOR_LABEL = "SP4N-LAPOR!"
 
 
-class BadPayload(ValueError):
-    pass
-
-
-# --- Validation -----------------------------------------------------------------------------------------
-
-
-def _int(d, name, required=True):
-    value = d.get(name)
-    if value is None and not required:
-        return None
-    if isinstance(value, bool) or value is None:
-        raise BadPayload(f"`{name}` hilang atau bukan angka")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
-    raise BadPayload(f"`{name}` bukan angka: {value!r}"[:200])
-
-
-def _bool(d, name):
-    value = d.get(name, False)
-    if value in (True, False, 0, 1, "0", "1"):
-        return value in (True, 1, "1")
-    raise BadPayload(f"`{name}` bukan nilai ya/tidak: {value!r}"[:200])
-
-
-def _text(d, name):
-    value = d.get(name)
-    if not isinstance(value, str):
-        raise BadPayload(f"`{name}` hilang atau bukan teks")
-    return value
-
-
-def _when(d, name):
-    value = d.get(name)
-    if not isinstance(value, str):
-        raise BadPayload(f"`{name}` hilang atau bukan waktu")
-    try:
-        parsed = dt.datetime.fromisoformat(value)
-    except ValueError:
-        raise BadPayload(f"`{name}` bukan waktu ISO 8601: {value!r}"[:200]) from None
-    if parsed.tzinfo is None:
-        raise BadPayload(f"`{name}` tanpa zona waktu")
-    return parsed
-
-
-HTML_RE = re.compile(r"<\s*/?\s*[a-zA-Z][^>]*>")
-
-
-def validate(item):
-    """A cleaned dict of the fields the sync uses; BadPayload with a readable reason otherwise."""
-    if not isinstance(item, dict):
-        raise BadPayload("item bukan objek JSON")
-    out = {
-        "id": str(_int(item, "id")),
-        "tracking_id": str(_int(item, "tracking_id")),
-        "status_code": _int(item, "status_code"),
-        "updated_at": _when(item, "updated_at"),
-        "title": _text(item, "title"),
-        "content": _text(item, "content"),
-        "is_anonymous": _bool(item, "is_anonymous"),
-        "is_secret": _bool(item, "is_secret"),
-        "followup_count": _int(item, "followup_count", required=False) or 0,
-        "disposition_id": _int(item, "disposition_id", required=False),
-        "classification_id": _int(item, "classification_id", required=False),
-        "location_id": _int(item, "location_id", required=False),
-        "date_of_incident": item.get("date_of_incident") if isinstance(item.get("date_of_incident"), str) else None,
-        "tags_raw": item.get("tags_raw") if isinstance(item.get("tags_raw"), str) else "",
-        "status_name": str(item.get("status_name") or ""),
-    }
-    if out["status_code"] not in mapping.KNOWN_STATUSES:
-        raise BadPayload(f"kode status tidak dikenal: {out['status_code']} ({out['status_name'] or '-'})")
-    reporter = item.get("reporter")
-    if not isinstance(reporter, dict):
-        raise BadPayload("`reporter` hilang atau bukan objek")
-    out["reporter"] = {k: v for k, v in reporter.items() if isinstance(v, str)}
-    for name in ("title", "content"):
-        if HTML_RE.search(out[name]):
-            raise BadPayload(f"`{name}` berisi HTML")
-    return out
+validate = mapping.from_remote_report  # what reconcile and the recovery read a remote report with
 
 
 def _reason(exc):
@@ -189,11 +110,12 @@ def apply_remote(d, client, *, city_ids=None):
 
 
 def _adopt_or_create(d):
-    tracking = mapping.tracking_from_tags(d["tags_raw"])
+    tracking = d["tracking"]
     if tracking:
         own = Complaint.objects.filter(tracking_number=tracking).first()
         if own is not None:  # ours: its create answer never reached us
-            return link_twin(own, d["id"], d["tracking_id"], Link.Origin.LOCAL), "linked"
+            link = link_twin(own, d["id"], d["tracking_id"], Link.Origin.LOCAL)
+            return Link.objects.select_related("complaint").get(pk=link.pk), "linked"
         raise BadPayload(f"laporan bertanda {tracking} tidak ada di SIKESAL")
     key = f"lapor-{d['id']}"
     with transaction.atomic():
@@ -209,7 +131,7 @@ def _report_data(d, key):
     if len(body) < settings.SIKESAL_BODY_MIN:  # LAPOR! allows shorter texts than our form does
         body = f"{title}. {body}".strip()
     body = body[: settings.SIKESAL_BODY_MAX]
-    area = mapping.area_code(d["location_id"])
+    area = masters.area_code(d["location_id"])
     if area and not Area.objects.filter(code=area).exists():
         area = None
     incident = d["date_of_incident"]
@@ -241,22 +163,21 @@ def import_followups(link, client, city_ids):
     c = link.complaint
     known = set(RemoteFollowup.objects.filter(complaint=c).values_list("remote_id", flat=True))
     reporter_spoke = False
-    for f in client.followups(link.remote_id):
-        rid = str(f.get("id") or "") if isinstance(f, dict) else ""
-        if not rid:
-            park(f, "tindak lanjut tanpa id")
-            continue
+    read = []
+    for raw in client.followups(link.remote_id):
+        try:
+            read.append(mapping.from_remote_followup(raw, link.remote_id))
+        except BadPayload as exc:
+            park(raw, f"tindak lanjut pada {c.tracking_number} tidak terbaca: {exc}")
+    for rid, f in mapping.followup_keys(read):
         if rid in known:
             continue
         known.add(rid)
-        from_id = f.get("institution_from_id")
-        if from_id is not None and str(from_id) in city_ids:
-            # Posted by SIKESAL itself, whose answer was lost: remember it, do not echo it.
-            RemoteFollowup.objects.get_or_create(remote_id=rid, defaults={"complaint": c, "direction": "out"})
-            continue
-        is_reporter = f.get("user_type") == "pelapor" or from_id is None
-        author = "Pelapor (SP4N-LAPOR!)" if is_reporter else str(f.get("institution_from_name") or LAPOR_ACTOR_LABEL)
-        content = strip_tags(str(f.get("content") or "")).strip() or "-"
+        if f["from_id"] is not None and f["from_id"] in city_ids:
+            continue  # posted by SIKESAL itself: its outbox row counts it (outbound.py)
+        is_reporter = f["is_reporter"]
+        author = "Pelapor (SP4N-LAPOR!)" if is_reporter else (f["from_name"] or LAPOR_ACTOR_LABEL)
+        content = strip_tags(f["content"]).strip() or "-"
         try:
             with transaction.atomic():
                 result = lifecycle.transition(
@@ -279,11 +200,12 @@ def import_followups(link, client, city_ids):
 
 def _mirror_status(link, d, reporter_spoke):
     c = Complaint.objects.get(pk=link.complaint_id)
+    system = Actor.system(LAPOR_ACTOR_LABEL)
     if d["disposition_id"] in mapping.OMBUDSMAN_INSTITUTION_IDS and not c.ombudsman_taken_over:
         lifecycle.transition(
             c,
             "lapor_mirror",
-            Actor.system(LAPOR_ACTOR_LABEL),
+            system,
             kind="status",
             message="Laporan ditangani Ombudsman RI melalui SP4N-LAPOR!",
             ombudsman_taken_over=True,
@@ -293,28 +215,47 @@ def _mirror_status(link, d, reporter_spoke):
         c.refresh_from_db()
     if d["status_code"] == link.remote_status:
         return
-    wanted = mapping.INBOUND_STATUS.get(d["status_code"])
+    label = f"{d['status_name'] or '-'} ({d['status_code']})"
+    if not d["known_status"]:
+        # Recorded for staff and counted on the health page; the report stays as it is.
+        lifecycle.transition(
+            c,
+            "lapor_mirror",
+            system,
+            kind="status",
+            internal=True,
+            message=f"Status SP4N-LAPOR! yang tidak dikenal SIKESAL: {label}",
+            lapor_status=d["status_name"],
+            lapor_id=d["id"],
+        )
+        return
+    wanted = mapping.mirror_target(c.status, link.remote_status, d["status_code"], reporter_spoke)
+    if wanted is not None and wanted != c.status:
+        lifecycle.transition(
+            c,
+            "lapor_mirror",
+            system,
+            kind="status",
+            status=wanted,
+            message=f"Status di SP4N-LAPOR!: {d['status_name'] or d['status_code']}",
+            lapor_status=d["status_name"],
+            lapor_id=d["id"],
+        )
+        return
+    # Handed to another institution on SP4N-LAPOR! while the city still holds it: no rule can decide
+    # who is right, so the admin does (the health page lists it, with one click to settle).
     if (
-        wanted is None
-        and d["status_code"] == mapping.IN_PROCESS
-        and reporter_spoke
-        and c.status in (Status.FOLLOWED_UP, Status.CLOSED_SYSTEM)
+        d["status_code"] == mapping.NOT_AUTHORITY
+        and c.status not in CLOSED_STATES
+        and not Conflict.objects.filter(complaint=c, resolved_at__isnull=True).exists()
     ):
-        wanted = Status.IN_PROGRESS  # the reporter said on LAPOR! that it is not solved
-    if wanted is None or wanted == c.status or c.status not in lifecycle.MIRROR_TARGETS.get(wanted, ()):
-        return
-    if c.status in CLOSED_STATES and wanted != Status.IN_PROGRESS:
-        return
-    lifecycle.transition(
-        c,
-        "lapor_mirror",
-        Actor.system(LAPOR_ACTOR_LABEL),
-        kind="status",
-        status=wanted,
-        message=f"Status di SP4N-LAPOR!: {d['status_name'] or d['status_code']}",
-        lapor_status=d["status_name"],
-        lapor_id=d["id"],
-    )
+        Conflict.objects.create(
+            complaint=c,
+            local_status=c.status,
+            remote_status=d["status_code"],
+            detail=f"Di SP4N-LAPOR! laporan dinyatakan bukan wewenang kota: {d['status_name']}",
+            rule=Conflict.Rule.NEEDS_PERSON,
+        )
 
 
 # --- The pull ---------------------------------------------------------------------------------------------
@@ -397,9 +338,18 @@ def pull(client=None, *, max_seconds=None, progress=None, full=False):
         for parked in Parked.objects.filter(resolved_at__isnull=True).exclude(remote_id="")[:50]:
             if recover(parked, client, city_ids):
                 counts["recovered"] += 1
+        if not mapping.call_enabled("list"):
+            counts["polled"] = poll_known(client, city_ids, deadline)
+            return counts
         page = 1
         while time.monotonic() < deadline:
-            results = client.list_page(cursor, page)
+            try:
+                results = client.list_page(cursor, page)
+            except Missing as exc:
+                # No list on this service: say so (health page) and keep the known reports in step.
+                error = str(exc)
+                counts["polled"] = poll_known(client, city_ids, deadline)
+                break
             items = results.get("data") or []
             counts["pages"] += 1
             newest = process_page(items, client, city_ids, counts)
@@ -419,14 +369,48 @@ def pull(client=None, *, max_seconds=None, progress=None, full=False):
         _release(
             "pull", cursor=cursor, last_run=timezone.now().isoformat(), last_error=error, last_counts=_plain(counts)
         )
+        from sikesal.integrations.lapor.health import record_calls
+
+        record_calls(client.calls)
         if own:
             client.close()
     return counts
 
 
+def poll_known(client, city_ids, deadline, batch=200):
+    """Without a list call: read the reports we know one by one (open ones first, in turns), as the public
+    client does. New reports filed on SP4N-LAPOR! cannot come in this way; the health page says so."""
+    state = SyncState.objects.get(key="pull")
+    after = int(state.value.get("poll_after") or 0)
+    links = list(
+        Link.objects.exclude(complaint__status__in=CLOSED_STATES, remote_status__in=mapping.FINAL)
+        .filter(pk__gt=after)
+        .order_by("pk")[:batch]
+    )
+    done = 0
+    for link in links:
+        if time.monotonic() >= deadline:
+            break
+        try:
+            d = validate(client.detail(link.remote_id).get("data"))
+            apply_remote(d, client, city_ids=city_ids)
+        except (BadPayload, LifecycleError, Rejected) as exc:
+            log.info("lapor report %s not applied: %s", link.remote_id, exc)
+        after = link.pk
+        done += 1
+    if len(links) < batch and done == len(links):
+        after = 0  # a full turn: start again from the first
+    _release_cursor_value(poll_after=after)
+    return done
+
+
 def _release_cursor(cursor):
+    _release_cursor_value(cursor=cursor)
+
+
+def _release_cursor_value(**value):
     row = SyncState.objects.get(key="pull")
-    row.value = {**row.value, "cursor": cursor}
+    row.value = {**row.value, **value}
     row.save(update_fields=["value", "updated_at"])
 
 

@@ -15,6 +15,9 @@ class OutboxStatus(models.TextChoices):
     PENDING = "pending", _("Waiting")
     DONE = "done", _("Sent")
     PARKED = "parked", _("Refused; needs a person")
+    # Refused because the report was already final on SP4N-LAPOR! (the reporter closed it there): the
+    # change stays on the local timeline and a Conflict records it (docs/lapor.md, "Conflicts").
+    SUPERSEDED = "superseded", _("Not sent: the report was already closed on SP4N-LAPOR!")
 
 
 class Outbox(models.Model):
@@ -105,3 +108,23 @@ class SyncState(models.Model):
     value = models.JSONField(default=dict)
     lease_until = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+
+class Conflict(models.Model):
+    """Both sides changed one report in ways that disagree. Most are settled by the written rule
+    (docs/lapor.md, "Conflicts") and kept for the record; the rest wait for the admin."""
+
+    class Rule(models.TextChoices):
+        REMOTE_FINAL_WINS = "remote_final_wins", _("Closed on SP4N-LAPOR! first: the local report follows")
+        NEEDS_PERSON = "needs_person", _("Needs the admin")
+
+    complaint = models.ForeignKey("complaints.Complaint", on_delete=models.CASCADE, related_name="lapor_conflicts")
+    local_status = models.CharField(max_length=20)
+    remote_status = models.IntegerField(null=True, blank=True)
+    detail = models.TextField()
+    rule = models.CharField(max_length=20, choices=Rule.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("SP4N-LAPOR! conflict")

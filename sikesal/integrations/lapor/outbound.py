@@ -2,9 +2,14 @@
 
 `on_event` (a timeline side effect) only writes outbox rows; `push` sends them. A row is leased
 before its call and finished after it, so a worker killed mid-call leaves a row that another run
-retries after the lease ends. Every call carries a key derived from the row, so the retry is the
-same request; a create also tags the remote report with our tracking number, so the pull can link
-a report whose create answer was lost even where the key is not honoured.
+retries after the lease ends.
+
+SP4N-LAPOR! honours no idempotency key that we know of, so "exactly once" is ours to keep: before a
+create or a follow-up goes out the row is marked *unsure*; if the answer is lost (a timeout, a 500 that
+may have committed, a killed worker) the next attempt first looks for it on SP4N-LAPOR! (a create by
+the ticket line at the start of its content, a follow-up by its text) and sends again only when it is
+not there. Where the service has no list to look in, the create is parked as an *unknown outcome* for a
+person, counted by reconcile, never sent blindly twice.
 """
 
 import datetime as dt
@@ -18,9 +23,18 @@ from django.utils import timezone
 
 from sikesal.complaints.models import Attachment, Complaint
 from sikesal.complaints.states import Channel, Visibility
-from sikesal.integrations.lapor import mapping
-from sikesal.integrations.lapor.client import LaporClient, Rejected, Unavailable, is_enabled
-from sikesal.integrations.lapor.models import Link, Master, Outbox, OutboxKind, OutboxStatus, RemoteFollowup
+from sikesal.integrations.lapor import mapping, masters
+from sikesal.integrations.lapor.client import AuthFailed, LaporClient, Missing, Rejected, Unavailable, is_enabled
+from sikesal.integrations.lapor.models import (
+    Conflict,
+    Link,
+    Master,
+    Outbox,
+    OutboxKind,
+    OutboxStatus,
+    RemoteFollowup,
+    SyncState,
+)
 
 log = logging.getLogger("sikesal.lapor")
 LEASE = dt.timedelta(minutes=2)
@@ -69,17 +83,53 @@ def _queue(complaint, kind, event):
     except IntegrityError:  # a create row already exists (the one-create constraint)
         return
     if created:
-        from sikesal.integrations.lapor.tasks import lapor_push
+        from sikesal.integrations.lapor.tasks import enqueue_push
 
-        transaction.on_commit(lapor_push.enqueue)  # quickly, rather than at the next periodic sync
+        transaction.on_commit(enqueue_push)  # quickly, rather than at the next periodic sync
 
 
-def queue_create(complaint):
-    """Used by reconcile for a local report that never went out."""
-    _queue(complaint, K.CREATE, None)
+def replay(complaint):
+    """Queue a report that never went out (filed while the integration was off) with its true history:
+    created, then every public change in order, so SP4N-LAPOR! ends where the local report is."""
+    from sikesal.complaints.models import Event
+
+    with transaction.atomic():
+        for event in Event.objects.filter(complaint=complaint).order_by("id"):
+            on_event(event)
+        if not Outbox.objects.filter(complaint=complaint, kind=K.CREATE).exists():
+            _queue(complaint, K.CREATE, None)  # e.g. a report without a submit event (imported)
+
+
+def never_sent():
+    """Local reports the outbound policy sends that have neither an outbox row nor a twin."""
+    policy = Q() if settings.LAPOR_OUTBOUND_AT != "verification" else Q(verified_at__isnull=False)
+    return (
+        Complaint.objects.filter(policy)
+        .exclude(channel=Channel.LAPOR)
+        .exclude(Exists(Outbox.objects.filter(complaint=OuterRef("pk"), kind=K.CREATE)))
+        .filter(lapor_link__isnull=True)
+    )
+
+
+def backfill(limit=500):
+    """Once after the integration is switched on: replay the reports filed while it was off (the demo's
+    among them), so a fresh installation agrees with SP4N-LAPOR! without a manual repair."""
+    state, _ = SyncState.objects.get_or_create(key="backfill")
+    if state.value.get("done"):
+        return 0
+    pks = list(never_sent().order_by("pk").values_list("pk", flat=True)[:limit])
+    for complaint in Complaint.objects.filter(pk__in=pks).order_by("pk"):
+        replay(complaint)
+    if len(pks) < limit:
+        SyncState.objects.filter(pk=state.pk).update(value={**state.value, "done": True})
+    return len(pks)
 
 
 # --- Sending ----------------------------------------------------------------------------------------
+
+
+class MissingId(ValueError):
+    """A LAPOR! id the master does not confirm: the call is held until the master (or an admin) has it."""
 
 
 def _claim(now, tried=()):
@@ -106,6 +156,18 @@ def _claim(now, tried=()):
     return None
 
 
+def retry_held():
+    """Rows held for a missing institution id go again once the master confirms one."""
+    for row in Outbox.objects.filter(status=OutboxStatus.PARKED, state__held="missing_id").select_related(
+        "complaint__forwarded_to"
+    ):
+        if masters.institution_id(row.complaint.forwarded_to, fallback_to_city=False):
+            state = {k: v for k, v in row.state.items() if k != "held"}
+            Outbox.objects.filter(pk=row.pk).update(
+                status=OutboxStatus.PENDING, state=state, next_attempt_at=timezone.now()
+            )
+
+
 def push(client=None, *, max_seconds=None, progress=None):
     """Send every due outbox row. Returns counts: sent, retry, parked."""
     counts = {"sent": 0, "retry": 0, "parked": 0}
@@ -113,16 +175,18 @@ def push(client=None, *, max_seconds=None, progress=None):
         return counts
     own = client is None
     client = client or LaporClient()
-    if not Master.objects.filter(kind="institutions").exists():
-        from sikesal.integrations.lapor.masters import sync_masters
-
-        try:
-            sync_masters(client)  # the OPDs' ids are needed first; without them the city's id is used
-        except Unavailable as exc:
-            log.warning("lapor masters not synced yet: %s", exc)
     deadline = time.monotonic() + (max_seconds or settings.LAPOR_SYNC_MAX_SECONDS)
     tried = set()  # one attempt per row and run: a failing row waits for its backoff, not this loop
     try:
+        if not Master.objects.filter(kind="institutions").exists():
+            from sikesal.integrations.lapor.masters import sync_masters
+
+            try:
+                sync_masters(client)  # the OPDs' ids are needed first; without them the city's id is used
+            except Unavailable as exc:
+                log.warning("lapor masters not synced yet: %s", exc)
+        retry_held()
+        backfill()
         while time.monotonic() < deadline:
             row = _claim(timezone.now(), tried)
             if row is None:
@@ -132,7 +196,12 @@ def push(client=None, *, max_seconds=None, progress=None):
             counts[outcome] += 1
             if progress:
                 progress(counts)
+            if outcome == "retry" and isinstance(getattr(row, "error", None), AuthFailed):
+                break  # every call would fail the same way: wait for the next run
     finally:
+        from sikesal.integrations.lapor.health import record_calls
+
+        record_calls(client.calls)
         if own:
             client.close()
     return counts
@@ -143,89 +212,144 @@ def send(row, client):
     Outbox.objects.filter(pk=row.pk).update(attempts=row.attempts)
     try:
         SENDERS[row.kind](row, client)
-    except Unavailable as exc:
+    except Unavailable as exc:  # AuthFailed among them: retried, never parked
+        row.error = exc
+        if exc.maybe_done:
+            row.state["unsure"] = True  # look on SP4N-LAPOR! before sending it again
         wait = settings.LAPOR_RETRY_BASE_SECONDS * 2 ** min(row.attempts - 1, 10)
         wait = max(min(wait, settings.LAPOR_RETRY_MAX_SECONDS), exc.retry_after or 0)
         Outbox.objects.filter(pk=row.pk).update(
-            leased_until=None, next_attempt_at=timezone.now() + dt.timedelta(seconds=wait), last_error=str(exc)[:2000]
+            leased_until=None,
+            next_attempt_at=timezone.now() + dt.timedelta(seconds=wait),
+            last_error=str(exc)[:2000],
+            state=row.state,
         )
         return "retry"
-    except (Rejected, ValueError) as exc:
-        log.warning("lapor outbox %s (%s) parked: %s", row.pk, row.kind, exc)
-        Outbox.objects.filter(pk=row.pk).update(
-            status=OutboxStatus.PARKED, leased_until=None, last_error=str(exc)[:2000]
-        )
-        return "parked"
+    except UnknownOutcome as exc:
+        return _park(row, exc, held="unknown_outcome")
+    except MissingId as exc:
+        return _park(row, exc, held="missing_id")
+    except Rejected as exc:
+        if exc.status == 409:
+            return supersede(row, exc, client)
+        return _park(row, exc)
+    except ValueError as exc:
+        return _park(row, exc)
     Outbox.objects.filter(pk=row.pk).update(
         status=OutboxStatus.DONE, leased_until=None, done_at=timezone.now(), last_error="", state=row.state
     )
     return "sent"
 
 
+def _park(row, exc, held=None):
+    log.warning("lapor outbox %s (%s) parked: %s", row.pk, row.kind, exc)
+    if held:
+        row.state["held"] = held
+    Outbox.objects.filter(pk=row.pk).update(
+        status=OutboxStatus.PARKED, leased_until=None, last_error=str(exc)[:2000], state=row.state
+    )
+    return "parked"
+
+
+def supersede(row, exc, client):
+    """SP4N-LAPOR! refused the change because the report is already final there (the reporter closed it
+    first). The written rule: the remote close wins; the local report follows it, our change stays on
+    the local timeline, and the conflict is recorded for the health page (docs/lapor.md)."""
+    from sikesal.integrations.lapor import inbound
+
+    Outbox.objects.filter(pk=row.pk).update(
+        status=OutboxStatus.SUPERSEDED, leased_until=None, done_at=timezone.now(), last_error=str(exc)[:2000]
+    )
+    try:
+        detail = client.detail(_remote_id(row)).get("data")
+        d = mapping.from_remote_report(detail)
+    except (Unavailable, Missing, Rejected, ValueError) as err:  # the next pull reads it anyway
+        log.info("lapor outbox %s superseded; remote not read now: %s", row.pk, err)
+        d = None
+    c = Complaint.objects.get(pk=row.complaint_id)
+    Conflict.objects.create(
+        complaint=c,
+        local_status=c.status,
+        remote_status=d["status_code"] if d else None,
+        detail=f"{row.get_kind_display()} tidak diterima SP4N-LAPOR!: {exc}"[:2000],
+        rule=Conflict.Rule.REMOTE_FINAL_WINS,
+        resolved_at=timezone.now(),
+    )
+    if d is not None:
+        Link.objects.filter(complaint_id=c.pk).update(remote_status=None)  # apply the remote state now
+        inbound.apply_remote(d, client)
+    return "sent"
+
+
+class UnknownOutcome(ValueError):
+    """A create may have reached SP4N-LAPOR! and there is no list to look for it: a person decides."""
+
+
 def _save_state(row):
     Outbox.objects.filter(pk=row.pk).update(state=row.state)
-
-
-def _key(row, step):
-    return f"sikesal-{row.pk}-{step}"
-
-
-def remote_institution_id(institution):
-    """The OPD's id on SP4N-LAPOR!, when the synced master knows it; otherwise the city's own id."""
-    city = mapping.city_institution_id()
-    if institution is None or not institution.lapor_institution_id:
-        return city
-    # Only an id the synced master confirms: a wrong one would be refused and block the report.
-    if not Master.objects.filter(kind="institutions", remote_id=institution.lapor_institution_id).exists():
-        return city
-    try:
-        return int(institution.lapor_institution_id)
-    except ValueError:
-        return city
 
 
 def _files(attachments):
     out = []
     for att in attachments:
         with att.file.open("rb") as fh:
-            out.append((f"lampiran-{att.pk}.{att.extension}", att.content_type, fh.read()))
+            # our own name, not the citizen's file name (it can carry a name or an NIK)
+            out.append((f"lampiran-{att.pk}.{att.extension.lstrip('.')}", att.content_type, fh.read()))
     return out
+
+
+def find_created(client, complaint, since):
+    """Look on SP4N-LAPOR! for a create whose answer was lost: the city's list since the attempt, read
+    for our ticket line or tag. Returns the remote item or None; UnknownOutcome without a list."""
+    if not mapping.call_enabled("list"):
+        raise UnknownOutcome(
+            f"Hasil pengiriman {complaint.tracking_number} tidak diketahui dan SP4N-LAPOR! tidak menyediakan "
+            "daftar laporan untuk memeriksanya: periksa di SP4N-LAPOR! lalu kirim ulang atau tautkan."
+        )
+    since = mapping.format_since(dt.datetime.fromisoformat(since) - dt.timedelta(minutes=2))
+    page = 1
+    try:
+        while page <= 200:
+            results = client.list_page(since, page, page_size=500)
+            items = results.get("data") or []
+            for item in items:
+                if mapping.tracking_of(item) == complaint.tracking_number:
+                    return item
+            if not items or page >= int(results.get("last_page") or 1):
+                return None
+            page += 1
+    except Missing as exc:
+        raise UnknownOutcome(str(exc)) from exc
+    return None
 
 
 def _send_create(row, client):
     c = Complaint.objects.select_related("institution", "service", "area").get(pk=row.complaint_id)
-    if hasattr(c, "lapor_link"):  # the pull already linked it by its tag (the create answer was lost)
+    if hasattr(c, "lapor_link"):  # the pull already linked it by its ticket line (the answer was lost)
         row.state["complaint_id"] = c.lapor_link.remote_id
         return
+    if row.state.get("unsure"):
+        found = find_created(client, c, row.state["attempted_at"])
+        if found is not None:
+            link(c, str(found["id"]), str(found.get("tracking_id") or ""), Link.Origin.LOCAL)
+            row.state.update(complaint_id=str(found["id"]), found_after_lost_answer=True, unsure=False)
+            return
     atts = Attachment.objects.filter(complaint=c, event__isnull=True, visibility=Visibility.PUBLIC)
     if atts and "docs" not in row.state:
-        row.state["docs"] = client.upload(_files(atts), _key(row, "upload"))
+        row.state["docs"] = client.upload(_files(atts))
         _save_state(row)  # resumable: a retry does not upload again
-    fields = {
-        "title": c.title,
-        # Only the report's own words: never the reporter's NIK, phone or address (lapor-api.md).
-        "content": c.body,
-        "channel": mapping.CHANNELS.get(c.channel, mapping.DEFAULT_CHANNEL_ID),
-        "classification_id": mapping.CLASSIFICATIONS.get(c.type, 1),
-        "category_id": int(c.service.lapor_category_id)
-        if c.service and c.service.lapor_category_id.isdigit()
-        else None,
-        "disposition_id": remote_institution_id(c.institution),
-        "location_id": mapping.location_id(c.area_id),
-        "date_of_incident": c.incident_date.isoformat() if c.incident_date else None,
-        "is_anonymous": int(c.is_anonymous),
-        "is_secret": int(c.is_secret),
-        "is_priority": 0,
-        "tags_raw": mapping.tag_for(c.tracking_number),
-        "attachments": row.state.get("docs", []),
-    }
-    results = client.create(fields, _key(row, "create"))
-    remote_id = str(results.get("complaint_id") or (results.get("data") or {}).get("id") or "")
-    if not remote_id:
-        raise Unavailable("the create answer has no complaint_id")
-    tracking = str(results.get("tracking_id") or (results.get("data") or {}).get("tracking_id") or "")
-    link(c, remote_id, tracking, Link.Origin.LOCAL)
-    row.state["complaint_id"] = remote_id
+    fields = mapping.to_remote_create(
+        c,
+        docs=row.state.get("docs", []),
+        disposition_id=masters.institution_id(c.institution),
+        location_id=masters.location_id(c.area_id),
+        category_id=masters.category_id(c.service),
+    )
+    row.state.update(attempted_at=timezone.now().isoformat(), unsure=True)
+    _save_state(row)  # a worker killed during the call leaves a row that looks before sending again
+    remote_id = client.create(fields)
+    link(c, remote_id, "", Link.Origin.LOCAL)
+    row.state.update(complaint_id=remote_id, unsure=False)
 
 
 def link(complaint, remote_id, tracking, origin):
@@ -234,6 +358,9 @@ def link(complaint, remote_id, tracking, origin):
         obj, created = Link.objects.get_or_create(
             complaint=complaint, defaults={"remote_id": remote_id, "tracking_id": tracking, "origin": origin}
         )
+        if tracking and not obj.tracking_id:
+            Link.objects.filter(pk=obj.pk).update(tracking_id=tracking)
+            obj.tracking_id = tracking
         Complaint.objects.filter(pk=complaint.pk).update(
             lapor_complaint_id=obj.remote_id, lapor_tracking_id=obj.tracking_id or tracking
         )
@@ -249,44 +376,81 @@ def _remote_id(row):
 
 def _send_route(row, client):
     c = Complaint.objects.select_related("institution").get(pk=row.complaint_id)
-    client.disposition(_remote_id(row), remote_institution_id(c.institution), _key(row, "route"))
+    try:
+        client.disposition(_remote_id(row), masters.institution_id(c.institution))
+    except Missing:
+        # The service has no disposition call: the report waits with the city on SP4N-LAPOR!, which
+        # the health page shows; the follow-ups still go out under the OPD's name.
+        row.state["skipped"] = "no disposition call"
 
 
 def _send_reject(row, client):
-    event = row.event
-    target = None
-    if event and event.payload.get("lapor_institution_id"):
-        target = event.payload["lapor_institution_id"]
+    c = Complaint.objects.select_related("forwarded_to").get(pk=row.complaint_id)
+    target = masters.institution_id(c.forwarded_to, fallback_to_city=False)
     if not target:
-        c = Complaint.objects.select_related("forwarded_to").get(pk=row.complaint_id)
-        target = c.forwarded_to.lapor_institution_id if c.forwarded_to else None
-    if not target:
-        raise ValueError("the institution it was forwarded to has no SP4N-LAPOR! id")
-    client.reject(_remote_id(row), target, event.message if event else "", _key(row, "reject"))
+        name = c.forwarded_to.name if c.forwarded_to else "?"
+        raise MissingId(
+            f"{name} tidak ada di master instansi SP4N-LAPOR!: laporan belum diteruskan di SP4N-LAPOR! "
+            "(isi ID SP4N-LAPOR! instansi itu, lalu pengiriman diulang sendiri)"
+        )
+    try:
+        client.reject(_remote_id(row), target, row.event.message if row.event else "")
+    except Rejected as exc:
+        detail = client.detail(_remote_id(row)).get("data") or {}
+        if exc.status == 409 and mapping.ref_id(detail.get("disposition_id")) == str(target):
+            return  # it arrived before (its answer was lost)
+        raise
 
 
-def _send_followup(row, client):
+def _followup_fields(row, c):
     event = row.event
-    c = Complaint.objects.select_related("institution").get(pk=row.complaint_id)
     template, fixed = mapping.FOLLOWUP_EVENTS[event.action]
     content = event.message or fixed
     if event.action == "confirm" and c.rating:
         content = f"{content} Penilaian pelapor: {c.rating}/5."
-    atts = Attachment.objects.filter(event=event).exclude(visibility=Visibility.STAFF)
-    fields = {
-        "complaint_id": _remote_id(row),
-        "institution_from_id": remote_institution_id(c.institution),
-        "content": content or "-",
-        "is_secret": int(c.is_secret),
-        "template_code": template,
-    }
-    answer = client.add_followup(fields, _files(atts), _key(row, "followup"))
-    remote_id = str(answer.get("id") or "")
-    if remote_id:
-        RemoteFollowup.objects.get_or_create(
-            remote_id=remote_id, defaults={"complaint_id": c.pk, "direction": "out", "event": event}
-        )
-        row.state["followup_id"] = remote_id
+    link_row = Link.objects.get(complaint_id=c.pk)
+    remote = link_row.remote_status
+    holder = None if remote in (mapping.UNVERIFIED, None) else masters.institution_id(c.institution)
+    return mapping.to_remote_followup(
+        remote_id=link_row.remote_id,
+        from_id=masters.institution_id(c.institution),
+        to_id=holder,
+        content=content,
+        is_secret=c.is_secret,
+        template_code=masters.template_code(template),
+        rating=c.rating if event.action == "confirm" else 0,
+    )
+
+
+def _already_posted(client, row, fields):
+    """After a lost answer: is our follow-up on SP4N-LAPOR! already? Counted by text, so the same text
+    sent twice on purpose still goes twice."""
+    ours = {str(mapping.city_institution_id()), str(fields["institution_from_id"])}
+    remote = [mapping.from_remote_followup(f) for f in client.followups(fields["complaint_id"]) if isinstance(f, dict)]
+    there = sum(1 for f in remote if f["content"] == fields["content"] and (f["from_id"] in ours))
+    sent = (
+        Outbox.objects.filter(complaint_id=row.complaint_id, kind=K.FOLLOWUP, status=OutboxStatus.DONE)
+        .filter(state__content=fields["content"])
+        .count()
+    )
+    return there > sent
+
+
+def _send_followup(row, client):
+    c = Complaint.objects.select_related("institution").get(pk=row.complaint_id)
+    _remote_id(row)
+    fields = _followup_fields(row, c)
+    row.state["content"] = fields["content"]
+    if not (row.state.get("unsure") and _already_posted(client, row, fields)):
+        atts = Attachment.objects.filter(event=row.event).exclude(visibility=Visibility.STAFF)
+        row.state.update(unsure=True)
+        _save_state(row)
+        client.add_followup(fields, _files(atts))
+    row.state["unsure"] = False
+    # The answer carries no id we can rely on: the row itself is the follow-up's key on our side.
+    RemoteFollowup.objects.get_or_create(
+        remote_id=f"out:{row.pk}", defaults={"complaint_id": c.pk, "direction": "out", "event": row.event}
+    )
 
 
 SENDERS = {K.CREATE: _send_create, K.ROUTE: _send_route, K.REJECT: _send_reject, K.FOLLOWUP: _send_followup}

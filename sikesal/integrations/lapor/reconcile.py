@@ -6,7 +6,13 @@ report that should have a twin, and counts:
 - missing_local: a report on SP4N-LAPOR! with no local twin;
 - status_mismatch: twins whose states disagree (mapping.EXPECTED_REMOTE);
 - followup_mismatch: twins whose follow-up counts disagree (remote count vs. the ones we sent or took in);
-- duplicates_remote / duplicates_local: one report present twice on a side.
+- duplicates_remote / duplicates_local: one report present twice on a side;
+- parked: outbox rows refused or held for a person, and remote payloads that could not be read;
+- conflicts: changes on both sides that wait for the admin (docs/lapor.md, "Conflicts");
+- unknown_outcome_creates: creates that may have reached SP4N-LAPOR! with no list to look in;
+- forward_mismatch: reports forwarded here to another institution that SP4N-LAPOR! still has with the city;
+- unknown_status: twins whose remote status code SIKESAL does not know.
+Zero everywhere means both sides agree and nothing waits for a person.
 """
 
 from collections import Counter
@@ -15,17 +21,23 @@ from django.conf import settings
 from django.db.models import Count, Q
 
 from sikesal.complaints.models import Complaint
-from sikesal.complaints.states import Channel
+from sikesal.complaints.states import Channel, Status
 from sikesal.integrations.lapor import inbound, mapping, outbound
-from sikesal.integrations.lapor.client import LaporClient
-from sikesal.integrations.lapor.models import Link, Outbox, OutboxKind, RemoteFollowup
+from sikesal.integrations.lapor.client import LaporClient, Missing
+from sikesal.integrations.lapor.models import Conflict, Link, Outbox, OutboxKind, OutboxStatus, Parked, RemoteFollowup
 
 
 def remote_reports(client, progress=None):
-    """Every remote report involving the city, by id (a corrupted copy is read again on its own)."""
+    """Every remote report involving the city, by id (a corrupted copy is read again on its own).
+    Without a list call, the reports we know are read one by one (then missing_local cannot be known)."""
+    if not mapping.call_enabled("list"):
+        return _known_reports(client)
     out, page = {}, 1
     while True:
-        results = client.list_page(None, page, page_size=500)
+        try:
+            results = client.list_page(None, page, page_size=500)
+        except Missing:
+            return _known_reports(client)
         items = results.get("data") or []
         for item in items:
             try:
@@ -45,6 +57,16 @@ def remote_reports(client, progress=None):
         if page >= int(results.get("last_page") or 1) or not items:
             return out
         page += 1
+
+
+def _known_reports(client):
+    out = {}
+    for rid in Link.objects.values_list("remote_id", flat=True):
+        try:
+            out[rid] = inbound.validate(client.detail(rid).get("data"))
+        except inbound.BadPayload:
+            out[rid] = {"id": rid, "invalid": True}
+    return out
 
 
 def reconcile(client=None, *, repair=False, progress=None):
@@ -72,6 +94,7 @@ def _compare(remote):
     # Every local report the outbound policy sends (all of them, or the verified ones), whether or not
     # an outbox row exists: a row that was never written must show up here too.
     policy = Q(pk__isnull=False) if settings.LAPOR_OUTBOUND_AT != "verification" else Q(verified_at__isnull=False)
+    city_ids = inbound.city_remote_ids()
     should_exist = Complaint.objects.filter(
         policy | Q(lapor_outbox__kind=OutboxKind.CREATE) | Q(channel=Channel.LAPOR) | Q(lapor_link__isnull=False)
     ).distinct()
@@ -79,14 +102,18 @@ def _compare(remote):
         link.complaint_id for rid, link in links.items() if rid not in remote
     ]
     missing_local = [rid for rid in remote if rid not in links]
-    status_mismatch, followup_mismatch = [], []
+    status_mismatch, followup_mismatch, forward_mismatch, unknown_status = [], [], [], []
     for rid, d in remote.items():
         link = links.get(rid)
         if link is None or d.get("invalid"):
             continue
         c = link.complaint
-        if d["status_code"] not in mapping.EXPECTED_REMOTE.get(c.status, ()):
+        if not d["known_status"]:
+            unknown_status.append(rid)
+        elif not mapping.remote_agrees(c.status, d["status_code"]):
             status_mismatch.append(rid)
+        if c.status == Status.FORWARDED and str(d["disposition_id"]) in city_ids:
+            forward_mismatch.append(rid)
         if d["followup_count"] != followups.get(c.pk, 0):
             followup_mismatch.append(rid)
     tags = Counter(mapping.tracking_from_tags(d.get("tags_raw")) for d in remote.values())
@@ -107,6 +134,14 @@ def _compare(remote):
         "followup_mismatch": len(followup_mismatch),
         "duplicates_remote": dup_remote,
         "duplicates_local": dup_local,
+        "parked": Outbox.objects.filter(status=OutboxStatus.PARKED).count()
+        + Parked.objects.filter(resolved_at__isnull=True).count(),
+        "conflicts": Conflict.objects.filter(resolved_at__isnull=True).count(),
+        "unknown_outcome_creates": Outbox.objects.filter(
+            status=OutboxStatus.PARKED, kind=OutboxKind.CREATE, state__held="unknown_outcome"
+        ).count(),
+        "forward_mismatch": len(forward_mismatch),
+        "unknown_status": len(unknown_status),
         "_missing_remote": missing_remote,
         "_missing_local": missing_local,
         "_status": status_mismatch,
@@ -117,9 +152,14 @@ def _compare(remote):
 def _repair(remote, report, client):
     for pk in report["_missing_remote"]:
         c = Complaint.objects.get(pk=pk)
-        if c.channel != Channel.LAPOR:
-            Outbox.objects.filter(complaint=c, kind=OutboxKind.CREATE).update(status="pending", leased_until=None)
-            outbound.queue_create(c)
+        if c.channel == Channel.LAPOR:
+            continue
+        # A refused create goes again; one whose outcome is unknown waits for a person (sending it
+        # blindly could make a second copy). A report that never went out goes with its history.
+        for row in Outbox.objects.filter(complaint=c, kind=OutboxKind.CREATE, status=OutboxStatus.PARKED):
+            if row.state.get("held") != "unknown_outcome":
+                Outbox.objects.filter(pk=row.pk).update(status=OutboxStatus.PENDING, leased_until=None)
+        outbound.replay(c)
     city_ids = inbound.city_remote_ids()
     for rid in set(report["_missing_local"]) | set(report["_status"]) | set(report["_followups"]):
         d = remote.get(rid)

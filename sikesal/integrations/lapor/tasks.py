@@ -1,4 +1,10 @@
-"""Worker tasks of the SP4N-LAPOR! sync (scheduled by settings.SIKESAL_PERIODIC)."""
+"""Worker tasks of the SP4N-LAPOR! sync (scheduled by settings.SIKESAL_PERIODIC).
+
+The queue serves higher priorities first, so the sync never waits behind a burst of notifications:
+the periodic sync (pull, then push, each bounded by LAPOR_SYNC_MAX_SECONDS so neither starves the other)
+outranks the push started by a local change, which outranks ordinary side effects (priority 0). A push
+is enqueued only when none is waiting already: a thousand local changes make one push, not a thousand.
+"""
 
 import logging
 
@@ -6,27 +12,31 @@ from django_tasks import task
 
 log = logging.getLogger("sikesal.lapor")
 
+SYNC_PRIORITY = 20
+PUSH_PRIORITY = 10
 
-@task()
+
+@task(priority=SYNC_PRIORITY)
 def lapor_sync():
-    """Push what waits in the outbox, then pull what changed on SP4N-LAPOR!."""
-    from sikesal.integrations.lapor import inbound, outbound
+    """Pull what changed on SP4N-LAPOR!, then push what waits in the outbox; alert on a change of state."""
+    from sikesal.integrations.lapor import health, inbound, outbound
     from sikesal.integrations.lapor.client import LaporError, is_enabled
 
     if not is_enabled():
         return {"enabled": False}
     result = {}
-    try:
-        result["push"] = outbound.push()
-        result["pull"] = inbound.pull()
-    except LaporError as exc:  # logged and shown on the sync health page; the next slot tries again
-        log.warning("lapor sync: %s", exc)
-        result["error"] = str(exc)
+    for name, run in (("pull", inbound.pull), ("push", outbound.push)):
+        try:
+            result[name] = run()
+        except LaporError as exc:  # logged and shown on the sync health page; the next slot tries again
+            log.warning("lapor %s: %s", name, exc)
+            result[f"{name}_error"] = str(exc)
+    result["red"] = health.alert_on_change()
     log.info("lapor sync: %s", result)
     return result
 
 
-@task()
+@task(priority=SYNC_PRIORITY)
 def lapor_sync_masters():
     from sikesal.integrations.lapor.client import LaporError, is_enabled
     from sikesal.integrations.lapor.masters import sync_masters
@@ -40,7 +50,7 @@ def lapor_sync_masters():
         return {"error": str(exc)}
 
 
-@task()
+@task(priority=PUSH_PRIORITY)
 def lapor_push():
     """Send the outbox right away (enqueued when a local change queues something for SP4N-LAPOR!)."""
     from sikesal.integrations.lapor import outbound
@@ -51,3 +61,11 @@ def lapor_push():
     except LaporError as exc:
         log.warning("lapor push: %s", exc)
         return {"error": str(exc)}
+
+
+def enqueue_push():
+    """Start a push unless one is already waiting to run."""
+    from django_tasks_db.models import DBTaskResult
+
+    if not DBTaskResult.objects.filter(task_path=lapor_push.module_path, status="READY").exists():
+        lapor_push.enqueue()
