@@ -66,8 +66,8 @@ def free_port():
         return s.getsockname()[1]
 
 
-@pytest.mark.slow
-def test_up_runs_everything_and_ctrl_c_stops_it(tmp_path):
+def start_up(tmp_path):
+    """`manage.py up` in its own session, on free ports, with its own SQLite database and simulator."""
     port, sim_port = free_port(), free_port()
     env = dict(os.environ, SIKESAL_DATA_DIR=str(tmp_path), SIKESAL_PORT=str(port), LAPOR_SIM_PORT=str(sim_port))
     env.pop("DATABASE_URL", None)
@@ -80,15 +80,54 @@ def test_up_runs_everything_and_ctrl_c_stops_it(tmp_path):
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+    return proc, port, sim_port
 
-    def healthy():
-        try:
-            return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).json()["status"] == "ok"
-        except (httpx.HTTPError, ValueError):
-            return False
 
+def healthy(port):
     try:
-        assert wait_for(healthy, timeout=90), "web server did not come up"
+        return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).json()["status"] == "ok"
+    except (httpx.HTTPError, ValueError):
+        return False
+
+
+def simulator_answers(sim_port):
+    try:
+        return httpx.get(f"http://127.0.0.1:{sim_port}/__sim/state", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def children(pid):
+    """{pid: command line} of the live (not zombie) processes whose parent is `pid`, read from /proc."""
+    found = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                state, ppid = f.read().rsplit(")", 1)[1].split()[:2]  # the name in (...) may hold spaces
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                cmdline = f.read().replace(b"\0", b" ").decode()
+        except OSError:  # the process has just exited
+            continue
+        if int(ppid) == pid and state != "Z":
+            found[int(entry)] = cmdline
+    return found
+
+
+def alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.slow
+def test_up_runs_everything_and_ctrl_c_stops_it(tmp_path):
+    proc, port, _ = start_up(tmp_path)
+    try:
+        assert wait_for(lambda: healthy(port), timeout=90), "web server did not come up"
         assert (tmp_path / "sikesal.sqlite3").exists()
     finally:
         os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
@@ -97,3 +136,31 @@ def test_up_runs_everything_and_ctrl_c_stops_it(tmp_path):
     assert "SIKESAL berhenti" in out
     with pytest.raises(httpx.HTTPError):
         httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+
+
+@pytest.mark.slow
+def test_up_restarts_a_killed_worker_and_keeps_the_rest_running(tmp_path):
+    proc, port, sim_port = start_up(tmp_path)
+
+    def workers():
+        return [pid for pid, cmdline in children(proc.pid).items() if "manage.py worker" in cmdline]
+
+    kids = {}
+    try:
+        assert wait_for(lambda: healthy(port), timeout=90), "web server did not come up"
+        assert wait_for(lambda: simulator_answers(sim_port), timeout=30), "simulator did not come up"
+        [old_worker] = workers()
+        os.kill(old_worker, signal.SIGKILL)
+        assert wait_for(lambda: any(pid != old_worker for pid in workers()), timeout=30), "no new worker"
+        assert proc.poll() is None, "up stopped"
+        assert healthy(port), "the web server went down with the worker"
+        assert simulator_answers(sim_port), "the simulator went down with the worker"
+        kids = children(proc.pid)
+        assert len(kids) == 3, kids  # web, worker, simulator
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        out = proc.communicate(timeout=40)[0].decode()
+    assert proc.returncode == 0, out
+    assert "worker berhenti (exit -9); dijalankan ulang dalam 1 detik" in out
+    assert "SIKESAL berhenti" in out
+    assert wait_for(lambda: not any(alive(pid) for pid in kids), timeout=10), out

@@ -1,7 +1,8 @@
 """Run the whole system in the foreground: web server, worker and (when present) the LAPOR! simulator.
 
-Honours SIKESAL_PORT, SIKESAL_DATA_DIR and DATABASE_URL. Ctrl-C (or SIGTERM) stops every process;
-if one process dies, the others are stopped too, so a half-running system never looks healthy.
+Honours SIKESAL_PORT, SIKESAL_DATA_DIR and DATABASE_URL. Ctrl-C (or SIGTERM) stops every process.
+A process that dies on its own is started again, alone, after a pause that doubles with each quick
+crash (1 s, 2 s, 4 s ... at most 60 s); the others keep running.
 """
 
 import importlib.util
@@ -16,6 +17,10 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from sikesal.env import env_bool, env_int, env_str
+
+FIRST_RESTART_DELAY = 1  # seconds; doubled after each crash...
+MAX_RESTART_DELAY = 60  # ...up to this, so a child that cannot start does not spin
+STEADY_SECONDS = 60  # a child that ran this long before dying starts again after FIRST_RESTART_DELAY
 
 
 def _die_with_parent():
@@ -82,30 +87,48 @@ class Command(BaseCommand):
         ]  # fmt: skip
         procs["worker"] = [python, manage, "worker"]
 
-        running = {}
+        running = {}  # name -> Popen; a dead child stays here until it is started again
+        started = {}  # name -> time.monotonic() of the last start
+        restart_at = {}  # name -> when a dead child is started again
+        delay = dict.fromkeys(procs, FIRST_RESTART_DELAY)
         stopping = False
 
         def stop(signum=None, frame=None):
             nonlocal stopping
             stopping = True
 
+        def start(name):
+            running[name] = subprocess.Popen(
+                procs[name], env=env, cwd=settings.BASE_DIR, start_new_session=True, preexec_fn=_die_with_parent
+            )
+            started[name] = time.monotonic()
+
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
-        for name, cmd in procs.items():
-            running[name] = subprocess.Popen(
-                cmd, env=env, cwd=settings.BASE_DIR, start_new_session=True, preexec_fn=_die_with_parent
-            )
+        for name in procs:
+            start(name)
         self.stdout.write(f"SIKESAL berjalan di http://{bind}:{port}/  (Ctrl-C untuk berhenti)")
         if "lapor-sim" in running:
             self.stdout.write(f"Simulator SP4N-LAPOR! di {env['LAPOR_BASE_URL']}")
-        exit_code = 0
+        # One supervisor loop: a dead child is restarted alone (a killed worker must not take the web
+        # server down with it). The short sleep keeps Ctrl-C prompt, also while a restart is pending.
         while not stopping:
-            for name, proc in running.items():
-                if proc.poll() is not None:
-                    self.stderr.write(f"{name} stopped (exit {proc.returncode}); stopping everything")
-                    exit_code = 1
-                    stopping = True
+            now = time.monotonic()
+            for name, proc in list(running.items()):
+                if name in restart_at:
+                    if now >= restart_at[name]:
+                        del restart_at[name]
+                        start(name)
+                elif proc.poll() is not None:
+                    if now - started[name] >= STEADY_SECONDS:
+                        delay[name] = FIRST_RESTART_DELAY  # it had been fine: a new fault, not a crash loop
+                    self.stderr.write(
+                        f"{name} berhenti (exit {proc.returncode}); dijalankan ulang dalam {delay[name]} detik"
+                    )
+                    restart_at[name] = now + delay[name]
+                    delay[name] = min(2 * delay[name], MAX_RESTART_DELAY)
             time.sleep(0.3)
+        # A child waiting for its restart has already exited: poll() skips it and wait() returns at once.
         for proc in running.values():
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
@@ -116,4 +139,3 @@ class Command(BaseCommand):
             except subprocess.TimeoutExpired:
                 proc.kill()
         self.stdout.write("SIKESAL berhenti.")
-        sys.exit(exit_code)
