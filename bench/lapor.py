@@ -41,7 +41,7 @@ def main():
     proc, url = start_simulator(tempfile.mkdtemp(prefix="lapor-sim-bench-"), "--tick-interval", "0")
     sim = Sim(url)
     settings.LAPOR_BASE_URL = url
-    settings.LAPOR_AUTH_SECRET, settings.LAPOR_TOKEN = "sim-secret", "sim-token"
+    settings.LAPOR_AUTH_SECRET, settings.LAPOR_TOKEN = "Bearer sim-secret", "sim-token"
     settings.LAPOR_SYNC_MAX_SECONDS = 24 * 3600
     try:
         sim.post("/__sim/config", {"admin_delay": 0})

@@ -94,7 +94,7 @@ def sim(simulator_process, settings):
         },
     )
     settings.LAPOR_BASE_URL = simulator_process
-    settings.LAPOR_AUTH_SECRET = "sim-secret"
+    settings.LAPOR_AUTH_SECRET = "Bearer sim-secret"
     settings.LAPOR_TOKEN = "sim-token"
     settings.LAPOR_HTTP_ATTEMPTS = 4
     settings.LAPOR_MAX_RETRY_WAIT = 0.05

@@ -47,7 +47,7 @@ def worker_env(sim_url):
     env = database_env()
     env.update(
         LAPOR_BASE_URL=sim_url,
-        LAPOR_AUTH_SECRET="sim-secret",
+        LAPOR_AUTH_SECRET="Bearer sim-secret",
         LAPOR_TOKEN="sim-token",
         LAPOR_TIMEOUT_SECONDS="1",
         LAPOR_MAX_RETRY_WAIT="0.3",
@@ -98,7 +98,7 @@ def test_nothing_is_lost_or_duplicated_under_chaos(catalogue, users, tmp_path, s
     proc, url = start_simulator(tmp_path / "sim", "--tick-interval", "0.2", "--admin-delay", "0", "--seed", "7")
     sim = Sim(url)
     settings.LAPOR_BASE_URL = url
-    settings.LAPOR_AUTH_SECRET = "sim-secret"
+    settings.LAPOR_AUTH_SECRET = "Bearer sim-secret"
     settings.LAPOR_TOKEN = "sim-token"
     env = worker_env(url)
     log = open(tmp_path / "workers.log", "ab")  # noqa: SIM115 - shared by the workers, closed at the end

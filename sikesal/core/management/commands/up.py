@@ -56,7 +56,8 @@ class Command(BaseCommand):
             and importlib.util.find_spec("lapor_sim")
         ):
             sim_port = env_int("LAPOR_SIM_PORT", 8765)
-            env.setdefault("LAPOR_AUTH_SECRET", "sim-secret")
+            # SIKESAL sends the secret exactly as stored, scheme included (docs/lapor.md)
+            env.setdefault("LAPOR_AUTH_SECRET", "Bearer sim-secret")
             env.setdefault("LAPOR_TOKEN", "sim-token")
             env["LAPOR_BASE_URL"] = f"http://127.0.0.1:{sim_port}"
             sim_dir = settings.DATA_DIR / "lapor_sim"
@@ -68,6 +69,10 @@ class Command(BaseCommand):
                 str(sim_port),
                 "--data",
                 str(sim_dir),
+                "--auth-secret",
+                "sim-secret",
+                "--token",
+                env["LAPOR_TOKEN"],
                 # a lively demo: citizens file on lapor.go.id now and then, and react to answers
                 "--citizen-rate",
                 "0.5",
