@@ -23,7 +23,10 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    print(f"lapor_sim listening on http://{config.host}:{sim.port} (data {config.data_dir})", flush=True)
+    print(
+        f"lapor_sim listening on http://{config.host}:{sim.port} (data {config.data_dir}; mode: {config.mode()})",
+        flush=True,
+    )
     sim.serve_forever()
     return 0
 
