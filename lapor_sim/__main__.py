@@ -1,4 +1,10 @@
-"""`python -m lapor_sim --port 8765 --data DIR`: run the SP4N-LAPOR! simulator in the foreground."""
+"""`python -m lapor_sim --port 8765 --data DIR`: run the SP4N-LAPOR! simulator in the foreground.
+
+By default it behaves like the real service as its public client sees it (no idempotency, exact
+`Authorization: Bearer <secret>` plus `token`); `--idempotency`, `--without list,disposition,categories`,
+`--auth-header`, `--auth-value` and `--no-token` change that. The first stdout line gives the URL and
+the mode.
+"""
 
 from __future__ import annotations
 
@@ -23,7 +29,10 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    print(f"lapor_sim listening on http://{config.host}:{sim.port} (data {config.data_dir})", flush=True)
+    print(
+        f"lapor_sim listening on http://{config.host}:{sim.port} (data {config.data_dir}; mode: {config.mode()})",
+        flush=True,
+    )
     sim.serve_forever()
     return 0
 

@@ -1,7 +1,19 @@
 """The LAPOR! calls, as seen in public integrator code (shared/docs/lapor-api.md), and `/__sim/*`.
 
 Handlers take a `Request` and return `(status, body)`; `server.py` does HTTP, auth and faults.
-Answers are wrapped the LAPOR! way: `{"success": true, "results": {"data": ...}}`.
+Answers are wrapped the LAPOR! way: `{"success": true, "results": {"data": ...}}`, except the
+create, whose `complaint_id` sits at the top level. The shapes follow the public client exactly
+("Exact shapes the public client relies on"):
+
+- create: `POST /complaints/complaint` or `/complaints/complaint-<suffix>`, JSON; extra fields are
+  ignored; `attachments` a list, a string holding a JSON array of upload ids, or false.
+- upload: ids in `results.images[]` (image/*) and `results.docs[]` (other files), both always present.
+- follow-ups: no `id`; `institution_from_id` an object `{id, name}` or null (the reporter).
+- detail: `results.data_logs[]` with a templated `content`, names beside it, statuses in the JSON
+  string `data`.
+- dates `d-m-Y H:i:s` WIB everywhere (second precision); location ids are small LAPOR! ids.
+- the pull list, the disposition call and the categories master have no public evidence and can be
+  switched off (404).
 """
 
 from __future__ import annotations
@@ -14,10 +26,17 @@ from email.parser import BytesParser
 
 from . import masters
 from . import statuses as st
+from .config import OPTIONAL_ENDPOINTS, parse_endpoints
 from .errors import ApiError, invalid
-from .timeutil import parse_date, parse_iso
+from .timeutil import parse_date, parse_since
 
 MAX_PAGE_SIZE = 1000
+# The optional endpoints (config.OPTIONAL_ENDPOINTS) by path; switched off, any method answers 404.
+OPTIONAL_PATHS = {
+    "list": r"/complaints",
+    "disposition": r"/complaints/process/\d+/disposition",
+    "categories": r"/masters/categories",
+}
 ALLOWED_UPLOADS = {"image/jpeg", "image/png", "application/pdf", "video/mp4"}
 
 
@@ -114,6 +133,25 @@ def _paged(items: list, total: int, page: int, size: int) -> tuple[int, dict]:
     return ok(items, page=page, page_size=size, total=total, last_page=max(1, -(-total // size)))
 
 
+def _attachment_ids(raw) -> list:
+    """`attachments` as the public client sends it: a list, a string holding a JSON array of upload ids
+    ("[12, 13]"; a comma list "12,13" is also taken), or false / null / missing for none."""
+    if raw is None or raw is False or raw == "":
+        return []
+    if isinstance(raw, str):
+        text = raw.strip()
+        if text.startswith("["):
+            try:
+                raw = json.loads(text)
+            except ValueError:
+                raise invalid({"attachments": "attachments harus berupa daftar id dokumen."}) from None
+        else:
+            raw = [a for a in text.split(",") if a.strip()]
+    if isinstance(raw, bool) or not isinstance(raw, list):
+        raise invalid({"attachments": "attachments harus berupa daftar id dokumen."})
+    return [_int(a, "attachments", True) for a in raw]
+
+
 def _static_list(req: Request, items: list) -> tuple[int, dict]:
     page, size = _page(req)
     return _paged(items[(page - 1) * size : page * size], len(items), page, size)
@@ -133,7 +171,7 @@ class Api:
             ("GET", r"/masters/statuses", self.statuses),
             ("POST", r"/complaints/complaint/file", self.upload),
             ("GET", r"/complaints/complaint/file/(\d+)", self.download),
-            ("POST", r"/complaints/complaint", self.create),
+            ("POST", r"/complaints/complaint(?:-[a-z0-9_-]+)?", self.create),
             ("POST", r"/complaints/process/(\d+)/reject", self.reject),
             ("POST", r"/complaints/process/(\d+)/disposition", self.disposition),
             ("GET", r"/complaints/(\d+)/complaint", self.detail),
@@ -147,8 +185,16 @@ class Api:
             ("POST", r"/__sim/reporter/(\d+)", self.sim_reporter),
             ("POST", r"/__sim/tick", self.sim_tick),
             ("POST", r"/__sim/reset", self.sim_reset),
+            ("POST", r"/__sim/endpoints", self.sim_endpoints),
+            ("POST", r"/__sim/complaint/(\d+)", self.sim_complaint),
         ]
         self._compiled = [(m, re.compile(p + r"/?"), h) for m, p, h in self.routes]
+        self._optional = {name: re.compile(p + r"/?") for name, p in OPTIONAL_PATHS.items()}
+
+    def switched_off(self, path: str) -> bool:
+        """True when `path` is an optional endpoint switched off with `--without` / `/__sim/endpoints`."""
+        disabled = self.sim.config.disabled_endpoints
+        return any(self._optional[name].fullmatch(path) for name in disabled)
 
     def resolve(self, method: str, path: str):
         known_path = False
@@ -197,14 +243,18 @@ class Api:
         if not files:
             raise invalid({"attachments": "Lampiran wajib diisi."})
         limit = int(self.sim.config.max_upload_mb * 1024 * 1024)
-        docs = []
         for _field, name, ctype, data in files:
             if ctype not in ALLOWED_UPLOADS:
                 raise invalid({"attachments": f"Jenis berkas {ctype} tidak diizinkan."})
             if len(data) > limit:
                 raise ApiError(413, f"Berkas {name} melebihi {self.sim.config.max_upload_mb:g} MB.")
-            docs.append(self.store.save_doc(name[:200], ctype, data))
-        return ok(None, docs=docs)
+        images, docs = [], []
+        with self.store.transaction():
+            for _field, name, ctype, data in files:
+                saved = self.store.save_doc(name[:200], ctype, data)
+                (images if ctype.startswith("image/") else docs).append(saved)
+        # Photos come back in `images`, other files in `docs`: a client must merge both lists.
+        return ok(None, images=images, docs=docs)
 
     def download(self, req: Request, doc_id: str):
         row = self.store.get_doc(int(doc_id))
@@ -215,6 +265,8 @@ class Api:
     # -- complaints -----------------------------------------------------------------------------
 
     def create(self, req: Request):
+        """Answers `{"success": true, "message": ..., "complaint_id": N}`: the id at the top level,
+        no `results`. Fields the public client sends beyond those read here are ignored."""
         f = req.fields
         errors = {}
         try:
@@ -243,15 +295,14 @@ class Api:
             errors["disposition_id"] = "Disposisi hanya ke instansi Anda sendiri atau unit di bawahnya."
         if location_id is not None and location_id not in masters.LOCATION_BY_ID:
             errors["location_id"] = "Lokasi tidak dikenal."
-        raw_attachments = f.get("attachments") or []
-        if isinstance(raw_attachments, str):
-            raw_attachments = [a for a in raw_attachments.split(",") if a.strip()]
-        if not isinstance(raw_attachments, list):
-            errors["attachments"] = "attachments harus berupa daftar id dokumen."
-            raw_attachments = []
+        try:
+            attachment_ids = _attachment_ids(f.get("attachments"))
+        except ApiError as exc:
+            errors.update({k: v[0] for k, v in (exc.errors or {}).items()})
+            attachment_ids = []
         if errors:
             raise invalid(errors)
-        attachments = self.store.docs_for([_int(a, "attachments", True) for a in raw_attachments], "attachments")
+        attachments = self.store.docs_for(attachment_ids, "attachments")
         with self.store.transaction():
             complaint_id = self.store.create_complaint(
                 title=title,
@@ -271,8 +322,7 @@ class Api:
                 **flags,
             )
             self.sim.world.after_create(complaint_id)
-            row = self.store.get(complaint_id)
-            return ok(self.store.complaint_json(row), complaint_id=complaint_id, tracking_id=row["tracking_id"])
+        return 200, {"success": True, "message": "Laporan berhasil dibuat.", "complaint_id": complaint_id}
 
     def _own(self, complaint_id: str):
         row = self.store.get(int(complaint_id))
@@ -332,7 +382,7 @@ class Api:
 
     def detail(self, req: Request, complaint_id: str):
         row = self._own(complaint_id)
-        return ok(self.store.complaint_json(row), data_logs=self.store.logs_json(row["id"]))
+        return ok(self.store.complaint_json(row), data_logs=self.store.logs_public_json(row["id"]))
 
     def followups(self, req: Request, complaint_id: str):
         row = self._own(complaint_id)
@@ -341,6 +391,9 @@ class Api:
         return _paged(items, total, page, size)
 
     def add_followup(self, req: Request):
+        """Multipart: `complaint_id`, `institution_from_id`, `institution_to_id`, `content`, `is_secret`,
+        `rating` (0 = none), `template_code`, files `attachment[i]`; `user_id` and `info_disposition`
+        are accepted and ignored. Only the status-moving templates change the status."""
         f = req.fields
         row = self._own(str(_int(f.get("complaint_id"), "complaint_id", required=True)))
         from_id = _int(f.get("institution_from_id"), "institution_from_id") or self.city
@@ -349,7 +402,7 @@ class Api:
             raise invalid({"institution_from_id": "Pengirim harus instansi Anda sendiri atau unit di bawahnya."})
         content = _text(f.get("content"), "content", 20_000)
         is_secret = _flag(f.get("is_secret"), "is_secret")
-        rating = _int(f.get("rating"), "rating")
+        rating = _int(f.get("rating"), "rating") or None  # the public client sends 0 for none
         template_code = f.get("template_code") or None
         template = masters.TEMPLATES.get(template_code) if template_code else None
         if template_code and template is None:
@@ -374,18 +427,25 @@ class Api:
             if new_status is not None and new_status != row["status_code"]:
                 self.store.change(row["id"], actor="institution", status_code=new_status, from_id=from_id)
             self.sim.world.after_city_answer(row["id"], new_status)
-        return ok(followup, success=True)
+        # The answer's follow-up carries no id (as in the follow-up list): a client must not rely on one.
+        return 200, {
+            "success": True,
+            "message": "Tindak lanjut berhasil ditambahkan.",
+            "results": {"data": self.store.public_followup(followup)},
+        }
 
     def list_complaints(self, req: Request):
-        """The pull: complaints that involve an institution, oldest change first (an assumption)."""
+        """The pull: complaints that involve an institution, oldest change first (an assumption; no
+        public evidence). `updated_since` is ISO 8601 or `d-m-Y H:i:s` (WIB), inclusive at second
+        precision, as the dates shown are."""
         institution = _int(req.query.get("institution_id"), "institution_id") or self.city
         if not masters.is_within(institution, self.city):
             raise ApiError(403, "Anda hanya dapat membaca laporan instansi Anda sendiri.")
         since_text = req.query.get("updated_since")
         try:
-            since = parse_iso(since_text) if since_text else 0
+            since = parse_since(since_text) if since_text else 0
         except ValueError:
-            raise invalid({"updated_since": "Format waktu harus ISO 8601."}) from None
+            raise invalid({"updated_since": "Format waktu harus ISO 8601 atau d-m-Y H:i:s."}) from None
         page, size = _page(req)
         rows, total = self.store.list_for_institution(institution, since, size, (page - 1) * size)
         items = [self.store.complaint_json(r) for r in rows]
@@ -454,3 +514,48 @@ class Api:
         self.store.reset()
         self.sim._last_list_tail = None  # a page "shifting" must not reach back before the reset
         return 200, {"reset": True}
+
+    def sim_endpoints(self, req: Request):
+        """`{"disabled": ["list", ...]}` switches those optional endpoints off (404), the others on;
+        an empty body only reads the current set."""
+        body = self._object(req) if req.body else {}
+        if "disabled" in body:
+            try:
+                disabled = parse_endpoints(body["disabled"])
+            except ValueError as exc:
+                raise ApiError(400, str(exc)) from exc
+            self.sim.config.disabled_endpoints = disabled
+        return 200, {"disabled": sorted(self.sim.config.disabled_endpoints), "known": list(OPTIONAL_ENDPOINTS)}
+
+    def sim_complaint(self, req: Request, complaint_id: str):
+        """Move a complaint from outside: `{"status_code": N}` (any integer) as a log entry of the
+        national admin, and/or `{"followup": {"content": "...", "from": "reporter"|"admin"|<id>}}`.
+        Answers the complaint as `/__sim/state` dumps it."""
+        body = self._object(req)
+        unknown = sorted(set(body) - {"status_code", "followup"})
+        if unknown:
+            raise ApiError(400, f"unknown field(s): {', '.join(unknown)}")
+        status = body.get("status_code")
+        if status is not None and (isinstance(status, bool) or not isinstance(status, int) or abs(status) >= 2**31):
+            raise ApiError(400, "status_code must be an integer (32-bit)")
+        followup = body.get("followup")
+        if followup is not None:
+            if not isinstance(followup, dict) or not isinstance(followup.get("content"), str):
+                raise ApiError(400, 'followup must be {"content": "...", "from": "reporter"}')
+            author = followup.get("from", "reporter")
+            if author not in ("reporter", "admin") and (
+                isinstance(author, bool) or not isinstance(author, int) or author not in masters.INSTITUTIONS
+            ):
+                raise ApiError(400, 'followup.from must be "reporter", "admin" or a known institution id')
+        with self.store.transaction():
+            row = self.store.require(int(complaint_id))
+            if status is not None:
+                self.store.change(row["id"], actor="admin", status_code=status, from_id=masters.NATIONAL_ADMIN_ID)
+            if followup is not None:
+                if author == "reporter":
+                    self.store.add_followup(row["id"], actor="reporter", content=followup["content"])
+                else:
+                    from_id = masters.NATIONAL_ADMIN_ID if author == "admin" else author
+                    actor = "admin" if author == "admin" else "institution"
+                    self.store.add_followup(row["id"], actor=actor, from_id=from_id, content=followup["content"])
+            return 200, self.store.dump(with_followups=True, with_logs=False, complaint_id=row["id"])[0]

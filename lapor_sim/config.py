@@ -1,4 +1,10 @@
-"""Simulator settings: command line, environment defaults, and run-time changes."""
+"""Simulator settings: command line, environment defaults, and run-time changes.
+
+By default the simulator behaves like the real SP4N-LAPOR! as seen by its only public client
+(shared/docs/lapor-api.md, "Exact shapes the public client relies on"): no idempotency, the secret
+expected as exactly `Authorization: Bearer <secret>`, a `token` header. Kinder behaviour is opt-in
+(`--idempotency`), and the endpoints with no public evidence can be switched off (`--without`).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,21 @@ from dataclasses import asdict, dataclass, field, fields
 
 from .faults import FaultConfig
 from .masters import DEFAULT_CITY_ID, INSTITUTIONS
+
+# Endpoints not seen in the public client; `--without` / `POST /__sim/endpoints` make them answer 404.
+OPTIONAL_ENDPOINTS = ("list", "disposition", "categories")
+
+
+def parse_endpoints(names) -> frozenset[str]:
+    """`"list,categories"` or `["list", "categories"]` -> a validated set of optional endpoint names."""
+    if isinstance(names, str):
+        names = [n.strip() for n in names.split(",") if n.strip()]
+    if not isinstance(names, (list, tuple, set, frozenset)) or not all(isinstance(n, str) for n in names):
+        raise ValueError("disabled must be a list of endpoint names")
+    unknown = sorted(set(names) - set(OPTIONAL_ENDPOINTS))
+    if unknown:
+        raise ValueError(f"unknown endpoint(s): {', '.join(unknown)} (known: {', '.join(OPTIONAL_ENDPOINTS)})")
+    return frozenset(names)
 
 
 @dataclass
@@ -69,7 +90,11 @@ class SimConfig:
     tick_interval: float = 0.2
     max_body_mb: float = 25.0
     max_upload_mb: float = 10.0
-    idempotency: bool = True
+    idempotency: bool = False  # the real service shows no sign of honouring an Idempotency-Key
+    auth_header: str = "Authorization"
+    auth_value: str | None = None  # the exact expected value; None = "Bearer <auth_secret>"
+    require_token: bool = True
+    disabled_endpoints: frozenset[str] = frozenset()
     log_requests: bool = False
     behaviour: Behaviour = field(default_factory=Behaviour)
     faults: FaultConfig = field(default_factory=FaultConfig)
@@ -86,7 +111,22 @@ class SimConfig:
             "max_body_mb": self.max_body_mb,
             "max_upload_mb": self.max_upload_mb,
             "idempotency": self.idempotency,
+            "auth_header": self.auth_header,
+            "token_required": self.require_token,
+            "disabled_endpoints": sorted(self.disabled_endpoints),
         }
+
+    @property
+    def expected_auth(self) -> str:
+        return self.auth_value if self.auth_value is not None else f"Bearer {self.auth_secret}"
+
+    def mode(self) -> str:
+        """One line for the start-up message."""
+        without = ",".join(sorted(self.disabled_endpoints)) or "none"
+        return (
+            f"idempotency={'on' if self.idempotency else 'off'}, auth header {self.auth_header},"
+            f" token {'required' if self.require_token else 'not required'}, without={without}"
+        )
 
 
 def _non_negative(text: str) -> float:
@@ -114,23 +154,41 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--auth-secret",
         default=os.environ.get("LAPOR_AUTH_SECRET") or "sim-secret",
-        help="expected in `Authorization: Bearer <secret>` (env LAPOR_AUTH_SECRET)",
+        help="expected as `Bearer <secret>` in the auth header (env LAPOR_AUTH_SECRET)",
+    )
+    p.add_argument(
+        "--auth-header",
+        default="Authorization",
+        metavar="NAME",
+        help="header that carries the secret (default Authorization)",
+    )
+    p.add_argument(
+        "--auth-value",
+        default=os.environ.get("LAPOR_AUTH_VALUE") or None,
+        metavar="VALUE",
+        help="the exact expected value of the auth header (default `Bearer <secret>`; env LAPOR_AUTH_VALUE)",
     )
     p.add_argument(
         "--token",
         default=os.environ.get("LAPOR_TOKEN") or "sim-token",
         help="expected in the `token` header (env LAPOR_TOKEN)",
     )
+    p.add_argument("--no-token", dest="require_token", action="store_false", help="do not require a `token` header")
     p.add_argument("--seed", type=int, default=0, help="seed for generated data and faults")
     p.add_argument("--city-institution-id", type=int, default=DEFAULT_CITY_ID)
     p.add_argument("--tick-interval", type=_non_negative, default=0.2, metavar="SECONDS")
     p.add_argument("--max-body-mb", type=_non_negative, default=25.0)
     p.add_argument("--max-upload-mb", type=_non_negative, default=10.0)
     p.add_argument(
-        "--no-idempotency",
-        dest="idempotency",
-        action="store_false",
-        help="ignore Idempotency-Key headers (as the real service may)",
+        "--idempotency",
+        action="store_true",
+        help="honour Idempotency-Key headers on POST (the real service shows no sign of it; off by default)",
+    )
+    p.add_argument(
+        "--without",
+        default="",
+        metavar="NAMES",
+        help=f"comma-separated optional endpoints that answer 404: {', '.join(OPTIONAL_ENDPOINTS)}",
     )
     p.add_argument("--log-requests", action="store_true", help="one access-log line per request")
 
@@ -182,6 +240,7 @@ def from_args(argv: list[str] | None = None) -> SimConfig:
     try:
         behaviour = Behaviour().updated({name.name: getattr(args, name.name) for name in fields(Behaviour)})
         faults = FaultConfig.validated(_fault_args(args))
+        disabled = parse_endpoints(args.without)
     except ValueError as exc:
         parser.error(str(exc))
     return SimConfig(
@@ -196,6 +255,10 @@ def from_args(argv: list[str] | None = None) -> SimConfig:
         max_body_mb=args.max_body_mb,
         max_upload_mb=args.max_upload_mb,
         idempotency=args.idempotency,
+        auth_header=args.auth_header,
+        auth_value=args.auth_value,
+        require_token=args.require_token,
+        disabled_endpoints=disabled,
         log_requests=args.log_requests,
         behaviour=behaviour,
         faults=faults,

@@ -3,7 +3,9 @@
 Every id here is the simulator's invention (the real ids come from LAPOR!'s own master calls); the
 names are real Indonesian agencies so that demos read naturally. Kota Jambi's kecamatan and kelurahan
 come from shared/data/wilayah-kota-jambi.csv (Kepmendagri 300.2.2-2138/2025, compiled by
-cahyadsn/wilayah, MIT licence); their location ids are the Kemendagri codes without dots.
+cahyadsn/wilayah, MIT licence). Like the real service (the public client sends `location_id` 34), a
+location's id is a SMALL LAPOR! number, not the Kemendagri code: 1..N in the order of the sorted
+Kemendagri codes (so stable across runs); the code itself is given in each item's `code`.
 """
 
 from __future__ import annotations
@@ -121,6 +123,8 @@ CLASSIFICATIONS = [
     {"id": 1, "name": "Pengaduan"},
     {"id": 2, "name": "Aspirasi"},
     {"id": 3, "name": "Permintaan Informasi"},
+    # The public client always sends classification_id 6; its official name is not public.
+    {"id": 6, "name": "Laporan Integrasi"},
 ]
 CLASSIFICATION_IDS = {c["id"] for c in CLASSIFICATIONS}
 
@@ -216,6 +220,8 @@ _TEMPLATES = [
         st.DIARSIPKAN_OLEH_ADMIN,
     ),
     Template(6, "ucapan_terima_kasih", "Ucapan terima kasih", "Terima kasih.", None),
+    # The public client replies with its own partner template (`reply_<partner>`); it does not move the status.
+    Template(7, "reply_sikesal", "Balasan SIKESAL", "Balasan dari SIKESAL Kota Jambi.", None),
 ]
 TEMPLATES: dict[str, Template] = {t.code: t for t in _TEMPLATES}
 
@@ -359,31 +365,41 @@ WILAYAH: list[tuple[str, str, list[tuple[str, str]]]] = [
 
 
 def code_to_id(code: str) -> int:
+    """The Kemendagri code without dots (the location id of simulator versions before 2)."""
     return int(code.replace(".", ""))
 
 
+def _code_key(code: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in code.split("."))
+
+
 def _build_locations() -> list[dict]:
-    rows = [
-        {"id": 15, "name": "Provinsi Jambi", "parent_id": None, "level": "provinsi"},
-        {"id": 1571, "name": "Kota Jambi", "parent_id": 15, "level": "kota"},
-    ]
+    raw = [("15", "Provinsi Jambi", "provinsi"), ("15.71", "Kota Jambi", "kota")]
     for kec_code, kec_name, kelurahan in WILAYAH:
-        kec_id = code_to_id(kec_code)
-        rows.append({"id": kec_id, "name": kec_name, "parent_id": 1571, "level": "kecamatan"})
-        for kel_code, kel_name in kelurahan:
-            rows.append(
-                {
-                    "id": code_to_id(f"{kec_code}.{kel_code}"),
-                    "name": kel_name,
-                    "parent_id": kec_id,
-                    "level": "kelurahan",
-                }
-            )
-    return rows
+        raw.append((kec_code, kec_name, "kecamatan"))
+        raw.extend((f"{kec_code}.{kel_code}", kel_name, "kelurahan") for kel_code, kel_name in kelurahan)
+    raw.sort(key=lambda r: _code_key(r[0]))
+    ids = {code: index for index, (code, _name, _level) in enumerate(raw, start=1)}
+    return [
+        {
+            "id": ids[code],
+            "name": name,
+            "parent_id": ids[code.rsplit(".", 1)[0]] if "." in code else None,
+            "level": level,
+            "code": code,
+        }
+        for code, name, level in raw
+    ]
 
 
 LOCATIONS = _build_locations()
 LOCATION_BY_ID = {loc["id"]: loc for loc in LOCATIONS}
+LOCATION_ID_BY_CODE = {loc["code"]: loc["id"] for loc in LOCATIONS}
+
+
+def location_code(location_id: int | None) -> str | None:
+    loc = LOCATION_BY_ID.get(location_id) if location_id is not None else None
+    return loc["code"] if loc else None
 
 
 def location_text(location_id: int | None) -> str | None:

@@ -1,4 +1,10 @@
-"""HTTP plumbing: a threading server, auth, idempotency and the injected faults."""
+"""HTTP plumbing: a threading server, auth, switched-off endpoints, idempotency and the injected faults.
+
+Order for an API request: a switched-off optional endpoint answers 404 `{"success": false, "message":
+"Not Found"}` (as an unknown route would, before auth); then auth (401); then the faults drawn for
+it; then the handler. `Idempotency-Key` is honoured only with `--idempotency` (off by default, as
+there is no sign the real service honours it).
+"""
 
 from __future__ import annotations
 
@@ -73,6 +79,8 @@ class Simulator:
         path = parts.path.rstrip("/") or "/"
         req = Request(method, path, dict(parse_qsl(parts.query)), headers, body)
         internal = path.startswith("/__sim")
+        if not internal and self.api.switched_off(path):
+            return _json(404, {"success": False, "message": "Not Found"})
         if not internal and not self._authorised(headers):
             return _json(401, {"success": False, "message": "Unauthenticated."})
         decision = None if internal else self.faults.decide(path)
@@ -145,8 +153,10 @@ class Simulator:
         return payload
 
     def _authorised(self, headers: dict[str, str]) -> bool:
-        auth = headers.get("authorization", "")
-        return auth == f"Bearer {self.config.auth_secret}" and headers.get("token", "") == self.config.token
+        config = self.config
+        if headers.get(config.auth_header.lower(), "") != config.expected_auth:
+            return False
+        return not config.require_token or headers.get("token", "") == config.token
 
 
 def _json(status: int, payload, extra_headers: dict | None = None):

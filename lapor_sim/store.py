@@ -22,7 +22,7 @@ from .errors import ApiError
 from .timeutil import Clock, iso, lapor_datetime
 
 DB_NAME = "lapor_sim.sqlite3"
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: location ids are the small LAPOR! ids of masters.LOCATIONS
 # Ids start in distinct, realistic-looking ranges so that a connector mixing them up is caught.
 ID_FLOORS = {"complaints": 4_000_000, "followups": 8_000_000, "docs": 6_000_000, "logs": 2_000_000}
 TRACKING_SPAN = 9_000_000_000  # tracking ids have 10 digits
@@ -121,6 +121,36 @@ CREATE INDEX IF NOT EXISTS scheduled_due ON scheduled (due_us, id);
 
 ACTOR_NAMES = {"reporter": "Pelapor", "system": "Sistem"}
 KEEP = object()
+CREATED_NOTE = "Laporan dibuat."  # the first log entry's internal note
+
+
+def log_template(row: sqlite3.Row) -> str:
+    """A log entry's text the way LAPOR! writes it: a template whose placeholders
+    ({{institution_from}}, {{institution_to}}, {{institution_from_link}}, {{institution_to_link}},
+    {{status_old}}, {{status_new}}) the reader fills from the names beside it and from `data`."""
+    old, new, to_id = row["status_old"], row["status_new"], row["institution_to_id"]
+    if old is None:
+        text = "Laporan dibuat oleh {{institution_from}} dengan status {{status_new}}"
+    elif new == st.BUKAN_WEWENANG and to_id is not None:
+        text = (
+            "Laporan diteruskan dari {{institution_from_link}} ke {{institution_to_link}} karena bukan wewenang."
+            " Status berubah dari {{status_old}} menjadi {{status_new}}"
+        )
+    elif to_id is not None and old != new:
+        text = (
+            "Laporan didisposisikan dari {{institution_from}} ke {{institution_to}}."
+            " Status berubah dari {{status_old}} menjadi {{status_new}}"
+        )
+    elif to_id is not None:
+        text = "Laporan didisposisikan dari {{institution_from}} ke {{institution_to}}"
+    elif old != new:
+        text = "Status berubah dari {{status_old}} menjadi {{status_new}}"
+    else:
+        text = "Laporan diperbarui oleh {{institution_from}}"
+    note = row["content"]
+    if note and note != CREATED_NOTE:
+        text += f". Catatan: {note}"
+    return text
 
 
 class Store:
@@ -145,12 +175,28 @@ class Store:
                 "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
                 (SCHEMA_VERSION,),
             )
+            self._migrate()
         floor = self.db.execute(
             "SELECT MAX(m) FROM (SELECT MAX(updated_us) AS m FROM complaints"
             " UNION ALL SELECT MAX(created_us) FROM followups"
             " UNION ALL SELECT MAX(created_us) FROM logs)"
         ).fetchone()[0]
         self.clock = Clock(floor or 0)
+
+    def _migrate(self) -> None:
+        version = self.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
+        if version == "1":
+            # Version 1 used the Kemendagri code without dots as location id; one statement, so an
+            # old id that equals a new small id is never mapped twice.
+            pairs = [(masters.code_to_id(loc["code"]), loc["id"]) for loc in masters.LOCATIONS]
+            cases = " ".join("WHEN ? THEN ?" for _ in pairs)
+            marks = ", ".join("?" for _ in pairs)
+            self.db.execute(
+                f"UPDATE complaints SET location_id = CASE location_id {cases} END"  # noqa: S608 - placeholders only
+                f" WHERE location_id IN ({marks})",
+                (*[v for pair in pairs for v in pair], *[old for old, _new in pairs]),
+            )
+            self.db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (SCHEMA_VERSION,))
 
     # -- plumbing -------------------------------------------------------------------------------
 
@@ -365,7 +411,7 @@ class Store:
                 status_code,
                 created_by_institution_id,
                 target_institution_id,
-                "Laporan dibuat.",
+                CREATED_NOTE,
                 now,
             )
             if created_by_institution_id:
@@ -451,7 +497,8 @@ class Store:
         template_code: str | None = None,
         attachments: list[dict] | None = None,
     ) -> dict:
-        """Append a follow-up (tindak lanjut); bumps the complaint's `updated_at`."""
+        """Append a follow-up (tindak lanjut); bumps the complaint's `updated_at`. Returns the internal
+        view (`followup_json`); `public_followup` turns it into what the API shows."""
         with self.transaction():
             now = self.clock.now_us()
             cur = self.db.execute(
@@ -517,8 +564,11 @@ class Store:
 
     # -- JSON views -----------------------------------------------------------------------------
 
-    def complaint_json(self, row: sqlite3.Row) -> dict:
+    def complaint_json(self, row: sqlite3.Row, public: bool = True) -> dict:
+        """A complaint as the API shows it (`public`: dates `d-m-Y H:i:s` WIB, second precision) or,
+        for `/__sim/state`, with ISO 8601 dates to the microsecond."""
         anonymous = bool(row["is_anonymous"])
+        when = lapor_datetime if public else iso
         return {
             "id": row["id"],
             "tracking_id": row["tracking_id"],
@@ -546,8 +596,8 @@ class Store:
                 "phone": None if anonymous else row["reporter_phone"],
             },
             "followup_count": row["followup_count"],
-            "created_at": iso(row["created_us"]),
-            "updated_at": iso(row["updated_us"]),
+            "created_at": when(row["created_us"]),
+            "updated_at": when(row["updated_us"]),
         }
 
     @staticmethod
@@ -583,7 +633,41 @@ class Store:
             )
         return out
 
+    def logs_public_json(self, complaint_id: int) -> list[dict]:
+        """`data_logs[]` as the public client sees them: no id, the text a template with placeholders,
+        the names beside it and the statuses only inside the JSON string `data`."""
+        out = []
+        for row in self.read("SELECT * FROM logs WHERE complaint_id = ? ORDER BY id", (complaint_id,)):
+            status_old = st.status_ref(row["status_old"])
+            status_new = st.status_ref(row["status_new"])
+            out.append(
+                {
+                    "complaint_id": row["complaint_id"],
+                    "institution_from_id": row["institution_from_id"],
+                    "institution_from_name": self._party_name(row["actor"], row["institution_from_id"]),
+                    "institution_to_id": row["institution_to_id"],
+                    "institution_to_name": masters.institution_name(row["institution_to_id"]),
+                    "content": log_template(row),
+                    "data": json.dumps({"status_old": status_old, "status_new": status_new}, ensure_ascii=False),
+                    "date": lapor_datetime(row["created_us"]),
+                }
+            )
+        return out
+
+    @staticmethod
+    def public_followup(internal: dict) -> dict:
+        """A follow-up as the public client sees it (from `followup_json`'s view): no id;
+        `institution_from_id` an object `{id, name}` when an institution wrote it, null when the
+        reporter did; `created_at` `d-m-Y H:i:s` WIB."""
+        item = {k: v for k, v in internal.items() if k not in ("id", "complaint_id")}
+        from_id = internal["institution_from_id"]
+        item["institution_from_id"] = (
+            None if from_id is None else {"id": from_id, "name": masters.institution_name(from_id)}
+        )
+        return item
+
     def followup_json(self, row: sqlite3.Row) -> dict:
+        """The internal view (`/__sim/state`): with the follow-up's id and a plain institution id."""
         actor = row["actor"]
         return {
             "id": row["id"],
@@ -611,7 +695,7 @@ class Store:
             (complaint_id, limit, offset),
         )
         total = self.read_one("SELECT COUNT(*) FROM followups WHERE complaint_id = ?", (complaint_id,))[0]
-        return [self.followup_json(r) for r in rows], total
+        return [self.public_followup(self.followup_json(r)) for r in rows], total
 
     # -- the pull list --------------------------------------------------------------------------
 
@@ -656,16 +740,20 @@ class Store:
                 "scheduled_actions": scheduled,
             }
 
-    def dump(self, with_followups: bool, with_logs: bool) -> list[dict]:
+    def dump(self, with_followups: bool, with_logs: bool, complaint_id: int | None = None) -> list[dict]:
+        """The internal view for `/__sim/state` (all complaints, or only `complaint_id`)."""
+        where, params = ("WHERE complaint_id = ?", (complaint_id,)) if complaint_id is not None else ("", ())
         with self._lock:
             followups: dict[int, list] = {}
             if with_followups:
-                for row in self.read("SELECT * FROM followups ORDER BY id"):
+                for row in self.read(f"SELECT * FROM followups {where} ORDER BY id", params):  # noqa: S608
                     followups.setdefault(row["complaint_id"], []).append(self.followup_json(row))
             out = []
-            for row in self.read("SELECT * FROM complaints ORDER BY id"):
-                item = self.complaint_json(row)
+            where = where.replace("complaint_id", "id")
+            for row in self.read(f"SELECT * FROM complaints {where} ORDER BY id", params):  # noqa: S608
+                item = self.complaint_json(row, public=False)
                 item.update(
+                    location_code=masters.location_code(row["location_id"]),
                     source=row["source"],
                     created_by_institution_id=row["created_by_institution_id"],
                     target_institution_id=row["target_institution_id"],

@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from .masters import WILAYAH, code_to_id
+from .masters import LOCATION_ID_BY_CODE, WILAYAH
 
 
 @dataclass(frozen=True)
@@ -387,7 +387,7 @@ def citizen_report(rng: random.Random, topic_key: str | None = None) -> dict:
         "category_id": topic.category_id,
         "classification_id": topic.classification_id,
         "channel": _weighted(rng, CITIZEN_CHANNELS),
-        "location_id": code_to_id(f"{kec_code}.{kel_code}"),
+        "location_id": LOCATION_ID_BY_CODE[f"{kec_code}.{kel_code}"],
         "location": f"{words['jalan']}, Kel. {kel_name}, Kec. {kec_name}, Kota Jambi",
         "is_anonymous": is_anonymous,
         "is_secret": is_secret,

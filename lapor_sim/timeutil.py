@@ -61,6 +61,20 @@ def parse_iso(text: str) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
+def parse_since(text: str) -> int:
+    """`updated_since` of the pull list: ISO 8601 or LAPOR!'s `d-m-Y H:i:s` (WIB), truncated to the
+    second (the dates the API shows have second precision); microseconds since the epoch."""
+    value = text.strip()
+    try:
+        dt = datetime.strptime(value, "%d-%m-%Y %H:%M:%S").replace(tzinfo=WIB)
+    except ValueError:
+        us = parse_iso(value)
+    else:
+        delta = dt - EPOCH
+        us = (delta.days * 86_400 + delta.seconds) * 1_000_000
+    return us - us % 1_000_000
+
+
 def parse_date(text: str) -> str:
     """Validate a `Y-m-d` date and return it unchanged."""
     datetime.strptime(text, "%Y-%m-%d")
