@@ -11,7 +11,7 @@ from sikesal.complaints.models import Complaint, Event, Reporter
 from sikesal.complaints.states import Channel, Status
 from sikesal.integrations.lapor import inbound, masters, outbound
 from sikesal.integrations.lapor.health import health
-from sikesal.integrations.lapor.models import Link, Outbox, Parked, RemoteFollowup
+from sikesal.integrations.lapor.models import Conflict, Link, Outbox, Parked, RemoteFollowup
 from sikesal.integrations.lapor.reconcile import reconcile
 
 
@@ -67,7 +67,11 @@ def test_local_report_goes_out_with_privacy_flags_and_without_identity(synced, s
     assert remote["tags_raw"] == f"sikesal:{complaint.tracking_number}"
     for secret in ("081299887766", "1571010101900001", "Siti Aminah"):
         assert secret not in json.dumps(remote)
-    assert remote["location_id"] == 1571081004  # kelurahan 15.71.08.1004
+    # LAPOR!'s own small location id, taken from its locations master (kelurahan 15.71.08.1004)
+    assert remote["location_code"] == "15.71.08.1004" and remote["location_id"] < 1000
+    assert remote["content"].startswith(f"[Nomor Tiket SIKESAL: {complaint.tracking_number}]")
+    inbound.pull()  # the create answer carries only the id; the tracking number comes with the next read
+    complaint.refresh_from_db()
     assert complaint.lapor_tracking_id == str(remote["tracking_id"])
 
 
@@ -217,14 +221,21 @@ def test_transient_failures_are_retried_and_refusals_parked(synced, submit, act,
     outbound.push()
     row.refresh_from_db()
     assert row.status == "done" and row.attempts == 3
-    # LAPOR! refuses a disposition of a report its reporter already closed: parked with the reason
+    # LAPOR! refuses a disposition of a report its reporter already closed: the written rule settles it
+    # (the remote close wins, the local report follows, the conflict is recorded), nothing is parked
     synced.tick()
     complaint.refresh_from_db()
     synced.post(f"/__sim/reporter/{complaint.lapor_complaint_id}", {"action": "close"})
     act(complaint, "verify")
     drain()
     route = Outbox.objects.get(complaint=complaint, kind="route")
-    assert route.status == "parked" and "409" in route.last_error
+    assert route.status == "superseded" and "409" in route.last_error
+    complaint.refresh_from_db()
+    assert complaint.status == Status.CLOSED_REPORTER
+    conflict = Conflict.objects.get(complaint=complaint)
+    assert conflict.rule == "remote_final_wins" and conflict.resolved_at is not None
+    report = reconcile()
+    assert report["parked"] == 0 and report["conflicts"] == 0 and report["status_mismatch"] == 0
 
 
 def test_a_killed_sender_leaves_a_lease_that_expires(synced, submit):

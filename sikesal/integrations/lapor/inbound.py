@@ -104,8 +104,9 @@ def apply_remote(d, client, *, city_ids=None):
         remote_status=d["status_code"],
         remote_updated_at=d["updated_at"],
         followups_seen=d["followup_count"],
-        tracking_id=d["tracking_id"],
     )
+    if d["tracking_id"] and d["tracking_id"] != link.tracking_id:  # a create answer carries only the id
+        link_twin(link.complaint, link.remote_id, d["tracking_id"], link.origin)
     return outcome
 
 

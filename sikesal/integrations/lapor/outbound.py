@@ -358,7 +358,7 @@ def link(complaint, remote_id, tracking, origin):
         obj, created = Link.objects.get_or_create(
             complaint=complaint, defaults={"remote_id": remote_id, "tracking_id": tracking, "origin": origin}
         )
-        if tracking and not obj.tracking_id:
+        if tracking and obj.tracking_id != tracking:
             Link.objects.filter(pk=obj.pk).update(tracking_id=tracking)
             obj.tracking_id = tracking
         Complaint.objects.filter(pk=complaint.pk).update(
