@@ -1,9 +1,12 @@
 """Chaos: both sides busy, the network unreliable, workers killed; in the end nothing lost or doubled.
 
-1,000 reports filed in SIKESAL and 1,000 on the simulator, follow-ups on both sides, while the
-simulator answers with 5xx, timeouts, 429s, dropped connections, creates that answer 500 and pages
-that deliver items twice, and two real worker processes are SIGKILLed at random and restarted.
-Then the faults stop and the sync itself (no repair) must converge: `reconcile --json` all zeros.
+Reports filed in SIKESAL and on the simulator (300 a side here, SIKESAL_CHAOS_REPORTS for more),
+follow-ups on both sides, while the simulator, in its default unkind mode (public-client shapes, no
+idempotency key honoured), answers with 5xx, timeouts, 429s, dropped connections, creates that answer
+500 after committing and pages that deliver items twice, and two real worker processes are SIGKILLed
+at random and restarted. Then the faults stop and the sync itself (no repair) must converge:
+`reconcile --json` all zeros, parked and conflicts included, and no report twice on either side. The
+test waits on progress, not on a wall-clock budget: it fails only when the sync stops making headway.
 """
 
 import json
@@ -13,21 +16,25 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from django.db.models import Count
 
 from sikesal.complaints import lifecycle
 from sikesal.complaints.models import Complaint
 from sikesal.complaints.policy import Actor
 from sikesal.complaints.states import Channel
+from sikesal.integrations.lapor import mapping
 from sikesal.integrations.lapor.models import Link, Outbox
 from tests.conftest import report_data
 from tests.core.test_processes import database_env
 from tests.lapor.conftest import Sim, start_simulator
 
-LOCAL = int(os.environ.get("SIKESAL_CHAOS_REPORTS", "1000"))
+# 300 a side in the suite; the full storm (1,200 a side) is `SIKESAL_CHAOS_REPORTS=1200 pytest -s tests/lapor/test_chaos.py`
+LOCAL = int(os.environ.get("SIKESAL_CHAOS_REPORTS", "300"))
 REMOTE = LOCAL
 FAULTS = {
     "error_rate": 0.12,  # 500/502/503/504
@@ -88,15 +95,49 @@ def reconcile_json():
     return json.loads(out.getvalue())
 
 
-ZERO = {"missing_remote": 0, "missing_local": 0, "status_mismatch": 0, "followup_mismatch": 0}
+ZERO = {
+    "missing_remote": 0,
+    "missing_local": 0,
+    "status_mismatch": 0,
+    "followup_mismatch": 0,
+    "parked": 0,
+    "conflicts": 0,
+    "unknown_outcome_creates": 0,
+    "forward_mismatch": 0,
+    "unknown_status": 0,
+}
+STALL_SECONDS = 180  # no progress at all for this long is a failure; a slow machine only waits longer
 
 
-@pytest.mark.django_db(transaction=True)
-@pytest.mark.slow
-def test_nothing_is_lost_or_duplicated_under_chaos(catalogue, users, tmp_path, settings):
+def wait_for(condition, progress, what):
+    """Wait until `condition()` holds, as long as `progress()` keeps changing: the test depends on the
+    sync making headway, not on how fast this machine is."""
+    last, since = progress(), time.monotonic()
+    while not condition():
+        time.sleep(2)
+        now = progress()
+        if now != last:
+            last, since = now, time.monotonic()
+        assert time.monotonic() - since < STALL_SECONDS, f"no progress for {STALL_SECONDS} s while waiting for {what}"
+
+
+def outbox_progress():
+    return tuple(Outbox.objects.values_list("status").annotate(n=Count("id")).order_by("status")), Link.objects.count()
+
+
+def kill_one(workers, rng, env, log):
+    victim = rng.randrange(len(workers))
+    workers[victim].send_signal(signal.SIGKILL)
+    workers[victim].wait()
+    workers[victim] = start_worker(env, log)
+
+
+def storm(tmp_path, users, settings, *, local, remote, disabled=()):
+    """Both sides busy under faults, workers killed; then faults stop and the sync alone must settle."""
     rng = random.Random(7)
     proc, url = start_simulator(tmp_path / "sim", "--tick-interval", "0.2", "--admin-delay", "0", "--seed", "7")
     sim = Sim(url)
+    sim.post("/__sim/endpoints", {"disabled": list(disabled)})
     settings.LAPOR_BASE_URL = url
     settings.LAPOR_AUTH_SECRET = "Bearer sim-secret"
     settings.LAPOR_TOKEN = "sim-token"
@@ -104,33 +145,30 @@ def test_nothing_is_lost_or_duplicated_under_chaos(catalogue, users, tmp_path, s
     log = open(tmp_path / "workers.log", "ab")  # noqa: SIM115 - shared by the workers, closed at the end
     workers = [start_worker(env, log), start_worker(env, log)]
     admin = Actor.for_user(users["admin"])
-    kills = 0
+    kills, started = 0, time.monotonic()
     try:
         sim.faults(**FAULTS)
-        sim.citizens(REMOTE, backdate=False)
+        if remote:
+            sim.citizens(remote, backdate=False)
         system = Actor.system("chaos")
-        local = []
+        filed = []
         last_kill = time.monotonic()
-        for i in range(LOCAL):
+        for i in range(local):
             data = report_data(title=f"Jalan berlubang nomor {i}", is_anonymous=i % 3 == 0, is_secret=i % 5 == 0)
-            local.append(lifecycle.submit(system, data).complaint)
+            filed.append(lifecycle.submit(system, data).complaint)
             if time.monotonic() - last_kill > 4 and kills < 6:
-                victim = rng.randrange(len(workers))
-                workers[victim].send_signal(signal.SIGKILL)
-                workers[victim].wait()
-                workers[victim] = start_worker(env, log)
-                kills += 1
-                last_kill = time.monotonic()
+                kill_one(workers, rng, env, log)
+                kills, last_kill = kills + 1, time.monotonic()
         # follow-ups on our side: a quarter of the local reports are verified and answered
-        for c in local[: LOCAL // 4]:
+        for c in filed[: local // 4]:
             lifecycle.transition(c, "verify", admin, institution=c.service.default_institution_id)
             lifecycle.transition(c, "add_followup", admin, message="Petugas sudah meninjau lokasi.")
-        # and on LAPOR!'s side: reporters write on the reports that reached us
-        deadline = time.monotonic() + 240
+        # and on LAPOR!'s side: reporters write on (a fifth of) the reports that reached us
         replied = set()
-        while time.monotonic() < deadline and (len(replied) < REMOTE // 5 or kills < 3):
-            time.sleep(2)
-            for rid in Link.objects.filter(origin="lapor").values_list("remote_id", flat=True)[: REMOTE // 5]:
+
+        def reply_and_kill():
+            nonlocal kills, last_kill
+            for rid in Link.objects.filter(origin="lapor").values_list("remote_id", flat=True)[: remote // 5]:
                 if rid not in replied:
                     response = sim.http.post(
                         f"/__sim/reporter/{rid}", json={"action": "reply", "content": "Mohon dicek."}
@@ -138,25 +176,25 @@ def test_nothing_is_lost_or_duplicated_under_chaos(catalogue, users, tmp_path, s
                     if response.status_code == 200:
                         replied.add(rid)
             if kills < 6 and time.monotonic() - last_kill > 6:
-                victim = rng.randrange(len(workers))
-                workers[victim].send_signal(signal.SIGKILL)
-                workers[victim].wait()
-                workers[victim] = start_worker(env, log)
-                kills += 1
-                last_kill = time.monotonic()
-        assert kills >= 3
-        assert len(replied) == REMOTE // 5
+                kill_one(workers, rng, env, log)
+                kills, last_kill = kills + 1, time.monotonic()
+            return len(replied) >= remote // 5 and kills >= 3
+
+        wait_for(reply_and_kill, lambda: (outbox_progress(), len(replied), kills), "the storm's replies and kills")
         # the storm ends; the sync must now converge on its own
         sim.faults()
-        report = None
-        while time.monotonic() < deadline + 240:
-            time.sleep(3)
-            if Outbox.objects.filter(status="pending").exists():
-                continue
+        report = {}
+
+        def settled():
+            nonlocal report
+            held = Outbox.objects.filter(status="parked", kind="create").values("complaint")
+            if Outbox.objects.filter(status="pending").exclude(complaint__in=held).exists():
+                return False  # (rows behind a create held for a person wait with it, counted there)
             report = reconcile_json()
-            if {k: report[k] for k in ZERO} == ZERO:
-                break
-        state = sim.state()
+            return {k: report[k] for k in ZERO} == ZERO or bool(disabled)
+
+        wait_for(settled, lambda: (outbox_progress(), json.dumps(report, sort_keys=True)), "the sync to settle")
+        state = sim.state(complaints=1)
         injected, requests = state["faults"]["injected"], state["requests"]
     finally:
         for w in workers:
@@ -165,11 +203,50 @@ def test_nothing_is_lost_or_duplicated_under_chaos(catalogue, users, tmp_path, s
         proc.terminate()
         proc.wait(timeout=10)
         log.close()
-    assert report is not None and {k: report[k] for k in ZERO} == ZERO, diagnosis(report)
+    copies = Counter(mapping.tracking_of(c) for c in state["complaints"])
+    copies.pop(None, None)
+    print(  # the operator's view of the storm (pytest -s shows it)
+        f"storm: local={local} remote={remote} kills={kills} faults={injected} "
+        f"settled in {time.monotonic() - started:.0f} s; reconcile={report}"
+    )
+    return report, injected, requests, copies, kills
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.slow
+def test_nothing_is_lost_or_duplicated_under_chaos(catalogue, users, tmp_path, settings):
+    report, injected, requests, copies, kills = storm(tmp_path, users, settings, local=LOCAL, remote=REMOTE)
+    assert kills >= 3
+    assert {k: report[k] for k in ZERO} == ZERO, diagnosis(report)
     assert report["duplicates_remote"] == 0 and report["duplicates_local"] == 0
+    assert max(copies.values()) == 1 and len(copies) == LOCAL  # the simulator keeps no idempotency key
     assert report["compared"] == LOCAL + REMOTE
     assert Complaint.objects.filter(channel=Channel.LAPOR).count() == REMOTE
     assert Outbox.objects.filter(status="parked").count() == 0
     assert injected.get("commit_500", 0) > 0 and injected.get("duplicate", 0) > 0, (injected, requests)
     assert injected.get("timeout", 0) > 0, injected
     assert sum(v for k, v in injected.items() if k.startswith("error_")) > 0 and injected.get("rate_limit", 0) > 0
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.slow
+def test_without_the_optional_calls_nothing_is_doubled_and_what_is_unsure_is_counted(
+    catalogue, users, tmp_path, settings
+):
+    """No list, no disposition call, no categories master: LAPOR!'s own reports cannot come in, and a
+    create whose answer was lost cannot be looked for. Then nothing may be sent twice, and every such
+    create must be counted (unknown_outcome_creates), never reported as zero."""
+    local = max(20, LOCAL // 5)
+    report, injected, _, copies, _ = storm(
+        tmp_path, users, settings, local=local, remote=0, disabled=("list", "disposition", "categories")
+    )
+    assert max(copies.values()) == 1  # nothing doubled
+    held = Outbox.objects.filter(status="parked", kind="create", state__held="unknown_outcome").count()
+    assert report["unknown_outcome_creates"] == held
+    assert report["missing_remote"] == held  # each unsure create is counted, none silently missing
+    assert len(copies) + held >= local and report["parked"] == held
+    assert {k: report[k] for k in ("status_mismatch", "followup_mismatch", "duplicates_remote")} == {
+        "status_mismatch": 0,
+        "followup_mismatch": 0,
+        "duplicates_remote": 0,
+    }, diagnosis(report)

@@ -49,7 +49,9 @@ def settle(sim):
 
 
 def copies_of(sim, complaint):
-    return [c for c in sim.complaints().values() if f"Nomor Tiket SIKESAL: {complaint.tracking_number}]" in c["content"]]
+    return [
+        c for c in sim.complaints().values() if f"Nomor Tiket SIKESAL: {complaint.tracking_number}]" in c["content"]
+    ]
 
 
 def jpeg():
@@ -235,7 +237,9 @@ def test_without_list_disposition_and_categories_the_sync_goes_on_and_says_so(sy
         drain()
         assert set(Outbox.objects.filter(complaint=complaint).values_list("status", flat=True)) == {"done"}
         rid = remote_of(synced, complaint)["id"]
-        synced.post(f"/__sim/complaint/{rid}", {"followup": {"content": "Terima kasih, sudah beres.", "from": "reporter"}})
+        synced.post(
+            f"/__sim/complaint/{rid}", {"followup": {"content": "Terima kasih, sudah beres.", "from": "reporter"}}
+        )
         counts = inbound.pull()  # no list: the reports we know are read one by one
         assert counts["polled"] >= 1
         assert Event.objects.filter(complaint=complaint, message="Terima kasih, sudah beres.").exists()
@@ -318,9 +322,10 @@ def test_create_sends_master_ids_and_the_public_clients_value_shapes(synced, sub
     assert fields["attachments"] == json.dumps([5])  # a string holding a JSON array
     assert fields["content"].startswith(f"[Nomor Tiket SIKESAL: {c.tracking_number}]")
     assert fields["location_id"] is not None and fields["location_id"] < 1000  # not a Kemendagri code
-    assert mapping.to_remote_create(c, docs=[], disposition_id=1, location_id=None, category_id=None)[
-        "attachments"
-    ] is False
+    assert (
+        mapping.to_remote_create(c, docs=[], disposition_id=1, location_id=None, category_id=None)["attachments"]
+        is False
+    )
     assert c.channel != Channel.LAPOR and not Link.objects.exists()
 
 
