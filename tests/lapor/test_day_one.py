@@ -335,3 +335,21 @@ def test_an_admin_settles_a_conflict_with_one_click(synced, submit, users):
     assert reconcile()["conflicts"] == 1
     done, _ = operator.act({"do": "resolve", "conflict": str(Conflict.objects.get().pk)}, None)
     assert done and reconcile()["conflicts"] == 0
+
+
+def test_a_red_state_is_mailed_to_the_admin_once_per_change(synced, submit, users, settings, mailoutbox):
+    users["admin"].email = "admin@jambikota.go.id"
+    users["admin"].save()
+    settings.LAPOR_AUTH_SECRET = "Bearer wrong"
+    submit()
+    drain()
+    assert "auth" in health.alert_on_change()
+    health.alert_on_change()  # the same state again: no second mail
+    assert len(mailoutbox) == 1 and "auth" in mailoutbox[0].subject
+    assert mailoutbox[0].to == ["admin@jambikota.go.id"]
+    settings.LAPOR_AUTH_SECRET = "Bearer sim-secret"
+    Outbox.objects.update(next_attempt_at=timezone.now())
+    drain()
+    inbound.pull()
+    assert "auth" not in health.alert_on_change()
+    assert len(mailoutbox) == 2  # and one when it changes again
