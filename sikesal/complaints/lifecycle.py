@@ -1,7 +1,7 @@
 """The one door: every change of a complaint's state passes through `transition` (or `submit`).
 
 Each call, in one database transaction: locks the complaint row, checks that the actor may take the
-action (policy) from the current state (TRANSITIONS), applies the action, recomputes the deadlines,
+action (policy.may) from the current state (TRANSITIONS), applies the action, recomputes the deadlines,
 appends an immutable timeline event and enqueues the side effects (a task row in the same
 transaction: if the change rolls back, so does the task). docs/lifecycle.md has the table in words.
 """
@@ -17,10 +17,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from sikesal.accounts.roles import Role
+from sikesal.accounts.roles import OPD_ROLES, Role
 from sikesal.catalogue import calendar
 from sikesal.catalogue.models import Institution, InstitutionKind
-from sikesal.complaints import policy
+from sikesal.complaints import actions, effects, policy
 from sikesal.complaints.attachments import check_uploads
 from sikesal.complaints.errors import ConcurrentChange, InvalidInput, InvalidTransition, NotAllowed
 from sikesal.complaints.intake import clean_report
@@ -35,10 +35,6 @@ from sikesal.complaints.states import (
 )
 
 S = Status
-ADMIN = frozenset({Role.ADMIN})
-OPD = frozenset({Role.OPD_LIAISON, Role.OPD_OFFICER, Role.OPD_HEAD})
-REPORTER = frozenset({Role.CITIZEN})
-SYSTEM = frozenset({Role.SYSTEM})
 
 
 @dataclass
@@ -74,9 +70,15 @@ class Transition:
     action: str
     sources: frozenset
     target: str | None  # None: the state does not change
-    roles: frozenset
-    visibility: str
     apply: object
+
+    @property
+    def visibility(self):
+        return actions.spec(self.action).visibility
+
+    @property
+    def roles(self):
+        return policy.ACTION_ROLES[self.action]
 
 
 @dataclass
@@ -156,7 +158,11 @@ def _dispose_to(ch, inst):
     c.assigned_officer = None
     c.followup_due_at = calendar.add_working_days(ch.now, wd("first_followup_working_days"))
     c.verify_due_at = None
-    ch.message = str(ch.data.get("note") or "").strip()
+    # "Catatan untuk OPD" is for the OPD: kept in the payload, which only staff pages show, never in the
+    # event's message that the public page, the reporter's e-mail, the API and Open311 carry.
+    note = str(ch.data.get("note") or "").strip()[:5000]
+    if note:
+        ch.payload["note"] = note
     ch.payload.update(institution_id=inst.pk, institution=inst.short_name)
 
 
@@ -232,7 +238,7 @@ def assign(ch):
     c = ch.complaint
     raw = ch.data.get("officer")
     officer = (
-        User.objects.filter(pk=raw, institution_id=c.institution_id, role__in=OPD, is_active=True).first()
+        User.objects.filter(pk=raw, institution_id=c.institution_id, role__in=OPD_ROLES, is_active=True).first()
         if raw
         else None
     )
@@ -440,133 +446,44 @@ def mark_overdue(ch):
 
 
 _ALL_BUT_MERGED = frozenset(Status.values) - {S.MERGED}
+T = Transition
 
+# Which states each action moves between. Who may perform it is the policy's (policy.ACTION_ROLES); its
+# label, audience and notification are the action table's (actions.ACTIONS).
 TRANSITIONS = {
     t.action: t
     for t in [
-        Transition(
-            "submit",
-            frozenset(),
-            S.RECEIVED,
-            frozenset({Role.CITIZEN, Role.ADMIN, Role.SYSTEM}),
-            Visibility.PUBLIC,
-            None,
-        ),
-        Transition(
-            "verify", frozenset({S.RECEIVED, S.PENDING_INFO}), S.DISPOSITIONED, ADMIN, Visibility.PUBLIC, verify
-        ),
-        Transition("request_info", frozenset({S.RECEIVED}), S.PENDING_INFO, ADMIN, Visibility.REPORTER, request_info),
-        Transition("supply_info", frozenset({S.PENDING_INFO}), S.RECEIVED, REPORTER, Visibility.REPORTER, supply_info),
-        Transition(
-            "archive",
-            frozenset({S.RECEIVED, S.PENDING_INFO, S.RETURNED}),
-            S.ARCHIVED_ADMIN,
-            ADMIN,
-            Visibility.REPORTER,
-            archive,
-        ),
-        Transition(
-            "withdraw",
-            frozenset({S.RECEIVED, S.PENDING_INFO}),
-            S.ARCHIVED_REPORTER,
-            REPORTER,
-            Visibility.REPORTER,
-            withdraw,
-        ),
-        Transition(
-            "return_not_authority",
-            frozenset({S.DISPOSITIONED, S.IN_PROGRESS}),
-            S.RETURNED,
-            OPD,
-            Visibility.REPORTER,
-            return_not_authority,
-        ),
-        Transition(
-            "redisposition",
-            frozenset({S.RETURNED, S.DISPOSITIONED, S.IN_PROGRESS}),
-            S.DISPOSITIONED,
-            ADMIN,
-            Visibility.PUBLIC,
-            redisposition,
-        ),
-        Transition(
-            "forward_external",
-            frozenset({S.RECEIVED, S.PENDING_INFO, S.RETURNED}),
-            S.FORWARDED,
-            ADMIN,
-            Visibility.PUBLIC,
-            forward_external,
-        ),
-        Transition("start", frozenset({S.DISPOSITIONED}), S.IN_PROGRESS, OPD, Visibility.PUBLIC, start),
-        Transition("assign", WITH_OPD_STATES, None, OPD, Visibility.STAFF, assign),
-        Transition("set_flags", OPEN_STATES, None, ADMIN, Visibility.STAFF, set_flags),
-        Transition(
-            "add_followup",
-            frozenset({S.DISPOSITIONED, S.IN_PROGRESS}),
-            S.IN_PROGRESS,
-            OPD | ADMIN,
-            Visibility.PUBLIC,
-            add_followup,
-        ),
-        Transition(
-            "complete_followup",
-            frozenset({S.DISPOSITIONED, S.IN_PROGRESS}),
-            S.FOLLOWED_UP,
-            OPD,
-            Visibility.PUBLIC,
-            complete_followup,
-        ),
-        Transition("confirm", frozenset({S.FOLLOWED_UP}), S.CLOSED_REPORTER, REPORTER, Visibility.PUBLIC, confirm),
-        Transition(
-            "dispute",
-            frozenset({S.FOLLOWED_UP, S.CLOSED_SYSTEM}),
-            S.IN_PROGRESS,
-            REPORTER,
-            Visibility.REPORTER,
-            dispute,
-        ),
-        Transition(
-            "rate",
-            frozenset({S.FOLLOWED_UP, S.CLOSED_REPORTER, S.CLOSED_ADMIN, S.CLOSED_SYSTEM}),
-            None,
-            REPORTER,
-            Visibility.REPORTER,
-            rate,
-        ),
-        Transition("comment", OPEN_STATES, None, REPORTER, Visibility.REPORTER, comment),
-        Transition("close_admin", frozenset({S.FOLLOWED_UP}), S.CLOSED_ADMIN, ADMIN, Visibility.PUBLIC, close_admin),
-        Transition(
-            "close_system", frozenset({S.FOLLOWED_UP}), S.CLOSED_SYSTEM, SYSTEM, Visibility.PUBLIC, close_system
-        ),
-        Transition(
-            "archive_system",
-            frozenset({S.PENDING_INFO}),
-            S.ARCHIVED_SYSTEM,
-            SYSTEM,
-            Visibility.REPORTER,
-            archive_system,
-        ),
-        Transition(
+        T("submit", frozenset(), S.RECEIVED, None),
+        T("verify", frozenset({S.RECEIVED, S.PENDING_INFO}), S.DISPOSITIONED, verify),
+        T("request_info", frozenset({S.RECEIVED}), S.PENDING_INFO, request_info),
+        T("supply_info", frozenset({S.PENDING_INFO}), S.RECEIVED, supply_info),
+        T("archive", frozenset({S.RECEIVED, S.PENDING_INFO, S.RETURNED}), S.ARCHIVED_ADMIN, archive),
+        T("withdraw", frozenset({S.RECEIVED, S.PENDING_INFO}), S.ARCHIVED_REPORTER, withdraw),
+        T("return_not_authority", frozenset({S.DISPOSITIONED, S.IN_PROGRESS}), S.RETURNED, return_not_authority),
+        T("redisposition", frozenset({S.RETURNED, S.DISPOSITIONED, S.IN_PROGRESS}), S.DISPOSITIONED, redisposition),
+        T("forward_external", frozenset({S.RECEIVED, S.PENDING_INFO, S.RETURNED}), S.FORWARDED, forward_external),
+        T("start", frozenset({S.DISPOSITIONED}), S.IN_PROGRESS, start),
+        T("assign", WITH_OPD_STATES, None, assign),
+        T("set_flags", OPEN_STATES, None, set_flags),
+        T("add_followup", frozenset({S.DISPOSITIONED, S.IN_PROGRESS}), S.IN_PROGRESS, add_followup),
+        T("complete_followup", frozenset({S.DISPOSITIONED, S.IN_PROGRESS}), S.FOLLOWED_UP, complete_followup),
+        T("confirm", frozenset({S.FOLLOWED_UP}), S.CLOSED_REPORTER, confirm),
+        T("dispute", frozenset({S.FOLLOWED_UP, S.CLOSED_SYSTEM}), S.IN_PROGRESS, dispute),
+        T("rate", frozenset({S.FOLLOWED_UP, S.CLOSED_REPORTER, S.CLOSED_ADMIN, S.CLOSED_SYSTEM}), None, rate),
+        T("comment", OPEN_STATES, None, comment),
+        T("close_admin", frozenset({S.FOLLOWED_UP}), S.CLOSED_ADMIN, close_admin),
+        T("close_system", frozenset({S.FOLLOWED_UP}), S.CLOSED_SYSTEM, close_system),
+        T("archive_system", frozenset({S.PENDING_INFO}), S.ARCHIVED_SYSTEM, archive_system),
+        T(
             "merge",
             frozenset({S.RECEIVED, S.PENDING_INFO, S.DISPOSITIONED, S.IN_PROGRESS, S.RETURNED}),
             S.MERGED,
-            ADMIN,
-            Visibility.PUBLIC,
             merge,
         ),
-        Transition(
-            "escalate_ombudsman",
-            _ALL_BUT_MERGED,
-            None,
-            REPORTER | ADMIN | SYSTEM,
-            Visibility.REPORTER,
-            escalate_ombudsman,
-        ),
-        Transition("mark_overdue", OPEN_STATES, None, SYSTEM, Visibility.STAFF, mark_overdue),
-        Transition("lapor_mirror", _ALL_BUT_MERGED, None, SYSTEM, Visibility.REPORTER, lapor_mirror),
-        Transition(
-            "record_ombudsman", _ALL_BUT_MERGED, None, SYSTEM | {Role.OMBUDSMAN}, Visibility.REPORTER, record_ombudsman
-        ),
+        T("escalate_ombudsman", _ALL_BUT_MERGED, None, escalate_ombudsman),
+        T("mark_overdue", OPEN_STATES, None, mark_overdue),
+        T("lapor_mirror", _ALL_BUT_MERGED, None, lapor_mirror),
+        T("record_ombudsman", _ALL_BUT_MERGED, None, record_ombudsman),
     ]
 }
 
@@ -670,18 +587,13 @@ def _event(c, action, actor, now, from_status, visibility, message="", payload=N
     from sikesal.complaints.tasks import dispatch_event
 
     dispatch_event.enqueue(event.pk)
-    for hook in EVENT_RECORDERS:
-        hook(event)
+    for record in effects.recorders():  # in this transaction (complaints/effects.py)
+        record(event)
     return event
 
 
-# Called with each new event inside the change's own transaction: for records that must exist if and
-# only if the change does (the SP4N-LAPOR! outbox), which a task run later could lose to a crash.
-EVENT_RECORDERS = []
-
-
 # Actions that may carry files: evidence of a follow-up (the "after" photos), or what a reporter adds.
-FILE_ACTIONS = frozenset({"supply_info", "comment", "dispute", "add_followup", "complete_followup"})
+FILE_ACTIONS = actions.FILE_ACTIONS
 
 
 def transition(complaint, action, actor, *, now=None, expected_version=None, files=(), **data):

@@ -9,8 +9,15 @@ The rules, in words:
 - Reporter identity: the reporter; the admin koordinator (for an anonim report only after an
   audited "reveal"); the assigned OPD when the report is not anonim; the Ombudsman observer only
   on a report escalated to the Ombudsman; the system (to send updates). Nobody else, ever.
-- Lifecycle actions: each action lists its roles in lifecycle.TRANSITIONS; OPD roles act only on
-  their own OPD's reports and reporters only on their own reports.
+- Lifecycle actions: ACTION_ROLES below lists who may take each action; OPD roles act only on their
+  own OPD's reports and reporters only on their own reports.
+- Partner applications (API keys) act as PARTNER, bound to their key's scopes: `reports:file` files
+  reports, `reports:read` reads what the public may read, `reports:act` acts like its one institution's
+  OPD liaison on that institution's reports (start, follow up, return), never on any other. A partner
+  never reads an identity.
+- Back-office pages: staff only; the sync health page, the audit log and the identity columns of an
+  export are the admin koordinator's; an OPD sees its own monthly report; the Ombudsman pages are the
+  observer's (the admin may look at the list).
 """
 
 import enum
@@ -18,9 +25,50 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 
-from sikesal.accounts.roles import OPD_ROLES, Role
+from sikesal.accounts.roles import OPD_ROLES, STAFF_ROLES, Role
 
 READ_ALL_ROLES = frozenset({Role.ADMIN, Role.EXECUTIVE, Role.OMBUDSMAN, Role.SYSTEM})
+PARTNER = "partner"  # an API key acting for a partner application (not a person's role)
+
+ADMIN = frozenset({Role.ADMIN})
+OPD = OPD_ROLES
+REPORTER = frozenset({Role.CITIZEN})
+SYSTEM = frozenset({Role.SYSTEM})
+
+# Who may take each action (the lifecycle checks it through `may`; actions.ACTIONS has the rest).
+ACTION_ROLES = {
+    "submit": REPORTER | ADMIN | SYSTEM | {PARTNER},
+    "verify": ADMIN,
+    "request_info": ADMIN,
+    "supply_info": REPORTER,
+    "archive": ADMIN,
+    "withdraw": REPORTER,
+    "return_not_authority": OPD | {PARTNER},
+    "redisposition": ADMIN,
+    "forward_external": ADMIN,
+    "start": OPD | {PARTNER},
+    "assign": OPD,
+    "set_flags": ADMIN,
+    "add_followup": OPD | ADMIN | {PARTNER},
+    "complete_followup": OPD | {PARTNER},
+    "confirm": REPORTER,
+    "dispute": REPORTER,
+    "rate": REPORTER,
+    "comment": REPORTER,
+    "close_admin": ADMIN,
+    "close_system": SYSTEM,
+    "archive_system": SYSTEM,
+    "merge": ADMIN,
+    "escalate_ombudsman": REPORTER | ADMIN | SYSTEM,
+    "mark_overdue": SYSTEM,
+    "lapor_mirror": SYSTEM,
+    "record_ombudsman": SYSTEM | {Role.OMBUDSMAN},
+}
+
+# Partner scopes; "reports:write" is the former single scope, read as filing only.
+SCOPE_FILE, SCOPE_READ, SCOPE_ACT = "reports:file", "reports:read", "reports:act"
+PARTNER_SCOPES = (SCOPE_FILE, SCOPE_READ, SCOPE_ACT)
+LEGACY_SCOPES = {"reports:write": SCOPE_FILE}
 
 
 @dataclass(frozen=True)
@@ -32,6 +80,8 @@ class Actor:
     institution_id: int | None = None
     reporter_of: int | None = None  # complaint id a reporter proved ownership of
     label: str = ""
+    scopes: frozenset = frozenset()  # a partner key's scopes
+    key_id: int | None = None  # a partner key's id (idempotency keys and audit are namespaced by it)
 
     @classmethod
     def for_user(cls, user):
@@ -43,6 +93,27 @@ class Actor:
             institution_id=user.institution_id if user.role in OPD_ROLES else None,
             label=user.get_full_name() or user.get_username(),
         )
+
+    @classmethod
+    def partner(cls, key):
+        """A partner application's API key: its scopes and, for an acting key, its one institution."""
+        scopes = frozenset(LEGACY_SCOPES.get(s, s) for s in (key.scopes or ()))
+        return cls(
+            role=PARTNER,
+            institution_id=getattr(key, "institution_id", None),
+            label=f"API {key.name}"[:150],
+            scopes=scopes,
+            key_id=key.pk,
+        )
+
+    @property
+    def principal(self):
+        """Who this is, for namespacing what it creates (idempotency keys): kind and id, never mixed."""
+        if self.role == PARTNER:
+            return f"key:{self.key_id}"
+        if self.user_id is not None:
+            return f"user:{self.user_id}"
+        return f"{self.role}:{self.reporter_of or '-'}"
 
     @classmethod
     def system(cls, label="SIKESAL"):
@@ -90,13 +161,88 @@ def is_co_opd(actor, complaint):
 CO_OPD_ACTIONS = frozenset({"add_followup"})
 
 
+def is_partner_for(actor, complaint):
+    """An acting partner key on a report of its own institution."""
+    return (
+        actor.role == PARTNER
+        and SCOPE_ACT in actor.scopes
+        and actor.institution_id is not None
+        and complaint is not None
+        and actor.institution_id == complaint.institution_id
+    )
+
+
 def can_view(actor, complaint):
     """May `actor` open the staff/reporter view of `complaint` (everything but identity)?"""
     if actor.role in READ_ALL_ROLES:
         return True
     if actor.role in OPD_ROLES:
         return is_own_opd(actor, complaint) or is_co_opd(actor, complaint)
+    if actor.role == PARTNER:
+        return is_partner_for(actor, complaint)
     return is_reporter(actor, complaint)
+
+
+def can_read_internal(actor, complaint):
+    """Staff-only events and notes (internal follow-ups, the note for the OPD)."""
+    return actor.role in STAFF_ROLES | SYSTEM and can_view(actor, complaint)
+
+
+def timeline_audience(actor, complaint):
+    """Which part of the timeline `actor` reads: "staff", "reporter" or "public"."""
+    if can_read_internal(actor, complaint):
+        return "staff"
+    if can_view(actor, complaint):
+        return "reporter" if actor.role != PARTNER else "public"
+    return "public"
+
+
+# --- Beyond one report: pages, exports, keys ---------------------------------------------------------
+
+
+def can_use_backoffice(actor):
+    return actor.role in STAFF_ROLES
+
+
+def can_manage_sync(actor):
+    """The SP4N-LAPOR! health page and its buttons."""
+    return actor.role == Role.ADMIN
+
+
+def can_read_audit(actor):
+    return actor.role == Role.ADMIN
+
+
+def export_with_identity_columns(actor):
+    """Identity columns exist in an export for roles that may ever see a reporter (admin, OPD staff);
+    each row still asks identity_access."""
+    return actor.role == Role.ADMIN or actor.role in OPD_ROLES
+
+
+def can_read_monthly_report(actor, institution_id):
+    if actor.role in OPD_ROLES:
+        return actor.institution_id == institution_id
+    return actor.role in READ_ALL_ROLES
+
+
+def monthly_report_institution(actor, requested):
+    """The OPD whose monthly report `actor` asks for: an OPD's own, whatever it requested."""
+    return actor.institution_id if actor.role in OPD_ROLES else requested
+
+
+def can_observe_ombudsman(actor):
+    """The list of escalations to the Ombudsman."""
+    return actor.role in (Role.OMBUDSMAN, Role.ADMIN)
+
+
+def can_act_as_ombudsman(actor):
+    """The escalation file (with the identity UU 37/2008 requires) and the Ombudsman's own progress."""
+    return actor.role == Role.OMBUDSMAN
+
+
+def partner_may(actor, scope):
+    """May this API caller use a call that needs `scope`? People logged in are decided per report."""
+    return actor.role != PARTNER or scope in actor.scopes
 
 
 def is_public(complaint):
@@ -117,6 +263,8 @@ class IdentityAccess(enum.Enum):
 
 
 def identity_access(actor, complaint):
+    if actor.role == PARTNER:
+        return IdentityAccess.DENIED
     if actor.role == Role.SYSTEM or is_reporter(actor, complaint):
         return IdentityAccess.ALLOWED
     if actor.role == Role.ADMIN:
@@ -134,11 +282,13 @@ def identity_access(actor, complaint):
 
 def may(actor, action, complaint):
     """May `actor` perform lifecycle `action` on `complaint` (ignoring its state)?"""
-    from sikesal.complaints.lifecycle import TRANSITIONS
-
-    spec = TRANSITIONS.get(action)
-    if spec is None or actor.role not in spec.roles:
+    roles = ACTION_ROLES.get(str(action))
+    if roles is None or actor.role not in roles:
         return False
+    if actor.role == PARTNER:
+        if action == "submit":
+            return SCOPE_FILE in actor.scopes
+        return is_partner_for(actor, complaint)
     if actor.role in OPD_ROLES:
         if complaint is None:
             return False
@@ -165,6 +315,8 @@ def visible_complaints(actor, queryset):
         return queryset.filter(own | Q(pk__in=helping.values("complaint_id")))
     if actor.role == Role.CITIZEN and actor.user_id is not None:
         return queryset.filter(reporter__user_id=actor.user_id)
+    if actor.role == PARTNER and SCOPE_ACT in actor.scopes and actor.institution_id is not None:
+        return queryset.filter(institution_id=actor.institution_id)
     return queryset.none()
 
 

@@ -5,13 +5,11 @@ import logging
 
 from django_tasks import task
 
+from sikesal.complaints import effects
 from sikesal.complaints.models import Event
 
 log = logging.getLogger("sikesal.tasks")
 
-# Side effects of a timeline event, in order. Apps (notifications, the escalation ladder, later the
-# LAPOR! sync) add their handler in AppConfig.ready(); each must be idempotent: a task may run twice.
-EVENT_HANDLERS = []
 
 
 MAX_DISPATCH_ATTEMPTS = 5
@@ -29,7 +27,7 @@ def dispatch_event(event_id, only=None, attempt=1):
     if event is None:  # the change was rolled back after all (cannot happen with the DB backend)
         return
     failed = []
-    for handler in EVENT_HANDLERS:
+    for handler in effects.handlers():  # in order (complaints/effects.py); each idempotent
         if only is not None and _name(handler) not in only:
             continue
         try:

@@ -3,6 +3,7 @@
 from django.utils.translation import gettext_lazy as _
 
 from sikesal.accounts.roles import OPD_ROLES, Role
+from sikesal.complaints import actions
 from sikesal.complaints.states import Visibility
 
 AUDIENCE_VISIBILITY = {
@@ -11,33 +12,7 @@ AUDIENCE_VISIBILITY = {
     "staff": [Visibility.PUBLIC, Visibility.REPORTER, Visibility.STAFF],
 }
 
-ACTION_LABELS = {
-    "submit": _("Report received"),
-    "verify": _("Verified and dispositioned"),
-    "request_info": _("More information requested"),
-    "supply_info": _("Information supplied by the reporter"),
-    "archive": _("Archived"),
-    "withdraw": _("Withdrawn by the reporter"),
-    "return_not_authority": _("Returned: not the OPD's authority"),
-    "redisposition": _("Dispositioned to another OPD"),
-    "forward_external": _("Forwarded to another institution"),
-    "start": _("Being handled by the OPD"),
-    "assign": _("Assigned to an officer"),
-    "set_flags": _("Anonymity or confidentiality changed"),
-    "add_followup": _("Follow-up"),
-    "complete_followup": _("Follow-up completed"),
-    "confirm": _("Confirmed as resolved by the reporter"),
-    "dispute": _("Disputed by the reporter: reopened"),
-    "rate": _("Rated by the reporter"),
-    "comment": _("Reply from the reporter"),
-    "close_admin": _("Closed by the admin"),
-    "close_system": _("Closed by the system: no answer from the reporter"),
-    "archive_system": _("Archived by the system: information not supplied"),
-    "merge": _("Merged with another report"),
-    "escalate_ombudsman": _("Escalated to the Ombudsman"),
-    "record_ombudsman": _("Ombudsman escalation update"),
-    "mark_overdue": _("Deadline passed"),
-}
+ACTION_LABELS = actions.LABELS  # every action has one (tests/complaints/test_actions.py)
 
 
 def events_for(complaint, audience):

@@ -7,9 +7,3 @@ class NotifyConfig(AppConfig):
     label = "notify"
     verbose_name = _("Notifications")
 
-    def ready(self):
-        from sikesal.complaints.tasks import EVENT_HANDLERS
-        from sikesal.integrations.notify.handlers import notify_reporter
-
-        if notify_reporter not in EVENT_HANDLERS:
-            EVENT_HANDLERS.insert(0, notify_reporter)

@@ -2,24 +2,12 @@
 
 from django.conf import settings
 
+from sikesal.complaints import actions
 from sikesal.complaints.states import Visibility
 from sikesal.integrations.notify.models import Notification
 from sikesal.integrations.notify.tasks import send_notification
 
-REPORTER_ACTIONS = {
-    "submit",
-    "verify",
-    "request_info",
-    "archive",
-    "return_not_authority",
-    "redisposition",
-    "forward_external",
-    "add_followup",
-    "complete_followup",
-    "close_system",
-    "archive_system",
-    "merge",
-}
+REPORTER_ACTIONS = actions.TELLS_REPORTER  # defined per action in complaints/actions.py
 
 
 def notify_reporter(event):

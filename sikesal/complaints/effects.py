@@ -1,0 +1,34 @@
+"""What an event causes, in one place and in order: the path from a timeline event to its effects.
+
+Two kinds, because their guarantees differ:
+- RECORDERS run inside the change's own transaction, so their rows exist exactly when the change does
+  (the SP4N-LAPOR! outbox: a worker killed between a change and its effects must lose nothing);
+- HANDLERS run afterwards in the worker (complaints.tasks.dispatch_event), in this order, each one
+  idempotent and retried on its own when it fails: telling the reporter first, then the routing
+  model's bookkeeping, then the escalation ladder's messages to the OPD.
+"""
+
+from django.utils.module_loading import import_string
+
+RECORDERS = ("sikesal.integrations.lapor.outbound.on_event",)
+HANDLERS = (
+    "sikesal.integrations.notify.handlers.notify_reporter",
+    "sikesal.routing.service.on_event",
+    "sikesal.backoffice.ladder.notify_rung",
+)
+
+_resolved = {}
+
+
+def _load(paths):
+    if paths not in _resolved:
+        _resolved[paths] = [import_string(path) for path in paths]
+    return _resolved[paths]
+
+
+def recorders():
+    return _load(RECORDERS)
+
+
+def handlers():
+    return _load(HANDLERS)
