@@ -203,6 +203,8 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env_int("SIKESAL_SESSION_HOURS", 8) * 3600  # a working day, then log in again
 SIKESAL_LOGIN_MAX_FAILURES = env_int("SIKESAL_LOGIN_MAX_FAILURES", 5)
 SIKESAL_LOGIN_LOCK_MINUTES = env_int("SIKESAL_LOGIN_LOCK_MINUTES", 15)
+# Wrong passwords are counted per (user name, address) and per address, never against the account itself.
+SIKESAL_LOGIN_MAX_FAILURES_PER_IP = env_int("SIKESAL_LOGIN_MAX_FAILURES_PER_IP", 50)
 SESSION_COOKIE_SECURE = env_bool("SIKESAL_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 

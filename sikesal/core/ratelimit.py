@@ -37,6 +37,41 @@ def allow(scope, ident, limit, window_seconds):
     return hits <= limit
 
 
+def _counter_key(scope, ident):
+    return f"{scope}:{hashlib.sha256(str(ident).encode()).hexdigest()[:24]}"
+
+
+def strike(scope, ident, ttl_seconds):
+    """Add one to a counter that lives `ttl_seconds` from its first hit; return the new count.
+
+    Unlike `allow`, the count does not start again at a clock boundary: it is for "N failures, then wait",
+    where a window ending half-way would hand out a fresh set of tries. One atomic statement, so parallel
+    requests each see their own number and never more than the limit get through.
+    """
+    now = int(time.time())
+    table = connection.ops.quote_name(RateCounter._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (key, hits, expires) VALUES (%s, 1, %s) "  # noqa: S608 (our own table name)
+            f"ON CONFLICT (key) DO UPDATE SET "
+            f"hits = CASE WHEN {table}.expires <= %s THEN 1 ELSE {table}.hits + 1 END, "
+            f"expires = CASE WHEN {table}.expires <= %s THEN excluded.expires ELSE {table}.expires END "
+            f"RETURNING hits",
+            [_counter_key(scope, ident), now + ttl_seconds, now, now],
+        )
+        return cursor.fetchone()[0]
+
+
+def strikes(scope, ident):
+    """The current count of a `strike` counter (0 once it has expired)."""
+    row = RateCounter.objects.filter(key=_counter_key(scope, ident), expires__gt=int(time.time())).first()
+    return row.hits if row else 0
+
+
+def forgive(scope, ident):
+    RateCounter.objects.filter(key=_counter_key(scope, ident)).delete()
+
+
 def client_ip(request):
     # Behind the city's proxy set SIKESAL_TRUST_X_FORWARDED_FOR; otherwise the socket address is the truth.
     from django.conf import settings
