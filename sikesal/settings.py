@@ -8,6 +8,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from sikesal.env import env_bool, env_float, env_int, env_json, env_list, env_str
@@ -188,7 +189,14 @@ SIKESAL_RATE_LIMITS = {
     "file_per_contact_per_day": env_int("SIKESAL_RATE_FILE_PER_CONTACT", 10),
     "track_per_ip_per_minute": env_int("SIKESAL_RATE_TRACK_PER_IP", 60),
 }
-SIKESAL_TRUST_X_FORWARDED_FOR = env_bool("SIKESAL_TRUST_X_FORWARDED_FOR", False)
+# How many reverse proxies stand in front of the app, each appending the address it saw to X-Forwarded-For.
+# The client's address is the Nth from the right; everything left of it is whatever the client sent.
+# 0 (the default) trusts no header: the socket's address. SIKESAL_TRUST_X_FORWARDED_FOR=1 still means one proxy.
+SIKESAL_TRUSTED_PROXIES = env_int(
+    "SIKESAL_TRUSTED_PROXIES", 1 if env_bool("SIKESAL_TRUST_X_FORWARDED_FOR", False) else 0
+)
+if SIKESAL_TRUSTED_PROXIES < 0:
+    raise ImproperlyConfigured("SIKESAL_TRUSTED_PROXIES must be 0 or more")
 SIKESAL_MAP_TILES = env_str("SIKESAL_MAP_TILES", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
 
 # --- Auth ---------------------------------------------------------------------------------------

@@ -73,11 +73,20 @@ def forgive(scope, ident):
 
 
 def client_ip(request):
-    # Behind the city's proxy set SIKESAL_TRUST_X_FORWARDED_FOR; otherwise the socket address is the truth.
+    """The client's address for limits and the audit log.
+
+    Behind N trusted proxies (SIKESAL_TRUSTED_PROXIES) that each append to X-Forwarded-For, the client is
+    the Nth address from the right: the first one a proxy of ours wrote. Addresses further left come from
+    the client and are never believed. With no proxy (0), or a header shorter than N, the socket's address.
+    """
     from django.conf import settings
 
-    if getattr(settings, "SIKESAL_TRUST_X_FORWARDED_FOR", False):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()
-    return request.META.get("REMOTE_ADDR", "")
+    trusted = getattr(settings, "SIKESAL_TRUSTED_PROXIES", 0)
+    remote = request.META.get("REMOTE_ADDR", "")
+    if trusted <= 0:
+        return remote
+    hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    hops = [hop for hop in hops if hop]
+    if len(hops) < trusted:
+        return remote
+    return hops[-trusted]
