@@ -179,6 +179,8 @@ SIKESAL_UPLOAD_MAX_BYTES = {
     "pdf": env_int("SIKESAL_UPLOAD_MAX_PDF", 10 * 1024 * 1024),
     "video": env_int("SIKESAL_UPLOAD_MAX_VIDEO", 25 * 1024 * 1024),
 }
+# Photos are refused above this many pixels, read from the header before anything is decoded.
+SIKESAL_UPLOAD_MAX_IMAGE_PIXELS = env_int("SIKESAL_UPLOAD_MAX_IMAGE_PIXELS", 40_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 30 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
