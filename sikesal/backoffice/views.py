@@ -3,7 +3,6 @@
 Reads go through the policy (an OPD never sees another OPD's reports); changes go through the lifecycle.
 """
 
-import csv
 import functools
 
 from django.contrib import messages
@@ -25,6 +24,7 @@ from sikesal.complaints.errors import LifecycleError
 from sikesal.complaints.models import Complaint
 from sikesal.complaints.policy import Actor, IdentityAccess
 from sikesal.complaints.states import ArchiveReason, Channel, Classification, Status
+from sikesal.core import csvsafe
 from sikesal.core.ratelimit import client_ip
 
 # Actions staff take from the report page, in the order shown.
@@ -291,7 +291,7 @@ def _export_headers(actor):
 def export_csv(request, actor):
     """The filtered list as CSV, streamed; the export itself is audited."""
     _audit(request, AuditEntry.Kind.EXPORT, detail={"format": "csv", "filters": dict(request.GET.items())})
-    writer = csv.writer(_Echo())
+    writer = csvsafe.writer(_Echo())
 
     def lines():
         yield "\ufeff"  # so spreadsheet programs read UTF-8
@@ -352,7 +352,7 @@ def audit_csv(request, actor):
     """The audit log (views of personal data, reveals, exports, log-ins) for the admin koordinator."""
     if actor.role != Role.ADMIN:
         raise PermissionDenied
-    writer = csv.writer(_Echo())
+    writer = csvsafe.writer(_Echo())
     entries = AuditEntry.objects.select_related("user", "complaint").order_by("-at")
 
     def lines():

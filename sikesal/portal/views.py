@@ -3,7 +3,6 @@
 Every state change goes through sikesal.complaints.lifecycle; every read through the policy.
 """
 
-import csv
 import io
 import secrets
 
@@ -24,6 +23,7 @@ from sikesal.complaints.errors import LifecycleError
 from sikesal.complaints.models import Attachment, Complaint, hash_secret
 from sikesal.complaints.policy import Actor
 from sikesal.complaints.states import CLOSED_STATES, Channel, ComplaintType
+from sikesal.core import csvsafe
 from sikesal.core.ratelimit import allow, client_ip
 from sikesal.integrations.ombudsman import eligibility as ombudsman_eligibility
 from sikesal.portal import statistics
@@ -357,7 +357,7 @@ def statistics_csv(request):
     start, end, _cleaned = statistics.period(request.GET)
     data = statistics.cached(start, end)
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csvsafe.writer(buffer)
     writer.writerow(["section", "key", "label", "value"])
     writer.writerows(statistics.csv_rows(data))
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
