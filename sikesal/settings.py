@@ -63,6 +63,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "sikesal.core.middleware.LanguageMiddleware",
+    "sikesal.core.middleware.RejectNulMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -301,5 +302,7 @@ LOGGING = {
     "loggers": {
         "sikesal": {"handlers": ["console", "file"], "level": env_str("SIKESAL_LOG_LEVEL", "INFO")},
         "django_tasks_db": {"handlers": ["console", "file"], "level": "INFO"},
+        # every unhandled error in a request, with its traceback (Django's default sends them nowhere unless DEBUG)
+        "django.request": {"handlers": ["console", "file"], "level": "ERROR", "propagate": False},
     },
 }

@@ -25,6 +25,7 @@ from sikesal.complaints.models import Complaint
 from sikesal.complaints.policy import Actor, IdentityAccess
 from sikesal.complaints.states import ArchiveReason, Channel, Classification, Status
 from sikesal.core import csvsafe
+from sikesal.core import params as params_module
 from sikesal.core.ratelimit import client_ip
 
 # Actions staff take from the report page, in the order shown.
@@ -379,13 +380,12 @@ def audit_csv(request, actor):
 @staff_required
 def monthly_pick(request, actor):
     """The inbox's small form (OPD, month) leads to the PDF's address."""
-    opd = actor.institution_id if actor.role in OPD_ROLES else request.GET.get("opd", "")
-    try:
-        year, month = (int(x) for x in request.GET.get("bulan", "").split("-"))
-        return redirect("backoffice:monthly_pdf", opd_id=int(opd), year=year, month=month)
-    except ValueError:
-        messages.error(request, _("Choose an OPD and a month."))
-        return redirect("backoffice:inbox")
+    opd = actor.institution_id if actor.role in OPD_ROLES else params_module.object_id(request.GET.get("opd"))
+    month = params_module.year_month(request.GET.get("bulan"))
+    if opd and month:
+        return redirect("backoffice:monthly_pdf", opd_id=opd, year=month[0], month=month[1])
+    messages.error(request, _("Choose an OPD and a month."))
+    return redirect("backoffice:inbox")
 
 
 @require_POST
