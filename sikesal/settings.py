@@ -15,7 +15,13 @@ from sikesal.env import env_bool, env_float, env_int, env_json, env_list, env_st
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("SIKESAL_DATA_DIR", str(BASE_DIR / "var"))).resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+# The data dir holds identities, TOTP secrets, mail and logs: only this account may read it. Every process
+# that loads the settings (web, worker, commands, and the children `up` starts) creates files 0600 and
+# directories 0700; the data dir itself is closed even if an older version created it world-readable.
+os.umask(0o077)
+DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+if DATA_DIR.stat().st_uid == os.getuid():
+    DATA_DIR.chmod(0o700)
 
 
 def _secret_key():
@@ -234,9 +240,15 @@ STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "sikesal" / "static"]
 MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = "/media/"  # never served publicly: attachments go through views that check the policy
+# Uploads are private (Django's default would chmod them 0644 whatever the umask); static files are public.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage",
+        "OPTIONS": {"file_permissions_mode": 0o644, "directory_permissions_mode": 0o755},
+    },
 }
 
 # --- Mail ---------------------------------------------------------------------------------------
@@ -291,12 +303,14 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"mask_secrets": {"()": "sikesal.core.logsafe.MaskSecretsFilter"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["mask_secrets"]},
         "file": {
             "class": "logging.handlers.WatchedFileHandler",
             "filename": DATA_DIR / "logs" / "sikesal.log",
             "formatter": "plain",
+            "filters": ["mask_secrets"],
         },
     },
     "loggers": {
