@@ -11,7 +11,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from sikesal.env import env_bool, env_float, env_int, env_json, env_list, env_str
+from sikesal.env import env_bool, env_float, env_int, env_json, env_json_object, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("SIKESAL_DATA_DIR", str(BASE_DIR / "var"))).resolve()
@@ -25,7 +25,11 @@ if DATA_DIR.stat().st_uid == os.getuid():
 
 
 def _secret_key():
-    """The secret comes from the environment; a local demo gets one generated once and kept in the data dir."""
+    """The secret comes from the environment; a local demo gets one generated once and kept in the data dir.
+
+    Private links are derived from it, so two nodes with generated keys disagree: a deployment must set it
+    (sikesal.core.checks says so loudly at start and fails `check --deploy`).
+    """
     key = env_str("SIKESAL_SECRET_KEY")
     if key:
         return key
@@ -37,6 +41,7 @@ def _secret_key():
 
 
 SECRET_KEY = _secret_key()
+SIKESAL_SECRET_KEY_GENERATED = not env_str("SIKESAL_SECRET_KEY")
 DEBUG = env_bool("SIKESAL_DEBUG", False)
 ALLOWED_HOSTS = env_list("SIKESAL_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("SIKESAL_CSRF_TRUSTED_ORIGINS", [])
@@ -153,33 +158,41 @@ SIKESAL_PERIODIC = env_json(
     },
 )
 
+for _job, _spec in SIKESAL_PERIODIC.items():
+    if not isinstance(_spec, dict) or set(_spec) != {"task", "every_seconds"}:
+        raise ImproperlyConfigured(
+            f"SIKESAL_PERIODIC[{_job!r}] must be {{'task': ..., 'every_seconds': ...}}, got {_spec!r}"
+        )
+
 # Each worker writes a heartbeat this often; a task left RUNNING by a worker silent for the stale time (a
 # SIGKILL, a lost machine) is put back in the queue. Event handlers are idempotent, so a rerun is safe.
 SIKESAL_WORKER_HEARTBEAT_SECONDS = env_int("SIKESAL_WORKER_HEARTBEAT_SECONDS", 15)
 SIKESAL_WORKER_STALE_SECONDS = env_int("SIKESAL_WORKER_STALE_SECONDS", 120)
 
 # --- Domain rules (configurable, see docs/lifecycle.md) -----------------------------------------
-SIKESAL_DEADLINES = {
-    "verify_working_days": 3,
-    "first_followup_working_days": 5,
-    "reporter_silence_working_days": 10,
-    "pending_info_days": 30,
-    "final_days": 60,
-    **env_json("SIKESAL_DEADLINES", {}),
-}
+SIKESAL_DEADLINES = env_json_object(
+    "SIKESAL_DEADLINES",
+    {
+        "verify_working_days": 3,
+        "first_followup_working_days": 5,
+        "reporter_silence_working_days": 10,
+        "pending_info_days": 30,
+        "final_days": 60,
+    },
+)
 # The escalation ladder around the verify, first follow-up and final deadlines (docs/lifecycle.md).
-SIKESAL_ESCALATION = {
-    "reminder_working_days_before": 1,
-    "escalate_after_working_days": 2,
-    **env_json("SIKESAL_ESCALATION", {}),
-}
+SIKESAL_ESCALATION = env_json_object(
+    "SIKESAL_ESCALATION", {"reminder_working_days_before": 1, "escalate_after_working_days": 2}
+)
 SIKESAL_TIME_ZONE = "Asia/Jakarta"
 SIKESAL_TRACKING_PREFIX = env_str("SIKESAL_TRACKING_PREFIX", "JBI")
 SIKESAL_TITLE_MAX = env_int("SIKESAL_TITLE_MAX", 150)
 SIKESAL_BODY_MIN = env_int("SIKESAL_BODY_MIN", 20)
 SIKESAL_BODY_MAX = env_int("SIKESAL_BODY_MAX", 5000)
 # Kota Jambi's bounding box (WGS84) with a small margin; reports outside it are refused.
-SIKESAL_CITY_BOUNDS = env_json("SIKESAL_CITY_BOUNDS", {"south": -1.70, "north": -1.52, "west": 103.50, "east": 103.72})
+SIKESAL_CITY_BOUNDS = env_json_object(
+    "SIKESAL_CITY_BOUNDS", {"south": -1.70, "north": -1.52, "west": 103.50, "east": 103.72}
+)
 SIKESAL_UPLOAD_MAX_FILES = env_int("SIKESAL_UPLOAD_MAX_FILES", 5)
 SIKESAL_UPLOAD_MAX_BYTES = {
     "photo": env_int("SIKESAL_UPLOAD_MAX_PHOTO", 8 * 1024 * 1024),
@@ -269,11 +282,7 @@ SIKESAL_WHATSAPP_GATEWAY_URL = env_str("SIKESAL_WHATSAPP_GATEWAY_URL")
 SIKESAL_WHATSAPP_GATEWAY_TOKEN = env_str("SIKESAL_WHATSAPP_GATEWAY_TOKEN")
 
 # --- Ombudsman escalation (UU 37/2008) -------------------------------------------------------------
-SIKESAL_OMBUDSMAN = {
-    "overdue_working_days": 5,
-    "max_incident_age_days": 730,
-    **env_json("SIKESAL_OMBUDSMAN", {}),
-}
+SIKESAL_OMBUDSMAN = env_json_object("SIKESAL_OMBUDSMAN", {"overdue_working_days": 5, "max_incident_age_days": 730})
 SIKESAL_OMBUDSMAN_EMAIL = env_str("SIKESAL_OMBUDSMAN_EMAIL", "pengaduan.jambi@ombudsman.go.id")
 SIKESAL_OMBUDSMAN_WEBHOOK_URL = env_str("SIKESAL_OMBUDSMAN_WEBHOOK_URL")  # set to deliver by HTTPS instead
 SIKESAL_OMBUDSMAN_WEBHOOK_TOKEN = env_str("SIKESAL_OMBUDSMAN_WEBHOOK_TOKEN")

@@ -9,6 +9,7 @@ import time
 
 import segno
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import authenticate, login
 from django.db.models import F, Q
 from django.shortcuts import redirect, render
@@ -171,5 +172,12 @@ def login_code(request):
 
 
 def admin_login_redirect(request, extra_context=None):
-    """Django admin's own log-in form would skip the second factor: send people through ours."""
+    """Django admin's own log-in form would skip the second factor: send people through ours.
+
+    Staff already logged in land here when the admin refuses them (no admin access): sending them to the
+    log-in again would bounce straight back to /admin/, so they go to the back office with a message.
+    """
+    if request.user.is_authenticated and request.user.role in STAFF_ROLES:
+        messages.error(request, _("Your account has no access to the administration pages."))
+        return redirect("backoffice:inbox")
     return redirect(f"{reverse('backoffice:login')}?next={request.GET.get('next', '/admin/')}")
