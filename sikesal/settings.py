@@ -6,6 +6,7 @@ Defaults run the embedded system (SQLite under ./var); DATABASE_URL switches to 
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -71,6 +72,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "sikesal.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "sikesal.core.middleware.LanguageMiddleware",
@@ -220,6 +222,25 @@ SIKESAL_TRUSTED_PROXIES = env_int(
 if SIKESAL_TRUSTED_PROXIES < 0:
     raise ImproperlyConfigured("SIKESAL_TRUSTED_PROXIES must be 0 or more")
 SIKESAL_MAP_TILES = env_str("SIKESAL_MAP_TILES", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+_tiles = urlsplit(SIKESAL_MAP_TILES)
+_tiles_origin = f"{_tiles.scheme}://{_tiles.netloc.replace('{s}', '*')}" if _tiles.netloc else ""
+# Content-Security-Policy of every page (sikesal.core.middleware): this site only, plus the map tiles.
+SIKESAL_CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        f"img-src 'self' data: {_tiles_origin}".strip(),
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+# /api/v1/docs loads swagger-ui from a CDN (to be served from static files by the API's owner).
+SIKESAL_CSP_EXEMPT_PATHS = env_list("SIKESAL_CSP_EXEMPT_PATHS", ["/api/v1/docs"])
 
 # --- Auth ---------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -237,6 +258,14 @@ SIKESAL_LOGIN_LOCK_MINUTES = env_int("SIKESAL_LOGIN_LOCK_MINUTES", 15)
 SIKESAL_LOGIN_MAX_FAILURES_PER_IP = env_int("SIKESAL_LOGIN_MAX_FAILURES_PER_IP", 50)
 SESSION_COOKIE_SECURE = env_bool("SIKESAL_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Served over HTTPS (SIKESAL_SECURE_COOKIES=1): plain HTTP is redirected and browsers are told to remember.
+SECURE_SSL_REDIRECT = env_bool("SIKESAL_SSL_REDIRECT", SESSION_COOKIE_SECURE)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # the load balancer's probe may speak plain HTTP
+SECURE_HSTS_SECONDS = env_int("SIKESAL_HSTS_SECONDS", 31_536_000 if SESSION_COOKIE_SECURE else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
+if SIKESAL_TRUSTED_PROXIES:
+    # the proxy in front (docs/deploy.md) terminates TLS and says so; without this a redirect would loop
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # --- Language and time --------------------------------------------------------------------------
 LANGUAGE_CODE = "id"

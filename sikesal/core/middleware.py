@@ -56,3 +56,23 @@ class RejectNulMiddleware:
                 values += [key, *items]
             values += [f.name or "" for _key, files in request.FILES.lists() for f in files]
         return any("\x00" in value for value in values)
+
+
+class ContentSecurityPolicyMiddleware:
+    """A strict Content-Security-Policy on every response (settings.SIKESAL_CSP): scripts, styles, fonts and
+    connections from this site only, images also from the map tile server, no frames, no plugins.
+
+    The pages carry no inline script or style (a test walks them); Leaflet is vendored under static/.
+    Paths in SIKESAL_CSP_EXEMPT_PATHS (the API docs page, which loads swagger-ui from a CDN) get none.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.policy = settings.SIKESAL_CSP
+        self.exempt = tuple(settings.SIKESAL_CSP_EXEMPT_PATHS)
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if self.policy and not request.path.startswith(self.exempt):
+            response.headers.setdefault("Content-Security-Policy", self.policy)
+        return response
