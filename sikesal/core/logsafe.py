@@ -23,7 +23,10 @@ class MaskSecretsFilter(logging.Filter):
     """A handler filter: the record's message with every secret masked (arguments folded in first)."""
 
     def filter(self, record):
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed call: leave it to the handler's own error reporting
+            return True
         masked = mask(message)
         if masked != message:
             record.msg, record.args = masked, None
