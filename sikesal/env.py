@@ -63,3 +63,14 @@ def env_json(name, default):
         return json.loads(raw)
     except ValueError as exc:
         raise ImproperlyConfigured(f"{name} must be JSON: {exc}") from exc
+
+
+def env_json_object(name, defaults):
+    """A JSON object of overrides for `defaults`: unknown keys (a typo) stop the start instead of being ignored."""
+    value = env_json(name, {})
+    if not isinstance(value, dict):
+        raise ImproperlyConfigured(f"{name} must be a JSON object, got {value!r}")
+    unknown = sorted(set(value) - set(defaults))
+    if unknown:
+        raise ImproperlyConfigured(f"{name} has unknown keys {unknown}; known keys: {sorted(defaults)}")
+    return {**defaults, **value}

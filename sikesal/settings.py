@@ -6,19 +6,31 @@ Defaults run the embedded system (SQLite under ./var); DATABASE_URL switches to 
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from sikesal.env import env_bool, env_float, env_int, env_json, env_list, env_str
+from sikesal.env import env_bool, env_float, env_int, env_json, env_json_object, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("SIKESAL_DATA_DIR", str(BASE_DIR / "var"))).resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+# The data dir holds identities, TOTP secrets, mail and logs: only this account may read it. Every process
+# that loads the settings (web, worker, commands, and the children `up` starts) creates files 0600 and
+# directories 0700; the data dir itself is closed even if an older version created it world-readable.
+os.umask(0o077)
+DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+if DATA_DIR.stat().st_uid == os.getuid():
+    DATA_DIR.chmod(0o700)
 
 
 def _secret_key():
-    """The secret comes from the environment; a local demo gets one generated once and kept in the data dir."""
+    """The secret comes from the environment; a local demo gets one generated once and kept in the data dir.
+
+    Private links are derived from it, so two nodes with generated keys disagree: a deployment must set it
+    (sikesal.core.checks says so loudly at start and fails `check --deploy`).
+    """
     key = env_str("SIKESAL_SECRET_KEY")
     if key:
         return key
@@ -30,6 +42,7 @@ def _secret_key():
 
 
 SECRET_KEY = _secret_key()
+SIKESAL_SECRET_KEY_GENERATED = not env_str("SIKESAL_SECRET_KEY")
 DEBUG = env_bool("SIKESAL_DEBUG", False)
 ALLOWED_HOSTS = env_list("SIKESAL_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("SIKESAL_CSRF_TRUSTED_ORIGINS", [])
@@ -59,9 +72,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "sikesal.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "sikesal.core.middleware.LanguageMiddleware",
+    "sikesal.core.middleware.RejectNulMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -145,39 +160,49 @@ SIKESAL_PERIODIC = env_json(
     },
 )
 
+for _job, _spec in SIKESAL_PERIODIC.items():
+    if not isinstance(_spec, dict) or set(_spec) != {"task", "every_seconds"}:
+        raise ImproperlyConfigured(
+            f"SIKESAL_PERIODIC[{_job!r}] must be {{'task': ..., 'every_seconds': ...}}, got {_spec!r}"
+        )
+
 # Each worker writes a heartbeat this often; a task left RUNNING by a worker silent for the stale time (a
 # SIGKILL, a lost machine) is put back in the queue. Event handlers are idempotent, so a rerun is safe.
 SIKESAL_WORKER_HEARTBEAT_SECONDS = env_int("SIKESAL_WORKER_HEARTBEAT_SECONDS", 15)
 SIKESAL_WORKER_STALE_SECONDS = env_int("SIKESAL_WORKER_STALE_SECONDS", 120)
 
 # --- Domain rules (configurable, see docs/lifecycle.md) -----------------------------------------
-SIKESAL_DEADLINES = {
-    "verify_working_days": 3,
-    "first_followup_working_days": 5,
-    "reporter_silence_working_days": 10,
-    "pending_info_days": 30,
-    "final_days": 60,
-    **env_json("SIKESAL_DEADLINES", {}),
-}
+SIKESAL_DEADLINES = env_json_object(
+    "SIKESAL_DEADLINES",
+    {
+        "verify_working_days": 3,
+        "first_followup_working_days": 5,
+        "reporter_silence_working_days": 10,
+        "pending_info_days": 30,
+        "final_days": 60,
+    },
+)
 # The escalation ladder around the verify, first follow-up and final deadlines (docs/lifecycle.md).
-SIKESAL_ESCALATION = {
-    "reminder_working_days_before": 1,
-    "escalate_after_working_days": 2,
-    **env_json("SIKESAL_ESCALATION", {}),
-}
+SIKESAL_ESCALATION = env_json_object(
+    "SIKESAL_ESCALATION", {"reminder_working_days_before": 1, "escalate_after_working_days": 2}
+)
 SIKESAL_TIME_ZONE = "Asia/Jakarta"
 SIKESAL_TRACKING_PREFIX = env_str("SIKESAL_TRACKING_PREFIX", "JBI")
 SIKESAL_TITLE_MAX = env_int("SIKESAL_TITLE_MAX", 150)
 SIKESAL_BODY_MIN = env_int("SIKESAL_BODY_MIN", 20)
 SIKESAL_BODY_MAX = env_int("SIKESAL_BODY_MAX", 5000)
 # Kota Jambi's bounding box (WGS84) with a small margin; reports outside it are refused.
-SIKESAL_CITY_BOUNDS = env_json("SIKESAL_CITY_BOUNDS", {"south": -1.70, "north": -1.52, "west": 103.50, "east": 103.72})
+SIKESAL_CITY_BOUNDS = env_json_object(
+    "SIKESAL_CITY_BOUNDS", {"south": -1.70, "north": -1.52, "west": 103.50, "east": 103.72}
+)
 SIKESAL_UPLOAD_MAX_FILES = env_int("SIKESAL_UPLOAD_MAX_FILES", 5)
 SIKESAL_UPLOAD_MAX_BYTES = {
     "photo": env_int("SIKESAL_UPLOAD_MAX_PHOTO", 8 * 1024 * 1024),
     "pdf": env_int("SIKESAL_UPLOAD_MAX_PDF", 10 * 1024 * 1024),
     "video": env_int("SIKESAL_UPLOAD_MAX_VIDEO", 25 * 1024 * 1024),
 }
+# Photos are refused above this many pixels, read from the header before anything is decoded.
+SIKESAL_UPLOAD_MAX_IMAGE_PIXELS = env_int("SIKESAL_UPLOAD_MAX_IMAGE_PIXELS", 40_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 30 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
@@ -188,8 +213,34 @@ SIKESAL_RATE_LIMITS = {
     "file_per_contact_per_day": env_int("SIKESAL_RATE_FILE_PER_CONTACT", 10),
     "track_per_ip_per_minute": env_int("SIKESAL_RATE_TRACK_PER_IP", 60),
 }
-SIKESAL_TRUST_X_FORWARDED_FOR = env_bool("SIKESAL_TRUST_X_FORWARDED_FOR", False)
+# How many reverse proxies stand in front of the app, each appending the address it saw to X-Forwarded-For.
+# The client's address is the Nth from the right; everything left of it is whatever the client sent.
+# 0 (the default) trusts no header: the socket's address. SIKESAL_TRUST_X_FORWARDED_FOR=1 still means one proxy.
+SIKESAL_TRUSTED_PROXIES = env_int(
+    "SIKESAL_TRUSTED_PROXIES", 1 if env_bool("SIKESAL_TRUST_X_FORWARDED_FOR", False) else 0
+)
+if SIKESAL_TRUSTED_PROXIES < 0:
+    raise ImproperlyConfigured("SIKESAL_TRUSTED_PROXIES must be 0 or more")
 SIKESAL_MAP_TILES = env_str("SIKESAL_MAP_TILES", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+_tiles = urlsplit(SIKESAL_MAP_TILES)
+_tiles_origin = f"{_tiles.scheme}://{_tiles.netloc.replace('{s}', '*')}" if _tiles.netloc else ""
+# Content-Security-Policy of every page (sikesal.core.middleware): this site only, plus the map tiles.
+SIKESAL_CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        f"img-src 'self' data: {_tiles_origin}".strip(),
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+# /api/v1/docs loads swagger-ui from a CDN (to be served from static files by the API's owner).
+SIKESAL_CSP_EXEMPT_PATHS = env_list("SIKESAL_CSP_EXEMPT_PATHS", ["/api/v1/docs"])
 
 # --- Auth ---------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -203,8 +254,18 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env_int("SIKESAL_SESSION_HOURS", 8) * 3600  # a working day, then log in again
 SIKESAL_LOGIN_MAX_FAILURES = env_int("SIKESAL_LOGIN_MAX_FAILURES", 5)
 SIKESAL_LOGIN_LOCK_MINUTES = env_int("SIKESAL_LOGIN_LOCK_MINUTES", 15)
+# Wrong passwords are counted per (user name, address) and per address, never against the account itself.
+SIKESAL_LOGIN_MAX_FAILURES_PER_IP = env_int("SIKESAL_LOGIN_MAX_FAILURES_PER_IP", 50)
 SESSION_COOKIE_SECURE = env_bool("SIKESAL_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Served over HTTPS (SIKESAL_SECURE_COOKIES=1): plain HTTP is redirected and browsers are told to remember.
+SECURE_SSL_REDIRECT = env_bool("SIKESAL_SSL_REDIRECT", SESSION_COOKIE_SECURE)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # the load balancer's probe may speak plain HTTP
+SECURE_HSTS_SECONDS = env_int("SIKESAL_HSTS_SECONDS", 31_536_000 if SESSION_COOKIE_SECURE else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
+if SIKESAL_TRUSTED_PROXIES:
+    # the proxy in front (docs/deploy.md) terminates TLS and says so; without this a redirect would loop
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # --- Language and time --------------------------------------------------------------------------
 LANGUAGE_CODE = "id"
@@ -221,9 +282,15 @@ STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "sikesal" / "static"]
 MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = "/media/"  # never served publicly: attachments go through views that check the policy
+# Uploads are private (Django's default would chmod them 0644 whatever the umask); static files are public.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage",
+        "OPTIONS": {"file_permissions_mode": 0o644, "directory_permissions_mode": 0o755},
+    },
 }
 
 # --- Mail ---------------------------------------------------------------------------------------
@@ -244,11 +311,7 @@ SIKESAL_WHATSAPP_GATEWAY_URL = env_str("SIKESAL_WHATSAPP_GATEWAY_URL")
 SIKESAL_WHATSAPP_GATEWAY_TOKEN = env_str("SIKESAL_WHATSAPP_GATEWAY_TOKEN")
 
 # --- Ombudsman escalation (UU 37/2008) -------------------------------------------------------------
-SIKESAL_OMBUDSMAN = {
-    "overdue_working_days": 5,
-    "max_incident_age_days": 730,
-    **env_json("SIKESAL_OMBUDSMAN", {}),
-}
+SIKESAL_OMBUDSMAN = env_json_object("SIKESAL_OMBUDSMAN", {"overdue_working_days": 5, "max_incident_age_days": 730})
 SIKESAL_OMBUDSMAN_EMAIL = env_str("SIKESAL_OMBUDSMAN_EMAIL", "pengaduan.jambi@ombudsman.go.id")
 SIKESAL_OMBUDSMAN_WEBHOOK_URL = env_str("SIKESAL_OMBUDSMAN_WEBHOOK_URL")  # set to deliver by HTTPS instead
 SIKESAL_OMBUDSMAN_WEBHOOK_TOKEN = env_str("SIKESAL_OMBUDSMAN_WEBHOOK_TOKEN")
@@ -289,16 +352,20 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"mask_secrets": {"()": "sikesal.core.logsafe.MaskSecretsFilter"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["mask_secrets"]},
         "file": {
             "class": "logging.handlers.WatchedFileHandler",
             "filename": DATA_DIR / "logs" / "sikesal.log",
             "formatter": "plain",
+            "filters": ["mask_secrets"],
         },
     },
     "loggers": {
         "sikesal": {"handlers": ["console", "file"], "level": env_str("SIKESAL_LOG_LEVEL", "INFO")},
         "django_tasks_db": {"handlers": ["console", "file"], "level": "INFO"},
+        # every unhandled error in a request, with its traceback (Django's default sends them nowhere unless DEBUG)
+        "django.request": {"handlers": ["console", "file"], "level": "ERROR", "propagate": False},
     },
 }

@@ -11,6 +11,7 @@ from sikesal.complaints import policy
 from sikesal.complaints.models import Complaint
 from sikesal.complaints.search import search
 from sikesal.complaints.states import Status
+from sikesal.core import params as params_module
 
 
 def queues_for(actor):
@@ -48,10 +49,7 @@ FILTERS = ("status", "opd", "layanan", "kecamatan", "kelurahan", "kanal", "dari"
 
 
 def _date(value):
-    try:
-        return dt.date.fromisoformat(value)
-    except (TypeError, ValueError):
-        return None
+    return params_module.date(value)
 
 
 def filtered(actor, params, queue_q):
@@ -59,8 +57,8 @@ def filtered(actor, params, queue_q):
     qs = policy.visible_complaints(actor, Complaint.objects.all()).filter(queue_q)
     if params.get("status") in Status.values:
         qs = qs.filter(status=params["status"])
-    if params.get("opd", "").isdigit() and actor.role not in OPD_ROLES:
-        qs = qs.filter(institution_id=int(params["opd"]))
+    if (opd := params_module.object_id(params.get("opd"))) and actor.role not in OPD_ROLES:
+        qs = qs.filter(institution_id=opd)
     if params.get("layanan"):
         qs = qs.filter(service__code=params["layanan"])
     if params.get("kelurahan"):

@@ -3,7 +3,6 @@
 Reads go through the policy (an OPD never sees another OPD's reports); changes go through the lifecycle.
 """
 
-import csv
 import functools
 
 from django.contrib import messages
@@ -26,6 +25,8 @@ from sikesal.complaints.errors import LifecycleError
 from sikesal.complaints.models import Complaint
 from sikesal.complaints.policy import Actor, IdentityAccess
 from sikesal.complaints.states import ArchiveReason, Channel, Classification, Status
+from sikesal.core import csvsafe
+from sikesal.core import params as params_module
 from sikesal.core.ratelimit import client_ip
 
 # Actions staff take from the report page, in the order shown.
@@ -292,7 +293,7 @@ def _export_headers(actor):
 def export_csv(request, actor):
     """The filtered list as CSV, streamed; the export itself is audited."""
     _audit(request, AuditEntry.Kind.EXPORT, detail={"format": "csv", "filters": dict(request.GET.items())})
-    writer = csv.writer(_Echo())
+    writer = csvsafe.writer(_Echo())
 
     def lines():
         yield "\ufeff"  # so spreadsheet programs read UTF-8
@@ -353,7 +354,7 @@ def audit_csv(request, actor):
     """The audit log (views of personal data, reveals, exports, log-ins) for the admin koordinator."""
     if actor.role != Role.ADMIN:
         raise PermissionDenied
-    writer = csv.writer(_Echo())
+    writer = csvsafe.writer(_Echo())
     entries = AuditEntry.objects.select_related("user", "complaint").order_by("-at")
 
     def lines():
@@ -380,13 +381,12 @@ def audit_csv(request, actor):
 @staff_required
 def monthly_pick(request, actor):
     """The inbox's small form (OPD, month) leads to the PDF's address."""
-    opd = actor.institution_id if actor.role in OPD_ROLES else request.GET.get("opd", "")
-    try:
-        year, month = (int(x) for x in request.GET.get("bulan", "").split("-"))
-        return redirect("backoffice:monthly_pdf", opd_id=int(opd), year=year, month=month)
-    except ValueError:
-        messages.error(request, _("Choose an OPD and a month."))
-        return redirect("backoffice:inbox")
+    opd = actor.institution_id if actor.role in OPD_ROLES else params_module.object_id(request.GET.get("opd"))
+    month = params_module.year_month(request.GET.get("bulan"))
+    if opd and month:
+        return redirect("backoffice:monthly_pdf", opd_id=opd, year=month[0], month=month[1])
+    messages.error(request, _("Choose an OPD and a month."))
+    return redirect("backoffice:inbox")
 
 
 @require_POST

@@ -6,6 +6,7 @@ are decoded and re-encoded (which drops EXIF, GPS position included), and each k
 
 import hashlib
 import io
+import warnings
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -15,7 +16,14 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from sikesal.complaints.models import AttachmentKind
 
-MAX_IMAGE_PIXELS = 40_000_000
+# Past the limit Pillow only warns (it raises at twice the limit): make its warning an error, so that nothing
+# decodes a decompression bomb even where our own check below is not on the path.
+warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
+Image.MAX_IMAGE_PIXELS = settings.SIKESAL_UPLOAD_MAX_IMAGE_PIXELS
+
+
+class ImageTooLarge(Exception):
+    pass
 
 
 @dataclass
@@ -61,9 +69,17 @@ def sniff(head):
 
 
 def _strip_image(content, content_type):
-    Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+    """Re-encode an image without its metadata; None when it is not a valid image.
+
+    The dimensions are read from the header (Image.open decodes nothing) and checked against the pixel
+    limit first: a small PNG of 8900×8900 pixels would otherwise take seconds and most of a gigabyte.
+    """
+    limit = settings.SIKESAL_UPLOAD_MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = limit
     try:
         with Image.open(io.BytesIO(content)) as img:
+            if img.width * img.height > limit:
+                raise ImageTooLarge
             img.load()
             img = ImageOps.exif_transpose(img)  # keep the photo upright once the orientation tag is gone
             out = io.BytesIO()
@@ -74,7 +90,9 @@ def _strip_image(content, content_type):
             else:
                 img.save(out, "WEBP", quality=85)
             return out.getvalue()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageTooLarge from exc
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         return None
 
 
@@ -94,7 +112,13 @@ def check_upload(name, content):
             "mb": limit // (1024 * 1024),
         }
     if kind == AttachmentKind.PHOTO:
-        content = _strip_image(content, content_type)
+        try:
+            content = _strip_image(content, content_type)
+        except ImageTooLarge:
+            return None, _("%(name)s has too many pixels (at most %(mp)d megapixels).") % {
+                "name": display,
+                "mp": settings.SIKESAL_UPLOAD_MAX_IMAGE_PIXELS // 1_000_000,
+            }
         if content is None:
             return None, _("%(name)s is not a valid image.") % {"name": display}
     return CheckedFile(kind, content_type, extension, display, content), None

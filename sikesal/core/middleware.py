@@ -1,5 +1,7 @@
 from django.conf import settings
+from django.http import HttpResponseBadRequest
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 
 class LanguageMiddleware:
@@ -21,4 +23,56 @@ class LanguageMiddleware:
         request.LANGUAGE_CODE = language
         response = self.get_response(request)
         response.headers.setdefault("Content-Language", language)
+        return response
+
+
+class RejectNulMiddleware:
+    """400 for a request with a NUL character in its path, query, form fields, file names or cookies.
+
+    No legitimate client sends one, PostgreSQL refuses to store or even compare text containing it (a 500
+    from every form or lookup that reaches the database), and it breaks the XML feeds. JSON bodies are the
+    API's own to check.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if self._has_nul(request):
+            return HttpResponseBadRequest(
+                _("The request contains a character that is not allowed."), content_type="text/plain; charset=utf-8"
+            )
+        return self.get_response(request)
+
+    @staticmethod
+    def _has_nul(request):
+        if "\x00" in request.path or "\x00" in request.path_info:
+            return True
+        values = [*request.COOKIES.keys(), *request.COOKIES.values()]
+        for key, items in request.GET.lists():
+            values += [key, *items]
+        if request.method == "POST":
+            for key, items in request.POST.lists():
+                values += [key, *items]
+            values += [f.name or "" for _key, files in request.FILES.lists() for f in files]
+        return any("\x00" in value for value in values)
+
+
+class ContentSecurityPolicyMiddleware:
+    """A strict Content-Security-Policy on every response (settings.SIKESAL_CSP): scripts, styles, fonts and
+    connections from this site only, images also from the map tile server, no frames, no plugins.
+
+    The pages carry no inline script or style (a test walks them); Leaflet is vendored under static/.
+    Paths in SIKESAL_CSP_EXEMPT_PATHS (the API docs page, which loads swagger-ui from a CDN) get none.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.policy = settings.SIKESAL_CSP
+        self.exempt = tuple(settings.SIKESAL_CSP_EXEMPT_PATHS)
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if self.policy and not request.path.startswith(self.exempt):
+            response.headers.setdefault("Content-Security-Policy", self.policy)
         return response

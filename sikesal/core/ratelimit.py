@@ -37,12 +37,56 @@ def allow(scope, ident, limit, window_seconds):
     return hits <= limit
 
 
+def _counter_key(scope, ident):
+    return f"{scope}:{hashlib.sha256(str(ident).encode()).hexdigest()[:24]}"
+
+
+def strike(scope, ident, ttl_seconds):
+    """Add one to a counter that lives `ttl_seconds` from its first hit; return the new count.
+
+    Unlike `allow`, the count does not start again at a clock boundary: it is for "N failures, then wait",
+    where a window ending half-way would hand out a fresh set of tries. One atomic statement, so parallel
+    requests each see their own number and never more than the limit get through.
+    """
+    now = int(time.time())
+    table = connection.ops.quote_name(RateCounter._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (key, hits, expires) VALUES (%s, 1, %s) "  # noqa: S608 (our own table name)
+            f"ON CONFLICT (key) DO UPDATE SET "
+            f"hits = CASE WHEN {table}.expires <= %s THEN 1 ELSE {table}.hits + 1 END, "
+            f"expires = CASE WHEN {table}.expires <= %s THEN excluded.expires ELSE {table}.expires END "
+            f"RETURNING hits",
+            [_counter_key(scope, ident), now + ttl_seconds, now, now],
+        )
+        return cursor.fetchone()[0]
+
+
+def strikes(scope, ident):
+    """The current count of a `strike` counter (0 once it has expired)."""
+    row = RateCounter.objects.filter(key=_counter_key(scope, ident), expires__gt=int(time.time())).first()
+    return row.hits if row else 0
+
+
+def forgive(scope, ident):
+    RateCounter.objects.filter(key=_counter_key(scope, ident)).delete()
+
+
 def client_ip(request):
-    # Behind the city's proxy set SIKESAL_TRUST_X_FORWARDED_FOR; otherwise the socket address is the truth.
+    """The client's address for limits and the audit log.
+
+    Behind N trusted proxies (SIKESAL_TRUSTED_PROXIES) that each append to X-Forwarded-For, the client is
+    the Nth address from the right: the first one a proxy of ours wrote. Addresses further left come from
+    the client and are never believed. With no proxy (0), or a header shorter than N, the socket's address.
+    """
     from django.conf import settings
 
-    if getattr(settings, "SIKESAL_TRUST_X_FORWARDED_FOR", False):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()
-    return request.META.get("REMOTE_ADDR", "")
+    trusted = getattr(settings, "SIKESAL_TRUSTED_PROXIES", 0)
+    remote = request.META.get("REMOTE_ADDR", "")
+    if trusted <= 0:
+        return remote
+    hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    hops = [hop for hop in hops if hop]
+    if len(hops) < trusted:
+        return remote
+    return hops[-trusted]

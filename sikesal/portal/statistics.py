@@ -17,6 +17,7 @@ from django.utils import timezone
 from sikesal.catalogue import calendar
 from sikesal.complaints.models import Complaint
 from sikesal.complaints.states import Status
+from sikesal.core import params as params_module
 
 MAX_ROWS = 200_000
 RESOLVED = (Status.CLOSED_REPORTER, Status.CLOSED_ADMIN, Status.CLOSED_SYSTEM)
@@ -134,11 +135,8 @@ def period(params):
     cleaned = {}
 
     def month(value):
-        try:
-            year, m = (int(x) for x in str(value).split("-"))
-            return dt.datetime(year, m, 1, tzinfo=calendar.WIB)
-        except (TypeError, ValueError):
-            return None
+        parsed = params_module.year_month(value)
+        return dt.datetime(*parsed, 1, tzinfo=calendar.WIB) if parsed else None
 
     start, last = month(params.get("dari")), month(params.get("sampai"))
     end = None

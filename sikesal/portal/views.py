@@ -3,7 +3,6 @@
 Every state change goes through sikesal.complaints.lifecycle; every read through the policy.
 """
 
-import csv
 import io
 import secrets
 
@@ -24,6 +23,8 @@ from sikesal.complaints.errors import LifecycleError
 from sikesal.complaints.models import Attachment, Complaint, hash_secret
 from sikesal.complaints.policy import Actor
 from sikesal.complaints.states import CLOSED_STATES, Channel, ComplaintType
+from sikesal.core import csvsafe
+from sikesal.core import params as params_module
 from sikesal.core.ratelimit import allow, client_ip
 from sikesal.integrations.ombudsman import eligibility as ombudsman_eligibility
 from sikesal.portal import statistics
@@ -258,10 +259,9 @@ def _public_queryset(request):
     elif f["status"] == "selesai":
         qs = qs.filter(status__in=CLOSED_STATES)
     if f["bulan"]:
-        try:
-            year, month = (int(x) for x in f["bulan"].split("-"))
-            qs = qs.filter(submitted_at__year=year, submitted_at__month=month)
-        except ValueError:
+        if parsed := params_module.year_month(f["bulan"]):
+            qs = qs.filter(submitted_at__year=parsed[0], submitted_at__month=parsed[1])
+        else:
             f["bulan"] = ""
     return qs.order_by("-submitted_at"), f
 
@@ -357,7 +357,7 @@ def statistics_csv(request):
     start, end, _cleaned = statistics.period(request.GET)
     data = statistics.cached(start, end)
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csvsafe.writer(buffer)
     writer.writerow(["section", "key", "label", "value"])
     writer.writerows(statistics.csv_rows(data))
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")

@@ -1,7 +1,8 @@
 """Reporter accounts without passwords: a one-time code to an e-mail address or phone number.
 
 The answer to "send me a code" is the same whether or not the contact is known. Codes are kept hashed
-in the shared cache for ten minutes and allow five tries. A verified contact becomes (or finds) a
+in the shared cache for ten minutes from when they were sent (a wrong try does not extend that) and allow
+five tries, counted atomically so that parallel guesses get no more. A verified contact becomes (or finds) a
 citizen account, and the reports filed earlier with that contact are linked to it.
 """
 
@@ -22,7 +23,7 @@ from sikesal.accounts.models import User
 from sikesal.accounts.roles import Role
 from sikesal.complaints import policy
 from sikesal.complaints.models import Complaint, Reporter
-from sikesal.core.ratelimit import allow, client_ip
+from sikesal.core.ratelimit import allow, client_ip, strike
 from sikesal.integrations.notify.transports import send
 
 CODE_SECONDS = 600
@@ -68,7 +69,8 @@ def login_start(request):
         else:
             kind, contact = parsed
             code = f"{secrets.randbelow(10**6):06d}"
-            cache.set(_key(contact), {"hash": _hash(code), "tries": 0}, CODE_SECONDS)
+            # the nonce names this code's try counter: a new code starts a new count
+            cache.set(_key(contact), {"hash": _hash(code), "nonce": secrets.token_hex(16)}, CODE_SECONDS)
             message = _("Your SIKESAL login code: %(code)s (valid for 10 minutes).") % {"code": code}
             channel = "email" if kind == "email" else settings.SIKESAL_PHONE_CHANNEL
             send(channel, contact, _("SIKESAL login code"), message)
@@ -87,13 +89,11 @@ def login_code(request):
         code = "".join(str(request.POST.get("code", "")).split())
         if stored is None:
             error = _("The code has expired. Ask for a new one.")
-        elif stored["tries"] >= MAX_TRIES:
+        elif strike("otp-try", stored.get("nonce") or contact, CODE_SECONDS) > MAX_TRIES:
             cache.delete(_key(contact))
             error = _("Too many wrong codes. Ask for a new one.")
         elif not secrets.compare_digest(stored["hash"], _hash(code)):
-            stored["tries"] += 1
-            cache.set(_key(contact), stored, CODE_SECONDS)
-            error = _("The code is wrong.")
+            error = _("The code is wrong.")  # the stored code keeps its expiry: no cache.set here
         else:
             cache.delete(_key(contact))
             user = _citizen_for(contact)

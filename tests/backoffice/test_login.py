@@ -60,8 +60,7 @@ def test_lockout_after_repeated_failures(client, users, settings):
     for _ in range(3):
         assert client.post(reverse("backoffice:login"), {"username": "pupr", "password": "salah"}).status_code == 400
     locked = client.post(reverse("backoffice:login"), {"username": "pupr", "password": password})
-    assert locked.status_code == 400  # even the right password waits out the lock
-    assert User.objects.get(username="pupr").locked_until is not None
+    assert locked.status_code == 400  # even the right password waits out the lock, from this address
     from sikesal.backoffice.models import AuditEntry
 
     assert AuditEntry.objects.filter(kind="login_failed", user__username="pupr").count() == 3

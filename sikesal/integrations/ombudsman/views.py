@@ -1,6 +1,5 @@
 """The citizen's escalation form, and the Ombudsman observer's pages (escalations, compliance)."""
 
-import csv
 import io
 
 from django.contrib import messages
@@ -16,6 +15,7 @@ from sikesal.complaints import lifecycle
 from sikesal.complaints.errors import LifecycleError
 from sikesal.complaints.models import Complaint, hash_secret
 from sikesal.complaints.policy import Actor
+from sikesal.core import csvsafe
 from sikesal.integrations.ombudsman import eligibility, service
 from sikesal.integrations.ombudsman.models import Escalation, MaritalStatus
 from sikesal.portal import statistics
@@ -173,7 +173,7 @@ def compliance(request):
         return response
     if request.GET.get("format") == "csv":
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
+        writer = csvsafe.writer(buffer)
         writer.writerow(
             [
                 "opd",

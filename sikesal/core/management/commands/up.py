@@ -88,6 +88,7 @@ class Command(BaseCommand):
             python, "-m", "gunicorn", "sikesal.wsgi:application",
             "--bind", f"{bind}:{port}", "--workers", str(web_workers),
             "--access-logfile", str(settings.DATA_DIR / "logs" / "access.log"),
+            "--logger-class", "sikesal.core.gunicorn_logger.Logger",  # private-link secrets masked
             "--graceful-timeout", "10", "--no-control-socket",
         ]  # fmt: skip
         procs["worker"] = [python, manage, "worker"]
