@@ -153,6 +153,7 @@ def act(actors, opd, other_opd, external, submit):
             "assign": {"officer": actors["officer"].user.pk},
             "set_flags": {"is_secret": True},
             "rate": {"rating": 4},
+            "escalate_ombudsman": {"via_service": True},  # as the escalation service calls it
             "lapor_mirror": {"kind": "followup", "message": "Tanggapan PLN dari SP4N-LAPOR!", "source": "PLN"},
         }.get(action, {})
         if action == "record_ombudsman":

@@ -6,4 +6,3 @@ class BackofficeConfig(AppConfig):
     name = "sikesal.backoffice"
     label = "backoffice"
     verbose_name = _("Back office")
-

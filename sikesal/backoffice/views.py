@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from sikesal.accounts.models import User
-from sikesal.accounts.roles import OPD_ROLES, STAFF_ROLES, Role
+from sikesal.accounts.roles import OPD_ROLES
 from sikesal.backoffice import inbox
 from sikesal.backoffice.models import AuditEntry, ResponseTemplate
 from sikesal.catalogue.models import Area, AreaLevel, Institution, InstitutionKind, Service
@@ -52,9 +52,10 @@ def staff_required(view):
     def wrapped(request, *args, **kwargs):
         if not request.user.is_authenticated:
             return redirect(f"{reverse('backoffice:login')}?next={request.path}")
-        if request.user.role not in STAFF_ROLES:
+        actor = Actor.for_user(request.user)
+        if not policy.can_use_backoffice(actor):
             raise PermissionDenied
-        return view(request, Actor.for_user(request.user), *args, **kwargs)
+        return view(request, actor, *args, **kwargs)
 
     return wrapped
 
@@ -252,7 +253,7 @@ IDENTITY_HEADERS = ("pelapor", "telepon", "email")
 
 def _with_identity(actor):
     """Identity columns exist for roles that may ever see a reporter (admin, OPD staff)."""
-    return actor.role == Role.ADMIN or actor.role in OPD_ROLES
+    return policy.export_with_identity_columns(actor)
 
 
 def _export_rows(actor, params):
@@ -341,7 +342,7 @@ def monthly_pdf(request, actor, opd_id, year, month):
     opd = Institution.objects.filter(pk=opd_id).first()
     if opd is None or not 1 <= month <= 12 or not 2000 <= year <= 2100:
         raise Http404
-    if actor.role in OPD_ROLES and actor.institution_id != opd.pk:
+    if not policy.can_read_monthly_report(actor, opd.pk):
         raise Http404
     pdf = monthly.render_pdf(monthly.figures(opd, year, month))
     response = HttpResponse(pdf, content_type="application/pdf")
@@ -352,7 +353,7 @@ def monthly_pdf(request, actor, opd_id, year, month):
 @staff_required
 def audit_csv(request, actor):
     """The audit log (views of personal data, reveals, exports, log-ins) for the admin koordinator."""
-    if actor.role != Role.ADMIN:
+    if not policy.can_read_audit(actor):
         raise PermissionDenied
     writer = csvsafe.writer(_Echo())
     entries = AuditEntry.objects.select_related("user", "complaint").order_by("-at")
@@ -381,7 +382,7 @@ def audit_csv(request, actor):
 @staff_required
 def monthly_pick(request, actor):
     """The inbox's small form (OPD, month) leads to the PDF's address."""
-    opd = actor.institution_id if actor.role in OPD_ROLES else params_module.object_id(request.GET.get("opd"))
+    opd = policy.monthly_report_institution(actor, params_module.object_id(request.GET.get("opd")))
     month = params_module.year_month(request.GET.get("bulan"))
     if opd and month:
         return redirect("backoffice:monthly_pdf", opd_id=opd, year=month[0], month=month[1])
@@ -416,7 +417,7 @@ def bulk_verify(request, actor):
 @staff_required
 def lapor_sync(request, actor):
     """The SP4N-LAPOR! sync's health: is it on, when did it last pull, what waits, what was refused."""
-    if actor.role != Role.ADMIN:
+    if not policy.can_manage_sync(actor):
         raise PermissionDenied
     from sikesal.integrations.lapor import health
     from sikesal.integrations.lapor.models import Conflict, Outbox, Parked

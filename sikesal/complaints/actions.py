@@ -81,9 +81,7 @@ ACTIONS = {
     A.COMMENT: ActionSpec(_("Reply from the reporter"), REPORTER, files=True),
     A.CLOSE_ADMIN: ActionSpec(_("Closed by the admin"), PUBLIC),
     A.CLOSE_SYSTEM: ActionSpec(_("Closed by the system: no answer from the reporter"), PUBLIC, tells_reporter=True),
-    A.ARCHIVE_SYSTEM: ActionSpec(
-        _("Archived by the system: information not supplied"), REPORTER, tells_reporter=True
-    ),
+    A.ARCHIVE_SYSTEM: ActionSpec(_("Archived by the system: information not supplied"), REPORTER, tells_reporter=True),
     A.MERGE: ActionSpec(_("Merged with another report"), PUBLIC, tells_reporter=True),
     A.ESCALATE_OMBUDSMAN: ActionSpec(_("Escalated to the Ombudsman"), REPORTER),
     A.MARK_OVERDUE: ActionSpec(_("Deadline passed"), STAFF),

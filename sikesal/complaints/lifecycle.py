@@ -359,6 +359,14 @@ def merge(ch):
 
 
 def escalate_ombudsman(ch):
+    # Only the escalation service (integrations/ombudsman/service.py) takes this step, after checking
+    # eligibility and the identity the law requires and inside the transaction that writes the file:
+    # every channel (web, REST) goes through it, none sets the field on its own.
+    if ch.data.get("via_service") is not True:
+        raise InvalidTransition(
+            "use_escalation_service",
+            _("A report is taken to the Ombudsman through its own form (eligibility and identity)."),
+        )
     if ch.complaint.ombudsman_escalated_at:
         raise InvalidTransition("already_escalated", _("The report has already been escalated to the Ombudsman."))
     ch.complaint.ombudsman_escalated_at = ch.now

@@ -59,7 +59,8 @@ ACTION_ROLES = {
     "close_system": SYSTEM,
     "archive_system": SYSTEM,
     "merge": ADMIN,
-    "escalate_ombudsman": REPORTER | ADMIN | SYSTEM,
+    # The citizen's choice, and only through the escalation service (eligibility, identity, file).
+    "escalate_ombudsman": REPORTER,
     "mark_overdue": SYSTEM,
     "lapor_mirror": SYSTEM,
     "record_ombudsman": SYSTEM | {Role.OMBUDSMAN},

@@ -11,7 +11,6 @@ from sikesal.complaints.models import Event
 log = logging.getLogger("sikesal.tasks")
 
 
-
 MAX_DISPATCH_ATTEMPTS = 5
 
 

@@ -1,6 +1,9 @@
+import json
+
 from django.conf import settings
 from django.http import HttpResponseBadRequest
 from django.utils import translation
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 
 
@@ -39,10 +42,26 @@ class RejectNulMiddleware:
 
     def __call__(self, request):
         if self._has_nul(request):
-            return HttpResponseBadRequest(
-                _("The request contains a character that is not allowed."), content_type="text/plain; charset=utf-8"
-            )
+            return self._refusal(request, str(_("The request contains a character that is not allowed.")))
         return self.get_response(request)
+
+    @staticmethod
+    def _refusal(request, detail):
+        """In the caller's own format: a problem document for the REST API, the Open311 error list there,
+        plain text for pages."""
+        path = request.path.replace("\x00", "")
+        if path.startswith("/api/"):
+            body = {"type": "urn:sikesal:problem:invalid_character", "title": "invalid_character", "status": 400}
+            body.update(detail=detail, code="invalid_character")
+            return HttpResponseBadRequest(json.dumps(body), content_type="application/problem+json")
+        if path.startswith("/open311/"):
+            if path.endswith(".xml"):
+                xml = f'<?xml version="1.0" encoding="utf-8"?><errors><error><code>400</code><description>{escape(detail)}</description></error></errors>'
+                return HttpResponseBadRequest(xml, content_type="text/xml; charset=utf-8")
+            return HttpResponseBadRequest(
+                json.dumps([{"code": 400, "description": detail}]), content_type="application/json"
+            )
+        return HttpResponseBadRequest(detail, content_type="text/plain; charset=utf-8")
 
     @staticmethod
     def _has_nul(request):

@@ -6,4 +6,3 @@ class RoutingConfig(AppConfig):
     name = "sikesal.routing"
     label = "routing"
     verbose_name = _("Routing suggestions")
-

@@ -129,10 +129,13 @@ def test_rating_must_be_1_to_5(in_state, act):
 
 def test_escalation_is_recorded_once(in_state, act):
     complaint = in_state("in_progress")
-    act(complaint, "escalate_ombudsman")
+    with pytest.raises(InvalidTransition):  # not through the escalation service: refused, nothing set
+        act(complaint, "escalate_ombudsman", via_service=False)
+    assert complaint.ombudsman_escalated_at is None
+    act(complaint, "escalate_ombudsman", via_service=True)
     assert complaint.ombudsman_escalated_at is not None
     with pytest.raises(InvalidTransition):
-        act(complaint, "escalate_ombudsman")
+        act(complaint, "escalate_ombudsman", via_service=True)
 
 
 def test_internal_followup_is_staff_only_and_not_a_response(in_state, act):

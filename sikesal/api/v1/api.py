@@ -118,14 +118,13 @@ def not_found(request, exc):
 
 def actor_for(request):
     if getattr(request, "api_key", None) is not None:
-        # A partner files on a citizen's behalf and reads what the public may read.
-        return Actor.system(f"API {request.api_key.name}"[:150])
+        # A partner application, bound to its key's scopes (and, for an acting key, one institution).
+        return Actor.partner(request.api_key)
     return Actor.for_user(request.user)
 
 
 def require_scope(request, scope):
-    key = getattr(request, "api_key", None)
-    if key is not None and scope not in key.scopes:
+    if not policy.partner_may(actor_for(request), scope):
         raise NotAllowed("missing_scope", _("This API key may not do this (scope %(scope)s).") % {"scope": scope})
 
 
@@ -268,23 +267,27 @@ def _out(c, full):
 
 
 def _visible(actor):
+    """What the caller reads: its own reports in full (staff, reporters, an acting partner's institution),
+    otherwise the public part of public reports."""
     base = Complaint.objects.select_related("service", "institution", "area__parent")
-    if actor.role in ("system", "public"):
+    own = policy.visible_complaints(actor, base)
+    if actor.role == "public" or not own.exists():
         return policy.public_complaints(base), False
-    return policy.visible_complaints(actor, base), True
+    return own, True
 
 
 def _submit(request, payload, files, idempotency_key):
-    require_scope(request, "reports:write")
+    require_scope(request, policy.SCOPE_FILE)
     data = payload.dict()
     data["reporter"] = data.get("reporter") or {}
     channel = Channel.API
     data["channel"] = channel
-    if idempotency_key:
-        owner = getattr(request, "api_key", None)
-        data["idempotency_key"] = f"api:{owner.pk if owner else request.user.pk}:{idempotency_key}"[:80]
     actor = actor_for(request)
-    if actor.role not in ("system", "citizen", "admin"):
+    if idempotency_key:
+        # Namespaced by who is calling (kind and id): a partner key can never replay a staff member's
+        # or another key's submission, nor receive its private link.
+        data["idempotency_key"] = f"api:{actor.principal}:{idempotency_key}"[:80]
+    if not policy.may(actor, "submit", None):
         raise NotAllowed("not_allowed", _("You may not file reports here."))
     result = lifecycle.submit(actor, data, files)
     url = request.build_absolute_uri(f"/pelapor/{result.secret}/")
@@ -360,9 +363,12 @@ def list_reports(request, filters: Query[ListFilters]):
     return {"items": [_out(c, full) for c in rows[:limit]], "next_cursor": next_cursor}
 
 
-def _get(request, tracking):
+def _get(request, tracking, own_only=False):
+    """The report as the caller reads it; `own_only` for acting on it (a public copy is not enough)."""
     actor = actor_for(request)
     qs, full = _visible(actor)
+    if own_only and not full:
+        raise Http404
     c = qs.filter(tracking_number=tracking).first()
     if c is None:
         raise Http404
@@ -384,7 +390,7 @@ def get_timeline(request, tracking: str):
     c, actor, full = _get(request, tracking)
     if c.is_secret and not full:
         return []
-    audience = "staff" if full and actor.role not in ("citizen",) else ("reporter" if full else "public")
+    audience = policy.timeline_audience(actor, c) if full else "public"
     return [
         {
             "at": e.created_at,
@@ -403,11 +409,42 @@ def get_timeline(request, tracking: str):
     summary="A lifecycle action (as the logged-in user's role allows)",
 )
 def act(request, tracking: str, action: str, payload: ActionIn):
-    if getattr(request, "api_key", None) is not None:
-        raise NotAllowed("not_allowed", _("Lifecycle actions need a staff or reporter log-in."))
-    c, actor, _full = _get(request, tracking)
+    require_scope(request, policy.SCOPE_ACT)  # a partner acts only with an acting key, on its institution
+    c, actor, _full = _get(request, tracking, own_only=True)
     data = {k: v for k, v in payload.dict().items() if v is not None and k != "version"}
     lifecycle.transition(c, action, actor, expected_version=payload.version, **data)
+    c.refresh_from_db()
+    return _out(c, True)
+
+
+class EscalationIn(Schema):
+    """The identity Pasal 24 UU 37/2008 requires, and the reporter's consent."""
+
+    full_name: str = ""
+    birth_place: str = ""
+    birth_date: str = ""
+    marital_status: str = ""
+    occupation: str = ""
+    address: str = ""
+    losses: str = ""
+    remedy: str = ""
+    nik: str = ""
+    phone: str = ""
+    email: str = ""
+    confidential: bool = False
+    consent: bool = False
+
+
+@api.post(
+    "/reports/{tracking}/ombudsman",
+    response={200: ReportOut, **PROBLEMS},
+    summary="The reporter takes the report to the Ombudsman (same eligibility and identity as the web form)",
+)
+def escalate_to_ombudsman(request, tracking: str, payload: EscalationIn):
+    from sikesal.integrations.ombudsman import service as ombudsman
+
+    c, actor, _full = _get(request, tracking, own_only=True)
+    ombudsman.escalate(c, actor, payload.dict())
     c.refresh_from_db()
     return _out(c, True)
 
@@ -432,7 +469,7 @@ def escalation_state(request, tracking: str, payload: EscalationStateIn):
     from sikesal.integrations.ombudsman.models import Escalation
 
     actor = actor_for(request)
-    if actor.role != "ombudsman":
+    if not policy.can_act_as_ombudsman(actor):
         raise NotAllowed("not_allowed", _("Only the Ombudsman observer records an escalation's progress."))
     escalation = Escalation.objects.select_related("complaint").filter(complaint__tracking_number=tracking).first()
     if escalation is None:

@@ -6,4 +6,3 @@ class LaporConfig(AppConfig):
     name = "sikesal.integrations.lapor"
     label = "lapor"
     verbose_name = _("SP4N-LAPOR! sync")
-

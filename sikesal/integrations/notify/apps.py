@@ -6,4 +6,3 @@ class NotifyConfig(AppConfig):
     name = "sikesal.integrations.notify"
     label = "notify"
     verbose_name = _("Notifications")
-

@@ -58,7 +58,7 @@ def escalate(complaint, actor, data, now=None):
         raise InvalidTransition("not_eligible", " ".join(result.reasons))
     identity = clean_identity(data)
     with transaction.atomic():
-        lifecycle.transition(complaint, "escalate_ombudsman", actor, now=now)
+        lifecycle.transition(complaint, "escalate_ombudsman", actor, now=now, via_service=True)
         escalation = Escalation.objects.create(complaint=complaint, **identity)
         escalation.file_json = build_json(escalation)
         escalation.file_pdf = build_pdf(escalation.file_json)

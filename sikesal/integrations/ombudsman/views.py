@@ -10,8 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from sikesal.accounts.roles import Role
-from sikesal.complaints import lifecycle
+from sikesal.complaints import lifecycle, policy
 from sikesal.complaints.errors import LifecycleError
 from sikesal.complaints.models import Complaint, hash_secret
 from sikesal.complaints.policy import Actor
@@ -47,9 +46,10 @@ def escalate_form(request, secret):
 def _observer(request):
     if not request.user.is_authenticated:
         return None
-    if request.user.role not in (Role.OMBUDSMAN, Role.ADMIN):
+    actor = Actor.for_user(request.user)
+    if not policy.can_observe_ombudsman(actor):
         raise PermissionDenied
-    return Actor.for_user(request.user)
+    return actor
 
 
 def escalations(request):
@@ -65,7 +65,7 @@ def escalations(request):
 @require_POST
 def update_state(request, pk):
     actor = _observer(request)
-    if actor is None or actor.role != Role.OMBUDSMAN:
+    if actor is None or not policy.can_act_as_ombudsman(actor):
         raise PermissionDenied
     escalation = Escalation.objects.select_related("complaint").filter(pk=pk).first()
     if escalation is None:
@@ -91,7 +91,7 @@ def update_state(request, pk):
 
 def escalation_file(request, pk, fmt):
     actor = _observer(request)
-    if actor is None or actor.role != Role.OMBUDSMAN:
+    if actor is None or not policy.can_act_as_ombudsman(actor):
         raise PermissionDenied  # the identity in the file is for the Ombudsman only
     escalation = Escalation.objects.select_related("complaint").filter(pk=pk).first()
     if escalation is None:
