@@ -1,10 +1,12 @@
 import secrets
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from sikesal.accounts.models import ApiKey, User
+from sikesal.complaints import policy
 
 
 @admin.register(User)
@@ -15,11 +17,29 @@ class SikesalUserAdmin(UserAdmin):
     add_fieldsets = UserAdmin.add_fieldsets + ((_("Role in SIKESAL"), {"fields": ("role", "institution")}),)
 
 
+class ApiKeyForm(forms.ModelForm):
+    scopes = forms.MultipleChoiceField(
+        label=_("scopes"),
+        choices=[
+            (policy.SCOPE_FILE, _("reports:file — file reports (a kiosk, a chat bot)")),
+            (policy.SCOPE_READ, _("reports:read — read what the public may read")),
+            (policy.SCOPE_ACT, _("reports:act — act as the institution's OPD on its reports")),
+        ],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+
+    class Meta:
+        model = ApiKey
+        fields = ("name", "scopes", "institution", "rate_limit_per_minute", "active")
+
+
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
-    list_display = ("name", "prefix", "active", "rate_limit_per_minute", "created_at")
-    list_filter = ("active",)
-    readonly_fields = ("prefix", "created_at")
+    form = ApiKeyForm
+    list_display = ("name", "prefix", "scopes", "institution", "active", "rate_limit_per_minute", "last_used_at")
+    list_filter = ("active", "institution")
+    readonly_fields = ("prefix", "created_at", "last_used_at")
 
     def save_model(self, request, obj, form, change):
         """A new key gets a random value, shown once: only its hash is kept."""

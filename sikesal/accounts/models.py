@@ -1,6 +1,9 @@
+import datetime as dt
+
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from sikesal.accounts.roles import OPD_ROLES, STAFF_ROLES, Role
@@ -62,10 +65,21 @@ class ApiKey(models.Model):
     name = models.CharField(_("partner"), max_length=120)
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
     prefix = models.CharField(_("key prefix"), max_length=8, editable=False)
+    # reports:file (file reports), reports:read (read what the public may), reports:act (act as the OPD of
+    # `institution` on its reports): see complaints/policy.py.
     scopes = models.JSONField(_("scopes"), default=list, blank=True)
+    institution = models.ForeignKey(
+        "catalogue.Institution",
+        verbose_name=_("institution"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        help_text=_("An acting key (reports:act) acts only on this institution's reports."),
+    )
     rate_limit_per_minute = models.PositiveIntegerField(_("rate limit per minute"), default=120)
     active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("API key")
@@ -73,6 +87,15 @@ class ApiKey(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.prefix}…)"
+
+    def clean(self):
+        from sikesal.complaints.policy import PARTNER_SCOPES, SCOPE_ACT
+
+        unknown = sorted(set(self.scopes or ()) - set(PARTNER_SCOPES))
+        if unknown:
+            raise ValidationError({"scopes": _("Unknown scope: %(s)s.") % {"s": ", ".join(unknown)}})
+        if SCOPE_ACT in (self.scopes or ()) and not self.institution_id:
+            raise ValidationError({"institution": _("An acting key belongs to one institution.")})
 
     def set_key(self, value):
         self.key_hash = hash_api_key(value)
@@ -82,4 +105,9 @@ class ApiKey(models.Model):
     def lookup(cls, value):
         if not value:
             return None
-        return cls.objects.filter(key_hash=hash_api_key(value), active=True).first()
+        key = cls.objects.filter(key_hash=hash_api_key(value), active=True).first()
+        if key is not None:
+            now = timezone.now()
+            if key.last_used_at is None or now - key.last_used_at > dt.timedelta(minutes=1):  # one write a minute
+                cls.objects.filter(pk=key.pk).update(last_used_at=now)
+        return key

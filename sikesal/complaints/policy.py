@@ -117,6 +117,14 @@ class Actor:
         return f"{self.role}:{self.reporter_of or '-'}"
 
     @classmethod
+    def filing_citizen(cls, user):
+        """Who files on the public form: the citizen's account when logged in as one, else the public
+        as a reporter (a staff member filing there files as a citizen, not in their office)."""
+        if user is not None and user.is_authenticated and user.role == Role.CITIZEN:
+            return cls.for_user(user)
+        return cls(role=Role.CITIZEN, label="Pelapor")
+
+    @classmethod
     def system(cls, label="SIKESAL"):
         return cls(role=Role.SYSTEM, label=label)
 
@@ -203,6 +211,11 @@ def timeline_audience(actor, complaint):
 
 def can_use_backoffice(actor):
     return actor.role in STAFF_ROLES
+
+
+def can_use_citizen_account(actor):
+    """The "my reports" pages: a citizen logged in to their own account."""
+    return actor.role == Role.CITIZEN and actor.user_id is not None
 
 
 def can_manage_sync(actor):

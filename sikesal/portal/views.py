@@ -102,8 +102,7 @@ def file_report(request):
         ctx = _form_context(values)
         ctx.update(duplicates=similar, had_files=bool(request.FILES))
         return render(request, "portal/file.html", ctx)
-    user = request.user if request.user.is_authenticated else None
-    actor = Actor.for_user(user) if user and user.role == "citizen" else Actor(role="citizen", label="Pelapor")
+    actor = Actor.filing_citizen(request.user)
     try:
         result = lifecycle.submit(actor, data, request.FILES.getlist("attachments"))
     except LifecycleError as exc:

@@ -126,9 +126,9 @@ def logout_view(request):
 
 
 def my_reports(request):
-    if not request.user.is_authenticated or request.user.role != Role.CITIZEN:
-        return redirect("portal:login")
     actor = policy.Actor.for_user(request.user)
+    if not policy.can_use_citizen_account(actor):
+        return redirect("portal:login")
     reports = (
         policy.visible_complaints(actor, Complaint.objects.all()).select_related("service").order_by("-submitted_at")
     )

@@ -102,7 +102,7 @@ class Command(BaseCommand):
         value = settings.SIKESAL_DEMO_API_KEY
         key = ApiKey.lookup(value) or ApiKey(name="Aplikasi mitra demo")
         key.set_key(value)
-        key.scopes = ["reports:read", "reports:write"]
+        key.scopes = ["reports:file", "reports:read"]  # a kiosk: files and reads, acts on nothing
         key.save()
 
     @transaction.atomic

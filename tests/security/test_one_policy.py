@@ -1,0 +1,239 @@
+"""One policy for every decision (issue: outside attack): partner keys, idempotency namespaces, the
+escalation door, internal notes, and the action table that every label and notice comes from."""
+
+import ast
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from sikesal.accounts.models import ApiKey
+from sikesal.complaints import actions, lifecycle, policy
+from sikesal.complaints.models import Complaint
+from sikesal.complaints.policy import Actor, IdentityAccess
+from sikesal.integrations.ombudsman.models import Escalation
+from tests.api.test_rest_v1 import REPORT
+
+DENIED = IdentityAccess.DENIED
+
+
+def make_key(value, scopes, institution=None):
+    key = ApiKey(name=f"Mitra {value}", scopes=scopes, institution=institution)
+    key.set_key(value)
+    key.full_clean(exclude=["key_hash", "prefix"])
+    key.save()
+    return key
+
+
+# --- The action table -------------------------------------------------------------------------------
+
+
+def test_every_action_is_defined_once_with_everything_it_needs():
+    names = {a.value for a in actions.Action}
+    assert set(lifecycle.TRANSITIONS) == names  # every action moves between states...
+    assert set(policy.ACTION_ROLES) == names  # ...has the roles that may take it...
+    for action, spec in actions.ACTIONS.items():  # ...a label, an audience
+        assert str(spec.label) and str(spec.label) != action.value, action
+        assert spec.visibility in ("public", "reporter", "staff"), action
+    assert set(actions.ACTIONS) == set(actions.Action)
+
+
+def test_lapor_mirror_events_have_a_readable_label(in_state, act):
+    complaint = in_state("dispositioned")
+    event = act(complaint, "lapor_mirror").event
+    from sikesal.complaints import timeline
+
+    assert timeline.action_label(event) != "lapor_mirror"
+    assert "SP4N-LAPOR!" in str(timeline.action_label(event))
+
+
+# --- Decisions beyond one report: the matrix ---------------------------------------------------------
+
+PAGES = {
+    # name: (back office, sync page, audit, Ombudsman list, Ombudsman file, export identity columns)
+    "admin": (True, True, True, True, False, True),
+    "liaison": (True, False, False, False, False, True),
+    "executive": (True, False, False, False, False, False),
+    "ombudsman": (True, False, False, True, True, False),
+    "public": (False, False, False, False, False, False),
+}
+
+
+def test_page_decisions_matrix(actors):
+    for name, expected in PAGES.items():
+        actor = actors[name] if name in actors else Actor.for_user(None)
+        got = (
+            policy.can_use_backoffice(actor),
+            policy.can_manage_sync(actor),
+            policy.can_read_audit(actor),
+            policy.can_observe_ombudsman(actor),
+            policy.can_act_as_ombudsman(actor),
+            policy.export_with_identity_columns(actor),
+        )
+        assert got == expected, name
+
+
+def test_monthly_report_is_the_own_opds_for_an_opd(actors, opd, other_opd):
+    assert policy.can_read_monthly_report(actors["liaison"], opd.pk)
+    assert not policy.can_read_monthly_report(actors["liaison"], other_opd.pk)
+    assert policy.monthly_report_institution(actors["liaison"], other_opd.pk) == opd.pk
+    assert policy.can_read_monthly_report(actors["admin"], other_opd.pk)
+
+
+# --- Item 2: partner keys ---------------------------------------------------------------------------
+
+
+def test_partner_matrix(in_state, opd, other_opd):
+    complaint = in_state("dispositioned")  # with Dinas PUPR
+    kiosk = Actor.partner(make_key("kios-1", ["reports:file", "reports:read"]))
+    pupr = Actor.partner(make_key("pupr-app", ["reports:act"], opd))
+    perkim = Actor.partner(make_key("perkim-app", ["reports:act"], other_opd))
+    legacy = Actor.partner(make_key("lama", ["reports:read"]))
+    ApiKey.objects.filter(name="Mitra lama").update(scopes=["reports:write"])  # an old key's single scope
+    legacy = Actor.partner(ApiKey.objects.get(name="Mitra lama"))
+    acting = {a for a in lifecycle.TRANSITIONS if a != "submit" and policy.may(pupr, a, complaint)}
+    assert acting == {"start", "add_followup", "complete_followup", "return_not_authority"}
+    for partner in (kiosk, perkim, legacy):
+        assert not {a for a in lifecycle.TRANSITIONS if a != "submit" and policy.may(partner, a, complaint)}
+    assert policy.may(kiosk, "submit", None) and policy.may(legacy, "submit", None)
+    assert not policy.may(pupr, "submit", None)
+    for partner in (kiosk, pupr, perkim):
+        assert policy.identity_access(partner, complaint) is DENIED  # never an identity
+    assert policy.can_view(pupr, complaint) and not policy.can_view(perkim, complaint)
+    assert not policy.can_view(kiosk, complaint)
+
+
+def test_a_filing_key_cannot_act_and_an_acting_key_only_on_its_institution(client, in_state, opd, other_opd):
+    complaint = in_state("dispositioned")
+    make_key("kios-1", ["reports:file", "reports:read"])
+    make_key("perkim-app", ["reports:act"], other_opd)
+    make_key("pupr-app", ["reports:act"], opd)
+    url = f"/api/v1/reports/{complaint.tracking_number}/actions/start"
+    assert client.post(url, {}, content_type="application/json", HTTP_X_API_KEY="kios-1").status_code == 403
+    assert client.post(url, {}, content_type="application/json", HTTP_X_API_KEY="perkim-app").status_code == 404
+    complaint.refresh_from_db()
+    assert complaint.status == "dispositioned"
+    ok = client.post(url, {}, content_type="application/json", HTTP_X_API_KEY="pupr-app")
+    assert ok.status_code == 200 and ok.json()["status"] == "in_progress"
+    event = complaint.events.order_by("id").last()
+    assert event.actor_role == policy.PARTNER and "pupr-app" in event.actor_label
+
+
+def test_an_acting_key_needs_an_institution():
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError):
+        make_key("tanpa-instansi", ["reports:act"])
+    with pytest.raises(ValidationError):
+        make_key("aneh", ["reports:everything"])
+
+
+def test_the_demo_key_files_and_reads_only(db, catalogue):
+    from django.core.management import call_command
+
+    call_command("seed_demo", no_reports=True)
+    key = ApiKey.lookup(settings.SIKESAL_DEMO_API_KEY)
+    assert sorted(key.scopes) == ["reports:file", "reports:read"] and key.institution is None
+
+
+# --- Item 3: idempotency keys are namespaced by principal --------------------------------------------
+
+
+def test_a_partner_cannot_replay_a_staff_submission(client, users, catalogue):
+    # staff user and key may share a number; their idempotency namespaces must not
+    key = make_key("kunci-1", ["reports:file", "reports:read"])
+    client.force_login(users["admin"])
+    staff = client.post("/api/v1/reports", REPORT, content_type="application/json", HTTP_IDEMPOTENCY_KEY="loket-0001")
+    client.logout()
+    partner = client.post(
+        "/api/v1/reports",
+        REPORT,
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="loket-0001",
+        HTTP_X_API_KEY="kunci-1",
+    )
+    assert staff.status_code == 201 and partner.status_code == 201, (staff.json(), partner.json(), key.pk)
+    assert partner.json()["tracking_number"] != staff.json()["tracking_number"]
+    assert partner.json()["private_url"] != staff.json()["private_url"] and not partner.json()["replayed"]
+
+
+# --- Item 11: the Ombudsman route has one door ----------------------------------------------------------
+
+
+def test_rest_cannot_escalate_around_the_eligibility_and_identity(client, in_state, users):
+    complaint = in_state("received")  # fresh: not eligible
+    client.force_login(users["admin"])
+    response = client.post(
+        f"/api/v1/reports/{complaint.tracking_number}/actions/escalate_ombudsman", {}, content_type="application/json"
+    )
+    assert response.status_code in (403, 409)
+    complaint.refresh_from_db()
+    assert complaint.ombudsman_escalated_at is None and not Escalation.objects.exists()
+    assert policy.identity_access(Actor.for_user(users["ombudsman"]), complaint) is DENIED
+
+
+# --- Item 14: the note for the OPD is internal -----------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_note_for_the_opd_is_not_published(client, submit, actors, opd, mailoutbox):
+    from django.core.management import call_command
+
+    complaint = submit(reporter={"name": "Rina", "email": "rina@example.id"})
+    note = "Catatan internal: koordinasikan dengan kontraktor CV Maju."
+    lifecycle.transition(complaint, "verify", actors["admin"], institution=opd.pk, note=note)
+    call_command("worker", batch=True, no_scheduler=True, interval=0)
+    for url in (f"/laporan/{complaint.tracking_number}/", f"/lacak/{complaint.tracking_number}/"):
+        page = client.get(url)
+        assert page.status_code == 200 and note not in page.content.decode(), url
+    assert note not in str(client.get(f"/api/v1/reports/{complaint.tracking_number}/timeline").json())
+    assert mailoutbox and all(note not in m.body for m in mailoutbox)
+    client.force_login(actors["liaison"].user)  # the OPD it is meant for reads it
+    assert note in client.get(f"/kantor/laporan/{complaint.tracking_number}/").content.decode()
+
+
+# --- How "no role check outside policy.py" is kept -------------------------------------------------------
+
+# Presentation only (which queues or columns to draw), never a decision to allow or refuse.
+PRESENTATION = {
+    ("sikesal/backoffice/views.py", "inbox_view"),  # is_opd: which columns the inbox draws
+    ("sikesal/backoffice/inbox.py", "queues_for"),  # which queues an OPD or the admin works in
+    ("sikesal/backoffice/inbox.py", "filtered"),  # an OPD has no OPD filter (the policy already narrows)
+    ("sikesal/backoffice/inbox.py", "default_queue"),
+}
+
+
+def test_no_view_or_api_compares_roles_itself():
+    """Views and API handlers hold no role checks: any comparison with `.role` there is a finding."""
+    root = Path(settings.BASE_DIR)
+    modules = [
+        *root.glob("sikesal/backoffice/views.py"),
+        *root.glob("sikesal/backoffice/inbox.py"),
+        *root.glob("sikesal/integrations/ombudsman/views.py"),
+        *root.glob("sikesal/api/**/*.py"),
+        *root.glob("sikesal/portal/views*.py"),
+    ]
+    found = []
+    for path in modules:
+        tree = ast.parse(path.read_text())
+        for func in ast.walk(tree):
+            if not isinstance(func, ast.FunctionDef):
+                continue
+            for node in ast.walk(func):
+                if isinstance(node, ast.Compare) and any(
+                    isinstance(side, ast.Attribute) and side.attr == "role" for side in [node.left, *node.comparators]
+                ):
+                    rel = str(path.relative_to(root))
+                    if (rel, func.name) not in PRESENTATION:
+                        found.append(f"{rel}:{node.lineno} in {func.name}")
+    assert found == [], found
+
+
+@pytest.mark.parametrize("rahasia", [False, True])
+def test_partner_reads_no_identity_through_the_api(client, in_state, opd, rahasia):
+    complaint = in_state("dispositioned")
+    Complaint.objects.filter(pk=complaint.pk).update(is_secret=rahasia)
+    make_key("pupr-app", ["reports:act", "reports:read"], opd)
+    body = client.get(f"/api/v1/reports/{complaint.tracking_number}", HTTP_X_API_KEY="pupr-app")
+    assert body.status_code == 200
+    assert "0812" not in body.content.decode()
