@@ -154,11 +154,14 @@ def track_detail(request, tracking):
     if complaint is None:
         # The same answer for "never existed" and "mistyped": nothing to learn by guessing.
         return render(request, "portal/track.html", {"not_found": True, "number": tracking}, status=404)
-    events = [] if complaint.is_secret else timeline.events_for(complaint, "public")
+    # A report that is not public (unverified, merged, archived, rahasia) shows its status only: its title
+    # and timeline are for its reporter's private page, not for whoever guesses a number.
+    public = policy.is_public(complaint)
+    events = timeline.events_for(complaint, "public") if public else []
     return render(
         request,
         "portal/track_detail.html",
-        {"c": complaint, "events": events, "closed": complaint.status in CLOSED_STATES},
+        {"c": complaint, "events": events, "public": public, "closed": complaint.status in CLOSED_STATES},
     )
 
 

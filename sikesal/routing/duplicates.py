@@ -87,9 +87,10 @@ def same_reporter_ids(phone="", email="", now=None):
     if not contact:
         return set()
     return set(
-        Reporter.objects.filter(contact, complaint__submitted_at__gte=now - WINDOW).values_list(
-            "complaint_id", flat=True
-        )[:50]
+        # Never an anonim report: "the same reporter" beside it would say who filed it, unaudited.
+        Reporter.objects.filter(
+            contact, complaint__is_anonymous=False, complaint__submitted_at__gte=now - WINDOW
+        ).values_list("complaint_id", flat=True)[:50]
     )
 
 
@@ -147,7 +148,8 @@ def find(
 
 
 def for_complaint(c, queryset=None):
-    reporter = getattr(c, "reporter", None)
+    # An anonim report is never matched by its reporter's contact (see same_reporter_ids).
+    reporter = None if c.is_anonymous else getattr(c, "reporter", None)
     return find(
         c.title,
         c.body,

@@ -237,3 +237,47 @@ def test_partner_reads_no_identity_through_the_api(client, in_state, opd, rahasi
     body = client.get(f"/api/v1/reports/{complaint.tracking_number}", HTTP_X_API_KEY="pupr-app")
     assert body.status_code == 200
     assert "0812" not in body.content.decode()
+
+
+# --- Item 1: a rahasia original's content never reaches a merged reporter ---------------------------------
+
+
+def test_a_merged_reporter_learns_nothing_of_a_rahasia_original(submit, act, actors, opd):
+    from sikesal.integrations.notify.handlers import notify_reporter
+    from sikesal.integrations.notify.models import Notification
+
+    original = submit(is_secret=True, reporter={"name": "T", "email": "t@example.id"})
+    duplicate = submit(title="Jalan berlubang juga", reporter={"name": "D", "email": "d@example.id"})
+    act(original, "verify")
+    merged = lifecycle.transition(duplicate, "merge", actors["admin"], target=original)
+    notify_reporter(merged.event)  # D hears that their report was merged
+    followup = lifecycle.transition(original, "add_followup", actors["liaison"], message="Sudah ditambal.")
+    notify_reporter(followup.event)
+    to_d = Notification.objects.filter(to="d@example.id")
+    assert [n.event.action for n in to_d] == ["merge"]
+    assert Notification.objects.filter(to="t@example.id", event=followup.event).exists()
+
+
+# --- Item 10: "the same reporter" never points at an anonim report ----------------------------------------
+
+
+def test_duplicate_hints_do_not_reveal_an_anonim_reporter(submit):
+    from django.utils.translation import gettext
+
+    from sikesal.routing import duplicates
+
+    phone = {"name": "Sari", "phone": "081311112222"}
+    anonim = submit(is_anonymous=True, reporter=phone)
+    plain = submit(reporter=phone)
+    for c, other in ((anonim, plain), (plain, anonim)):
+        (match,) = [m for m in duplicates.for_complaint(c) if m.complaint_id == other.pk]  # same words: a hint
+        assert gettext("the same reporter") not in [str(r) for r in match.reasons]
+
+
+# --- Item 13: a number that is not public shows its status only --------------------------------------------
+
+
+def test_tracking_an_unverified_report_shows_its_status_only(client, submit):
+    complaint = submit(title="Lampu jalan mati di depan rumah Pak RT")
+    page = client.get(f"/lacak/{complaint.tracking_number}/").content.decode()
+    assert complaint.tracking_number in page and complaint.title not in page

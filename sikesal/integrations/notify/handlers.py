@@ -17,7 +17,9 @@ def notify_reporter(event):
     if event.action not in REPORTER_ACTIONS or event.visibility == Visibility.STAFF:
         return
     reporters = [getattr(event.complaint, "reporter", None)]
-    if event.visibility == Visibility.PUBLIC and event.action != "merge":
+    # A rahasia report's number, title and follow-ups are for its own reporter only: the reporters of
+    # duplicates merged into it learned of the merge (on their own report) and nothing after.
+    if event.visibility == Visibility.PUBLIC and event.action != "merge" and not event.complaint.is_secret:
         reporters += [getattr(d, "reporter", None) for d in event.complaint.merged.select_related("reporter")]
     contacts = []
     for reporter in reporters:
