@@ -50,8 +50,26 @@ def _as_date(value):
         return "invalid"
 
 
+# C0 control characters other than tab, newline and carriage return: no person types them, PostgreSQL
+# refuses NUL, and one of them in a stored text makes every XML feed that carries it invalid.
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def without_controls(value):
+    """The value with control characters removed, all the way down (dicts, lists), for every channel's
+    text: the web form, REST, Open311, the LAPOR! pull and every lifecycle action pass here."""
+    if isinstance(value, str):
+        return CONTROL_RE.sub("", value)
+    if isinstance(value, dict):
+        return {k: without_controls(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(without_controls(v) for v in value)
+    return value
+
+
 def clean_report(data, files=()):
     """Return cleaned fields for a new report, or raise InvalidInput listing every problem."""
+    data = without_controls(dict(data))
     errors = {}
 
     def fail(field, message):

@@ -23,7 +23,7 @@ from sikesal.catalogue.models import Institution, InstitutionKind
 from sikesal.complaints import actions, effects, policy
 from sikesal.complaints.attachments import check_uploads
 from sikesal.complaints.errors import ConcurrentChange, InvalidInput, InvalidTransition, NotAllowed
-from sikesal.complaints.intake import clean_report
+from sikesal.complaints.intake import clean_report, without_controls
 from sikesal.complaints.models import Attachment, Complaint, Event, Reporter, hash_secret
 from sikesal.complaints.states import (
     CLOSED_STATES,
@@ -610,6 +610,7 @@ def transition(complaint, action, actor, *, now=None, expected_version=None, fil
     if spec is None or action == "submit":
         raise InvalidTransition("unknown_action", _("Unknown action."))
     checked = _check_files(action, files)
+    data = without_controls(data)  # the edge for every channel's text (intake.without_controls)
     now = now or timezone.now()
     stored = []
     try:

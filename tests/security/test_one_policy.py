@@ -281,3 +281,22 @@ def test_tracking_an_unverified_report_shows_its_status_only(client, submit):
     complaint = submit(title="Lampu jalan mati di depan rumah Pak RT")
     page = client.get(f"/lacak/{complaint.tracking_number}/").content.decode()
     assert complaint.tracking_number in page and complaint.title not in page
+
+
+# --- Item 9: control characters stop at the edge, on every channel ------------------------------------------
+
+
+def test_control_characters_are_stripped_on_every_channel(client, catalogue, in_state, act):
+    bell = "Jalan\x07 berlubang\x1b dalam\x0b di Jl. Sudirman\x00"
+    response = client.post(
+        "/api/v1/reports",
+        {**REPORT, "title": bell, "reporter": {"name": "R\x07ina", "phone": "081298765432"}},
+        content_type="application/json",
+        HTTP_X_API_KEY=make_key("kios-ctl", ["reports:file"]) and "kios-ctl",
+    )
+    assert response.status_code == 201, response.content
+    c = Complaint.objects.get(tracking_number=response.json()["tracking_number"])
+    assert c.title == "Jalan berlubang dalam di Jl. Sudirman" and c.reporter.name == "Rina"
+    other = in_state("dispositioned")
+    event = act(other, "add_followup", message="Sudah\x07 ditinjau.\tBesok ditambal.\n").event
+    assert event.message == "Sudah ditinjau.\tBesok ditambal."
