@@ -185,3 +185,37 @@ class NonWorkingDay(models.Model):
 
     def __str__(self):
         return f"{self.date} {self.description}"
+
+
+class CatalogueVersion(models.Model):
+    """When the published catalogue (services, their groups and questions) last changed.
+
+    One row, moved forward by signals on every save or delete of a Service or ServiceGroup. Open311's
+    discovery `changeset` is this time, so clients that cache service definitions know when to refresh.
+    """
+
+    changed_at = models.DateTimeField(_("catalogue changed at"))
+
+    class Meta:
+        verbose_name = _("catalogue version")
+        verbose_name_plural = _("catalogue versions")
+
+    def __str__(self):
+        return self.changed_at.isoformat()
+
+    @classmethod
+    def bump(cls):
+        """Move the version forward, by at least a second so that a W3C datetime to the second moves too."""
+        import datetime as dt
+
+        from django.utils import timezone
+
+        now = timezone.now().replace(microsecond=0)
+        current = cls.current()
+        cls.objects.update_or_create(
+            pk=1, defaults={"changed_at": max(now, current + dt.timedelta(seconds=1)) if current else now}
+        )
+
+    @classmethod
+    def current(cls):
+        return cls.objects.filter(pk=1).values_list("changed_at", flat=True).first()
