@@ -19,10 +19,10 @@ from PIL import Image
 from sikesal.accounts.models import ApiKey
 from sikesal.api.open311.render import errors as render_errors
 from sikesal.api.open311.render import respond
-from sikesal.catalogue.models import CatalogueVersion, Service
+from sikesal.catalogue.models import CatalogueVersion, Service, ServiceGroup
 from sikesal.complaints.models import Attachment, Complaint
 from sikesal.complaints.states import Status, Visibility
-from tests.api import open311_check
+from tests.api import open311_check, seeclickfix_rules
 from tests.api.open311_check import check, check_response, parse_xml
 
 B = "/open311/v2"
@@ -218,13 +218,17 @@ def test_unknown_paths_and_methods_answer_in_the_open311_error_format(client, ca
 def test_changeset_moves_when_the_catalogue_changes(client, catalogue):
     before = client.get(f"{B}/discovery.json").json()
     assert before["changeset"] == before["endpoints"][0]["changeset"]
-    assert before["changeset"] == timezone.localtime(CatalogueVersion.current()).isoformat(timespec="seconds")
+    assert before["changeset"] == timezone.localtime(CatalogueVersion.current()).isoformat(timespec="microseconds")
+    assert dt.datetime.fromisoformat(before["changeset"]) <= timezone.now()  # the validator: "in the past"
     service = Service.objects.get(code="pipa-bocor")
     service.extra_questions = [*service.extra_questions, {"code": "foto", "datatype": "text", "description": "x"}]
     service.save()
     after = client.get(f"{B}/discovery.xml")
     changeset = parse_xml(after.content).findtext("changeset")
-    assert changeset > before["changeset"]
+    assert dt.datetime.fromisoformat(changeset) > dt.datetime.fromisoformat(before["changeset"])
+    ServiceGroup.objects.filter(code=service.group.code).get().save()  # a group's name is in services too
+    assert parse_xml(client.get(f"{B}/discovery.xml").content).findtext("changeset") > changeset
+    changeset = parse_xml(client.get(f"{B}/discovery.xml").content).findtext("changeset")
     client.get(f"{B}/services.json")  # reading changes nothing
     assert parse_xml(client.get(f"{B}/discovery.xml").content).findtext("changeset") == changeset
 
@@ -586,3 +590,10 @@ def test_georeport_client_session_over_real_http(live_server, api_key, fmt):
         opened = [opened] if isinstance(opened, dict) else opened
         assert number in [r["service_request_id"] for r in opened]
     assert len(seen) == 8, seen
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_seeclickfix_validator_rules_pass_over_real_http(live_server, catalogue):
+    """SeeClickFix's open311-validator rules (rewritten in seeclickfix_rules.py) against a live server."""
+    results = seeclickfix_rules.validate(f"{live_server.url}{B}/discovery", "jambikota.go.id")
+    assert [r for r in results if not r[2]] == [] and len(results) > 20

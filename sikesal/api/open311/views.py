@@ -83,7 +83,8 @@ def _base_url(request):
 
 @endpoint("GET")
 def discovery(request, fmt):
-    changeset = w3c(CatalogueVersion.current() or FALLBACK_CHANGESET)
+    # To the microsecond: two catalogue changes within one second still give two changesets.
+    changeset = timezone.localtime(CatalogueVersion.current() or FALLBACK_CHANGESET).isoformat(timespec="microseconds")
     return respond_object(
         fmt,
         "discovery",

@@ -7,7 +7,7 @@ from django.utils import timezone
 def first_version(apps, schema_editor):
     # Existing catalogues count as changed now: clients refresh once after this migration.
     apps.get_model("catalogue", "CatalogueVersion").objects.create(
-        pk=1, changed_at=timezone.now().replace(microsecond=0)
+        pk=1, changed_at=timezone.now()
     )
 
 
