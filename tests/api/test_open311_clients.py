@@ -19,6 +19,7 @@ from PIL import Image
 from sikesal.accounts.models import ApiKey
 from sikesal.api.open311.render import errors as render_errors
 from sikesal.api.open311.render import respond
+from sikesal.api.open311.views import page_size_default
 from sikesal.catalogue.models import CatalogueVersion, Service, ServiceGroup
 from sikesal.complaints.models import Attachment, Complaint
 from sikesal.complaints.states import Status, Visibility
@@ -460,6 +461,7 @@ def test_ids_list_costs_the_same_queries_at_any_size(client, submit, act, django
 
 
 def test_default_page_size_is_configurable_and_page_size_is_capped(client, submit, act, settings):
+    assert page_size_default() == 100  # documented in docs/api.md
     _reports(submit, act, 6)
     assert len(client.get(f"{B}/requests.json").json()) == 6
     settings.SIKESAL_OPEN311_PAGE_SIZE = 4

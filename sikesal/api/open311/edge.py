@@ -144,7 +144,7 @@ def unknown(request, rest=""):
     from django.urls import Resolver404, resolve
 
     if rest.startswith("/") and rest.strip("/"):
-        base = request.path[: len(request.path) - len(rest)]
+        base = request.path_info[: len(request.path_info) - len(rest)]
         try:
             match = resolve(base + rest.lstrip("/"))
         except Resolver404:
