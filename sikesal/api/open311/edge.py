@@ -15,6 +15,7 @@ import re
 from urllib.parse import unquote_to_bytes
 
 from django.conf import settings
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
@@ -55,7 +56,7 @@ def _add_cors(request, response, method=None):
     if allow:
         response["Access-Control-Allow-Origin"] = allow
         if allow != "*":
-            response["Vary"] = "Origin"
+            patch_vary_headers(response, ["Origin"])
     return response
 
 
