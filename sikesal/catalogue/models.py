@@ -185,3 +185,35 @@ class NonWorkingDay(models.Model):
 
     def __str__(self):
         return f"{self.date} {self.description}"
+
+
+class CatalogueVersion(models.Model):
+    """When the published catalogue (services, their groups and questions) last changed.
+
+    One row, moved forward by signals on every save or delete of a Service or ServiceGroup. Open311's
+    discovery `changeset` is this time, so clients that cache service definitions know when to refresh.
+    """
+
+    changed_at = models.DateTimeField(_("catalogue changed at"))
+
+    class Meta:
+        verbose_name = _("catalogue version")
+        verbose_name_plural = _("catalogue versions")
+
+    def __str__(self):
+        return self.changed_at.isoformat()
+
+    @classmethod
+    def bump(cls):
+        """Move the version forward (strictly: never twice the same value, however fast the saves)."""
+        import datetime as dt
+
+        from django.utils import timezone
+
+        now, current = timezone.now(), cls.current()
+        changed_at = max(now, current + dt.timedelta(microseconds=1)) if current else now
+        cls.objects.update_or_create(pk=1, defaults={"changed_at": changed_at})
+
+    @classmethod
+    def current(cls):
+        return cls.objects.filter(pk=1).values_list("changed_at", flat=True).first()

@@ -1,5 +1,9 @@
-"""JSON Schemas of GeoReport v2 responses, written from the specification (open311.md). The XML form is
-checked against the same schemas after turning it into the JSON shape (containers become arrays)."""
+"""JSON Schemas of GeoReport v2 responses, written by us from the specification (shared docs open311.md and
+the GeoReport v2 text). They add to the upstream schemas in open311_schema/upstream/ (open311/schema-validation,
+see its SOURCE.md): SERVICES, SERVICE_DEFINITION and REQUESTS are stricter local companions of upstream
+ones (no personal field, W3C datetimes with an offset), the others cover documents upstream has no schema
+for (discovery, errors, the POST answer, tokens, servicerequestupdates). The XML form of each response is
+checked against open311_schema/georeport-v2*.xsd."""
 
 STRING = {"type": "string"}
 NULLABLE_STRING = {"type": ["string", "null"]}
@@ -11,7 +15,7 @@ ERRORS = {
     "items": {
         "type": "object",
         "required": ["code", "description"],
-        "properties": {"code": STRING, "description": STRING},
+        "properties": {"code": {"type": "integer", "minimum": 400, "maximum": 599}, "description": STRING},
     },
 }
 
@@ -89,9 +93,9 @@ REQUESTS = {
             "address": NULLABLE_STRING,
             "address_id": NULLABLE_STRING,
             "zipcode": NULLABLE_STRING,
-            "lat": {"type": ["number", "string", "null"]},
-            "long": {"type": ["number", "string", "null"]},
-            "media_url": NULLABLE_STRING,
+            "lat": {"type": ["number", "null"]},
+            "long": {"type": ["number", "null"]},
+            "media_url": {"type": ["string", "null"], "pattern": "^https?://"},
             "extended_attributes": {"type": "object"},
             "notes": {"type": "array"},
         },
@@ -110,6 +114,17 @@ CREATED = {
     },
 }
 
+TOKEN = {
+    "type": "array",
+    "minItems": 1,
+    "items": {
+        "type": "object",
+        "required": ["service_request_id", "token"],
+        "properties": {"service_request_id": STRING, "token": STRING},
+        "additionalProperties": False,
+    },
+}
+
 UPDATES = {
     "type": "array",
     "items": {
@@ -120,7 +135,11 @@ UPDATES = {
             "service_request_id": STRING,
             "status": {"enum": ["open", "closed"]},
             "updated_datetime": W3C,
+            "description": NULLABLE_STRING,
+            "external_status_code": NULLABLE_STRING,
+            "media_url": NULLABLE_STRING,
         },
+        "additionalProperties": False,
     },
 }
 
@@ -128,13 +147,21 @@ DISCOVERY = {
     "type": "object",
     "required": ["changeset", "contact", "key_service", "endpoints"],
     "properties": {
+        "changeset": W3C,
+        "contact": STRING,
+        "key_service": STRING,
         "endpoints": {
             "type": "array",
             "items": {
                 "type": "object",
                 "required": ["specification", "url", "changeset", "type", "formats"],
-                "properties": {"type": {"enum": ["production", "test"]}, "formats": {"type": "array"}},
+                "properties": {
+                    "url": {"type": "string", "pattern": "^https?://.*[^/]$"},
+                    "changeset": W3C,
+                    "type": {"enum": ["production", "test"]},
+                    "formats": {"type": "array", "items": {"enum": ["text/xml", "application/json"]}},
+                },
             },
-        }
+        },
     },
 }

@@ -6,7 +6,8 @@ import re
 import pytest
 from django.urls import get_resolver
 from django.urls.resolvers import URLResolver
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 HOSTILE = [
     "99999-1",
@@ -33,9 +34,10 @@ PARAMS = [
 ]  # fmt: skip
 values = st.one_of(st.sampled_from(HOSTILE), st.text(max_size=20))
 queries = st.dictionaries(st.sampled_from(PARAMS), values, max_size=4)
-segments = st.one_of(st.sampled_from(["0", "9" * 25, "-1", "JBI-0000-XXXX", "x%00y", "%2F..%2F", "é"]), st.text(
-    alphabet=st.characters(codec="ascii", categories=("L", "N")), min_size=1, max_size=12
-))
+segments = st.one_of(
+    st.sampled_from(["0", "9" * 25, "-1", "JBI-0000-XXXX", "x%00y", "%2F..%2F", "é"]),
+    st.text(alphabet=st.characters(codec="ascii", categories=("L", "N")), min_size=1, max_size=12),
+)
 
 
 def patterns():
@@ -53,7 +55,7 @@ CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")
 
 
 def fill(pattern, segment):
-    path = CONVERTER.sub(lambda m: ("123456789012345678901234567890" if m.group(1) == "int" else segment), pattern)
+    path = CONVERTER.sub(lambda m: "123456789012345678901234567890" if m.group(1) == "int" else segment, pattern)
     return "/" + path.replace("^", "").replace("$", "")
 
 

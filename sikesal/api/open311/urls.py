@@ -1,6 +1,6 @@
-from django.urls import path
+from django.urls import path, re_path
 
-from sikesal.api.open311 import views
+from sikesal.api.open311 import edge, views
 
 app_name = "open311"
 
@@ -12,4 +12,6 @@ urlpatterns = [
     path("requests/<str:tracking>.<str:fmt>", views.request_detail, name="request"),
     path("tokens/<str:token>.<str:fmt>", views.token, name="token"),
     path("servicerequestupdates.<str:fmt>", views.updates, name="updates"),
+    # Anything else, including ".../v2//services.xml" from a client that joins with a slash: never HTML.
+    re_path(r"^(?P<rest>.*)$", edge.unknown, name="unknown"),
 ]

@@ -1,34 +1,39 @@
-"""Open311 GeoReport v2 at /open311/v2/, strict to the specification (docs/open311.md).
+"""Open311 GeoReport v2 at /open311/v2/, strict to the specification (docs/api.md, shared open311.md).
 
-Reports enter through the same lifecycle and validation as the web form, with channel open311. Only
-what the public may see is listed: never personal fields, never rahasia or unverified reports.
-A back-office system's updates (servicerequestupdates POST) act as the report's OPD, and only on
-reports that have one.
+Reports enter through the same lifecycle and validation as the web form, with channel open311. What each
+caller may read is decided by `records` (which asks the policy); what every call shares (format, CORS,
+jurisdiction_id, UTF-8, errors never in HTML) by `edge`. A back-office system's updates
+(servicerequestupdates POST) act as the report's OPD, and only on reports that have one.
 """
 
 import datetime as dt
 import re
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import strip_tags
-from django.views.decorators.csrf import csrf_exempt
+from django.utils.translation import gettext as _
 
 from sikesal.accounts.models import ApiKey
 from sikesal.accounts.roles import Role
-from sikesal.catalogue.models import Service
-from sikesal.complaints import lifecycle, policy, timeline
+from sikesal.catalogue.models import CatalogueVersion, Service
+from sikesal.complaints import lifecycle
 from sikesal.complaints.errors import LifecycleError
 from sikesal.complaints.models import Complaint, Event
 from sikesal.complaints.policy import Actor
 from sikesal.complaints.states import CLOSED_STATES, Channel, Visibility
 from sikesal.core.ratelimit import allow
 
-from .render import errors, respond, respond_object
+from . import records
+from .edge import endpoint
+from .render import clean_text, errors, respond, respond_object
 
-FORMATS = ("xml", "json")
-JURISDICTION = getattr(settings, "SIKESAL_OPEN311_JURISDICTION", "jambikota.go.id")
-DEFAULT_DAYS, DEFAULT_MAX, MAX_SPAN_DAYS = 90, 1000, 90
+DEFAULT_DAYS, MAX_SPAN_DAYS, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE = 90, 90, 1000, 100
+DESCRIPTION_MAX, MEDIA_URL_MAX = 4000, 500
+FALLBACK_CHANGESET = dt.datetime(2026, 11, 28, tzinfo=dt.timezone(dt.timedelta(hours=7)))
 # Extended statuses (FixMyStreet's back-office profile) → lifecycle actions.
 UPDATE_ACTIONS = {
     "in_progress": "start",
@@ -41,14 +46,32 @@ UPDATE_ACTIONS = {
     "no_further_action": "complete_followup",
     "internal_referral": "return_not_authority",
 }
+# attribute[CODE] or attribute[CODE][] for a multivaluelist; a code is anything but brackets.
+ATTRIBUTE_RE = re.compile(r"attribute\[([^\[\]]+)\](\[\])?")
+# Our field names in a lifecycle error → the Open311 parameter the client sent.
+PARAMETERS = {
+    "body": "description",
+    "title": "description",
+    "latitude": "lat",
+    "longitude": "long",
+    "area": "address_id",
+    "address": "address_string",
+    "service": "service_code",
+}
+
+
+def page_size_default():
+    """Rows per page when a client names none (docs/api.md).
+
+    100, not the spec's "first 1000": 1000 rows are about 600 kB of JSON (0.3 s to build), too much for a
+    phone on a slow link; Chicago's Open311 server defaults to 50 for the same reason. A client asks for
+    more with page_size (up to 1000) and pages with page.
+    """
+    return max(1, min(int(getattr(settings, "SIKESAL_OPEN311_PAGE_SIZE", DEFAULT_PAGE_SIZE)), MAX_PAGE_SIZE))
 
 
 def w3c(instant):
     return timezone.localtime(instant).isoformat(timespec="seconds") if instant else None
-
-
-def _fmt(fmt):
-    return fmt if fmt in FORMATS else None
 
 
 def _key(request):
@@ -58,28 +81,27 @@ def _key(request):
     return key
 
 
-def _jurisdiction_ok(request):
-    given = request.POST.get("jurisdiction_id") or request.GET.get("jurisdiction_id")
-    return not given or given == JURISDICTION
+def _base_url(request):
+    """The endpoint url, without a trailing slash: clients append "/services.xml" to it."""
+    return request.build_absolute_uri(reverse("open311:discovery", kwargs={"fmt": "xml"})).rsplit("/", 1)[0]
 
 
+@endpoint("GET")
 def discovery(request, fmt):
-    fmt = _fmt(fmt)
-    if not fmt:
-        return errors("json", 404, (404, "Format tidak dikenal."))
-    base = request.build_absolute_uri("/open311/v2/")
+    # To the microsecond: two catalogue changes within one second still give two changesets.
+    changeset = timezone.localtime(CatalogueVersion.current() or FALLBACK_CHANGESET).isoformat(timespec="microseconds")
     return respond_object(
         fmt,
         "discovery",
         {
-            "changeset": "2026-11-28T00:00:00+07:00",
+            "changeset": changeset,
             "contact": "Diskominfo Kota Jambi, sikesal@jambikota.go.id",
-            "key_service": "Kunci API diberikan oleh admin SIKESAL Kota Jambi.",
+            "key_service": _("API keys are issued by the SIKESAL admin of Kota Jambi."),
             "endpoints": [
                 {
                     "specification": "http://wiki.open311.org/GeoReport_v2",
-                    "url": base,
-                    "changeset": "2026-11-28T00:00:00+07:00",
+                    "url": _base_url(request),
+                    "changeset": changeset,
                     "type": "production",
                     "formats": ["text/xml", "application/json"],
                 }
@@ -101,28 +123,31 @@ def _service_row(s):
     }
 
 
+@endpoint("GET")
 def services(request, fmt):
-    fmt = _fmt(fmt)
-    if not fmt:
-        return errors("json", 404, (404, "Format tidak dikenal."))
-    if not _jurisdiction_ok(request):
-        return errors(fmt, 404, (404, "jurisdiction_id tidak dikenal."))
     rows = [_service_row(s) for s in Service.objects.filter(active=True).select_related("group")]
     return respond(fmt, "services", "service", rows)
 
 
+DATATYPE_DESCRIPTIONS = {
+    "datetime": "W3C datetime, e.g. 2026-11-30T08:00:00+07:00",
+    "number": "number, e.g. 12 or 3.5",
+    "multivaluelist": "one or more keys: attribute[CODE][]=KEY",
+}
+
+
+@endpoint("GET")
 def service_definition(request, code, fmt):
-    fmt = _fmt(fmt)
     service = Service.objects.filter(code=code, active=True).first()
-    if not fmt or service is None:
-        return errors(fmt or "json", 404, (404, "Layanan tidak ditemukan."))
+    if service is None:
+        return errors(fmt, 404, _("Unknown service_code."))
     attributes = [
         {
             "variable": True,
             "code": q["code"],
             "datatype": q["datatype"],
             "required": bool(q.get("required")),
-            "datatype_description": "",
+            "datatype_description": DATATYPE_DESCRIPTIONS.get(q["datatype"], ""),
             "order": i,
             "description": q["description"],
             "values": [{"key": str(v["key"]), "name": v["name"]} for v in q.get("values", [])],
@@ -137,135 +162,132 @@ def service_definition(request, code, fmt):
     )
 
 
-def _request_row(c, extensions=False):
-    notes = list(timeline.events_for(c, "public")) if extensions else None
-    last_public = c.events.filter(visibility=Visibility.PUBLIC).exclude(message="").order_by("-created_at").first()
-    row = {
-        "service_request_id": c.tracking_number,
-        "status": "closed" if c.status in CLOSED_STATES else "open",
-        "status_notes": last_public.message if last_public else "",
-        "service_name": c.service.name if c.service else "",
-        "service_code": c.service.code if c.service else "",
-        "description": c.body,
-        "agency_responsible": c.institution.name if c.institution else "",
-        "service_notice": "",
-        "requested_datetime": w3c(c.submitted_at),
-        "updated_datetime": w3c(c.updated_at),
-        "expected_datetime": w3c(c.due_at),
-        "address": c.address,
-        "address_id": c.area_id or "",
-        "zipcode": "",
-        "lat": c.latitude,
-        "long": c.longitude,
-        "media_url": "",
-    }
-    if extensions:
-        row["extended_attributes"] = {
-            "kelurahan": c.area.name if c.area else "",
-            "kecamatan": c.area.parent.name if c.area and c.area.parent else "",
-            "status_detail": str(c.get_status_display()),
-            "lapor_tracking_id": c.lapor_tracking_id,
-        }
-        row["notes"] = [
-            {
-                "datetime": w3c(e.created_at),
-                "type": e.action,
-                "summary": str(timeline.action_label(e)),
-                "description": e.message,
-            }
-            for e in notes
-        ]
-    return row
-
-
-def _public():
-    return policy.public_complaints(Complaint.objects.select_related("service", "institution", "area__parent"))
-
-
 def _parse_when(value):
+    """A W3C datetime (with or without an offset; without one it is WIB), or "invalid"."""
     try:
-        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        parsed = dt.datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
     except (AttributeError, ValueError):
         return "invalid"
     return parsed if parsed.tzinfo else timezone.make_aware(parsed)
 
 
-@csrf_exempt
+def _rows(request, queryset, extensions):
+    return [records.row(request, c, extensions) for c in queryset]
+
+
+@endpoint("GET", "POST")
 def requests_view(request, fmt):
-    fmt = _fmt(fmt)
-    if not fmt:
-        return errors("json", 404, (404, "Format tidak dikenal."))
-    if not _jurisdiction_ok(request):
-        return errors(fmt, 404, (404, "jurisdiction_id tidak dikenal."))
     if request.method == "POST":
         return _create(request, fmt)
-    if request.method != "GET":
-        return errors(fmt, 400, (400, "Metode tidak didukung."))
     g = request.GET
-    qs = _public()
     extensions = g.get("extensions") == "true"
     if g.get("service_request_id"):
-        ids = [x.strip() for x in g["service_request_id"].split(",") if x.strip()][:1000]
-        rows = [_request_row(c, extensions) for c in qs.filter(tracking_number__in=ids)]
-        return respond(fmt, "service_requests", "request", rows)
+        ids = [x.strip() for x in g["service_request_id"].split(",") if x.strip()][:MAX_PAGE_SIZE]
+        found = records.by_ids(ids, extensions)
+        return respond(fmt, "service_requests", "request", _rows(request, found, extensions))
     start, end = (
         _parse_when(g["start_date"]) if g.get("start_date") else None,
         _parse_when(g["end_date"]) if g.get("end_date") else None,
     )
     if "invalid" in (start, end):
-        return errors(fmt, 400, (400, "start_date/end_date harus W3C datetime."))
-    now = timezone.now()
-    end = end or now
+        return errors(fmt, 400, _("start_date and end_date must be W3C datetimes."))
+    end = end or timezone.now()
     start = start or end - dt.timedelta(days=DEFAULT_DAYS)
-    if (end - start).days > MAX_SPAN_DAYS or end < start:
-        return errors(fmt, 400, (400, "Rentang start_date sampai end_date paling lama 90 hari."))
-    qs = qs.filter(submitted_at__gte=start, submitted_at__lte=end)
+    if end - start > dt.timedelta(days=MAX_SPAN_DAYS) or end < start:
+        return errors(fmt, 400, _("From start_date to end_date may span at most 90 days."))
+    qs = records.listed(extensions).filter(submitted_at__gte=start, submitted_at__lte=end)
     if g.get("service_code"):
         qs = qs.filter(service__code__in=g["service_code"].split(","))
-    if g.get("status") in ("open", "closed"):
-        qs = qs.exclude(status__in=CLOSED_STATES) if g["status"] == "open" else qs.filter(status__in=CLOSED_STATES)
+    statuses = set(g.get("status", "").split(",")) - {""}
+    if statuses - {"open", "closed"}:
+        return errors(fmt, 400, _("status must be open or closed."))
+    if statuses == {"open"}:
+        qs = qs.exclude(status__in=CLOSED_STATES)
+    elif statuses == {"closed"}:
+        qs = qs.filter(status__in=CLOSED_STATES)
     try:
         page = max(1, int(g.get("page", 1)))
-        size = max(1, min(int(g.get("page_size", DEFAULT_MAX)), DEFAULT_MAX))
+        size = max(1, min(int(g.get("page_size", page_size_default())), MAX_PAGE_SIZE))
     except ValueError:
-        return errors(fmt, 400, (400, "page dan page_size harus angka."))
+        return errors(fmt, 400, _("page and page_size must be whole numbers."))
     rows = qs.order_by("-submitted_at", "-pk")[(page - 1) * size : page * size]
-    return respond(fmt, "service_requests", "request", [_request_row(c, extensions) for c in rows])
+    return respond(fmt, "service_requests", "request", _rows(request, rows, extensions))
+
+
+def _attributes(post, service):
+    """Answers from attribute[CODE] / attribute[CODE][]; datetimes checked here (W3C, stored normalized)."""
+    answers = {}
+    for name in post:
+        match = ATTRIBUTE_RE.fullmatch(name)
+        if match:
+            answers[match.group(1)] = post.getlist(name) if match.group(2) else post.get(name)
+    problems = []
+    for question in service.extra_questions:
+        code = question["code"]
+        if question.get("datatype") != "datetime" or answers.get(code) in (None, "", []):
+            continue
+        value = answers[code][0] if isinstance(answers[code], list) else answers[code]
+        parsed = _parse_when(value)
+        if parsed == "invalid" or not re.match(r"^\d{4}-\d\d-\d\d[T ]\d\d:\d\d", str(value).strip()):
+            problems.append(
+                _("attribute[%(code)s]: enter a W3C datetime, e.g. 2026-11-30T08:00:00+07:00.") % {"code": code}
+            )
+        else:
+            answers[code] = w3c(parsed)
+    return answers, problems
+
+
+def _media_url(value):
+    """A media_url as given, checked to be an http(s) link; nothing is fetched."""
+    value = clean_text(value or "").strip()
+    if not value:
+        return "", None
+    try:
+        if len(value) > MEDIA_URL_MAX:
+            raise ValidationError("too long")
+        URLValidator(schemes=["http", "https"])(value)
+    except ValidationError:
+        return "", _("media_url must be an http or https link of at most 500 characters.")
+    return value, None
 
 
 def _create(request, fmt):
     key = _key(request)
     if key == "throttled":
-        return errors(fmt, 429, (429, "Terlalu banyak permintaan; tunggu satu menit."))
+        return errors(fmt, 429, _("Too many requests; wait a minute."))
     if key is None or "reports:write" not in key.scopes:
-        return errors(fmt, 403, (403, "api_key tidak valid."))
+        return errors(fmt, 403, _("Invalid api_key."))
     p = request.POST
     service = Service.objects.filter(code=p.get("service_code", ""), active=True).first()
     if service is None:
-        return errors(fmt, 400, ("service_code", "service_code tidak dikenal."))
+        return errors(fmt, 404, _("Unknown service_code."))
+    problems = []
     if not (p.get("lat") and p.get("long")) and not p.get("address_string") and not p.get("address_id"):
-        return errors(fmt, 400, ("location", "Lokasi wajib: lat dan long, address_string, atau address_id."))
-    description = strip_tags(p.get("description", "")).strip()
-    if len(p.get("description", "")) > 4000:
-        return errors(fmt, 400, ("description", "description paling panjang 4000 karakter."))
-    answers = {}
-    for name in p:
-        match = re.fullmatch(r"attribute\[(\w+)\](\[\])?", name)
-        if match:
-            answers[match.group(1)] = p.getlist(name) if match.group(2) else p.get(name)
+        problems.append(_("A location is required: lat and long, address_string, or address_id."))
+    raw_description = clean_text(p.get("description", ""))
+    if len(raw_description) > DESCRIPTION_MAX:
+        problems.append(_("description is at most 4000 characters."))
+    description = strip_tags(raw_description).strip()
+    answers, attribute_problems = _attributes(p, service)
+    media_url, media_problem = _media_url(p.get("media_url"))
+    problems += attribute_problems + ([media_problem] if media_problem else [])
+    if problems:
+        return errors(fmt, 400, *problems)
     first_words = " ".join(description.split()[:10])
+    # The media link is kept with the description the staff verify (and the public reads once verified).
+    body = f"{description}\n\nmedia_url: {media_url}" if media_url else description
     data = {
         "service": service,
         "title": (first_words[:100] or service.name),
-        "body": description,
+        "body": body,
         "latitude": p.get("lat"),
         "longitude": p.get("long"),
         "area": p.get("address_id") or None,
-        "address": p.get("address_string", ""),
+        "address": clean_text(p.get("address_string", "")),
         "answers": answers,
         "channel": Channel.OPEN311,
         "reporter": {
-            "name": " ".join(x for x in (p.get("first_name", ""), p.get("last_name", "")) if x),
+            "name": clean_text(" ".join(x for x in (p.get("first_name", ""), p.get("last_name", "")) if x)),
             "phone": p.get("phone", ""),
             "email": p.get("email", ""),
         },
@@ -273,33 +295,45 @@ def _create(request, fmt):
     try:
         result = lifecycle.submit(Actor.system(f"Open311 {key.name}"[:150]), data)
     except LifecycleError as exc:
-        pairs = [(field, msgs[0]) for field, msgs in exc.fields.items()] or [(exc.code, exc.message)]
-        return errors(fmt, 400, *pairs)
-    notice = f"Laporan diterima. Batas verifikasi {w3c(result.complaint.verify_due_at)}."
+        return errors(fmt, 400, *_lifecycle_problems(exc))
+    notice = _("Report received. It is verified by %(due)s; until then only its status is public.") % {
+        "due": w3c(result.complaint.verify_due_at)
+    }
     return respond(
         fmt,
         "service_requests",
         "request",
-        [{"service_request_id": result.complaint.tracking_number, "service_notice": notice, "account_id": ""}],
-        status=201,
+        [{"service_request_id": result.complaint.tracking_number, "service_notice": notice, "account_id": None}],
     )
 
 
+def _lifecycle_problems(exc):
+    """A lifecycle error as descriptions naming the Open311 parameter: "attribute[besar_bocor]: ..."."""
+    problems = []
+    for field, messages in exc.fields.items():
+        if field.startswith("answers."):
+            name = f"attribute[{field.removeprefix('answers.')}]"
+        else:
+            name = PARAMETERS.get(field, field)
+        problems += [f"{name}: {message}" for message in messages]
+    return problems or [str(exc.message)]
+
+
+@endpoint("GET")
 def request_detail(request, tracking, fmt):
-    fmt = _fmt(fmt)
-    c = _public().filter(tracking_number=tracking).first()
-    if not fmt or c is None:
-        return errors(fmt or "json", 404, (404, "Laporan tidak ditemukan."))
-    return respond(fmt, "service_requests", "request", [_request_row(c, request.GET.get("extensions") == "true")])
+    found = records.by_ids([tracking], request.GET.get("extensions") == "true")
+    if not found:
+        return errors(fmt, 404, _("No report with this id."))
+    return respond(fmt, "service_requests", "request", _rows(request, found, request.GET.get("extensions") == "true"))
 
 
+@endpoint("GET")
 def token(request, token, fmt):
-    fmt = _fmt(fmt)
-    c = _public().filter(tracking_number=token).first() or Complaint.objects.filter(tracking_number=token).first()
-    if not fmt or c is None:
-        return errors(fmt or "json", 404, (404, "Token tidak ditemukan."))
+    number = Complaint.objects.filter(tracking_number=token).values_list("tracking_number", flat=True).first()
+    if number is None:
+        return errors(fmt, 404, _("Unknown token."))
     # Ids are always returned at once, so a token is simply the id.
-    return respond(fmt, "service_requests", "request", [{"service_request_id": c.tracking_number, "token": token}])
+    return respond(fmt, "service_requests", "request", [{"service_request_id": number, "token": token}])
 
 
 def _update_row(e):
@@ -310,15 +344,12 @@ def _update_row(e):
         "description": e.message,
         "updated_datetime": w3c(e.created_at),
         "external_status_code": e.action,
-        "media_url": "",
+        "media_url": None,
     }
 
 
-@csrf_exempt
+@endpoint("GET", "POST")
 def updates(request, fmt):
-    fmt = _fmt(fmt)
-    if not fmt:
-        return errors("json", 404, (404, "Format tidak dikenal."))
     if request.method == "POST":
         return _post_update(request, fmt)
     since = (
@@ -327,12 +358,13 @@ def updates(request, fmt):
         else timezone.now() - dt.timedelta(days=DEFAULT_DAYS)
     )
     if since == "invalid":
-        return errors(fmt, 400, (400, "start_date harus W3C datetime."))
-    public_ids = _public().values("pk")
+        return errors(fmt, 400, _("start_date must be a W3C datetime."))
     events = (
-        Event.objects.filter(visibility=Visibility.PUBLIC, created_at__gte=since, complaint_id__in=public_ids)
+        Event.objects.filter(
+            visibility=Visibility.PUBLIC, created_at__gte=since, complaint_id__in=records.public().values("pk")
+        )
         .select_related("complaint")
-        .order_by("created_at", "id")[:DEFAULT_MAX]
+        .order_by("created_at", "id")[:MAX_PAGE_SIZE]
     )
     return respond(fmt, "service_request_updates", "request_update", [_update_row(e) for e in events])
 
@@ -340,26 +372,25 @@ def updates(request, fmt):
 def _post_update(request, fmt):
     key = _key(request)
     if key is None or key == "throttled" or "reports:write" not in key.scopes:
-        return errors(fmt, 403, (403, "api_key tidak valid."))
+        return errors(fmt, 403, _("Invalid api_key."))
     p = request.POST
     c = Complaint.objects.filter(tracking_number=p.get("service_request_id", "")).first()
     if c is None:
-        return errors(fmt, 404, (404, "Laporan tidak ditemukan."))
+        return errors(fmt, 404, _("No report with this id."))
     status = (p.get("external_status_code") or p.get("status") or "").lower()
     action = UPDATE_ACTIONS.get(status)
     if status == "duplicate":
-        return errors(fmt, 400, ("status", "Penggabungan laporan ganda dilakukan admin di SIKESAL."))
+        return errors(fmt, 400, _("status: duplicates are merged by the admin in SIKESAL."))
     if action is None:
-        return errors(fmt, 400, ("status", "Status tidak dikenal."))
+        return errors(fmt, 400, _("status: unknown status."))
     if c.institution_id is None:
-        return errors(fmt, 400, ("service_request_id", "Laporan belum didisposisikan ke OPD."))
+        return errors(fmt, 400, _("service_request_id: the report has not been dispositioned to an OPD yet."))
     # The back-office system speaks for the report's OPD (its liaison), never for another.
     actor = Actor(role=Role.OPD_LIAISON, institution_id=c.institution_id, label=f"Open311 {key.name}"[:150])
-    message = strip_tags(p.get("description", "")).strip() or "Diperbarui melalui Open311."
+    message = clean_text(strip_tags(p.get("description", ""))).strip() or _("Updated through Open311.")
     data = {} if action == "start" else {"message": message}
     try:
         result = lifecycle.transition(c, action, actor, **data)
     except LifecycleError as exc:
-        pairs = [(f, m[0]) for f, m in exc.fields.items()] or [(exc.code, exc.message)]
-        return errors(fmt, 400, *pairs)
-    return respond(fmt, "service_request_updates", "request_update", [_update_row(result.event)], status=201)
+        return errors(fmt, 400, *_lifecycle_problems(exc))
+    return respond(fmt, "service_request_updates", "request_update", [_update_row(result.event)])
