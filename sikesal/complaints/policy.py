@@ -334,6 +334,12 @@ def visible_complaints(actor, queryset):
     return queryset.none()
 
 
+def followable_complaints(queryset):
+    """Reports whose existence and status anyone may learn from a list (Open311 follows a report from
+    the moment it is filed): every one but rahasia ones, whose status only a caller with the id reads."""
+    return queryset.filter(is_secret=False)
+
+
 def public_complaints(queryset):
     """The queryset form of is_public, for public lists and maps."""
     from sikesal.complaints.states import Status

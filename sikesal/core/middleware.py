@@ -1,9 +1,9 @@
 import json
 
 from django.conf import settings
+from django.core.exceptions import BadRequest
 from django.http import HttpResponseBadRequest
 from django.utils import translation
-from django.utils.html import escape
 from django.utils.translation import gettext as _
 
 
@@ -41,8 +41,11 @@ class RejectNulMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if self._has_nul(request):
-            return self._refusal(request, str(_("The request contains a character that is not allowed.")))
+        try:
+            if self._has_nul(request):
+                return self._refusal(request, str(_("The request contains a character that is not allowed.")))
+        except BadRequest:  # Django refuses a form body that is not UTF-8 when it is first read
+            return self._refusal(request, str(_("The request must be encoded in UTF-8.")))
         return self.get_response(request)
 
     @staticmethod
@@ -55,12 +58,9 @@ class RejectNulMiddleware:
             body.update(detail=detail, code="invalid_character")
             return HttpResponseBadRequest(json.dumps(body), content_type="application/problem+json")
         if path.startswith("/open311/"):
-            if path.endswith(".xml"):
-                xml = f'<?xml version="1.0" encoding="utf-8"?><errors><error><code>400</code><description>{escape(detail)}</description></error></errors>'
-                return HttpResponseBadRequest(xml, content_type="text/xml; charset=utf-8")
-            return HttpResponseBadRequest(
-                json.dumps([{"code": 400, "description": detail}]), content_type="application/json"
-            )
+            from sikesal.api.open311.render import errors
+
+            return errors("xml" if path.endswith(".xml") else "json", 400, detail)
         return HttpResponseBadRequest(detail, content_type="text/plain; charset=utf-8")
 
     @staticmethod

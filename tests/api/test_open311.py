@@ -25,8 +25,9 @@ def get(client, path, kind, status=200, **params):
 
 
 @pytest.fixture
-def api_key(catalogue):
-    key = ApiKey(name="Kios kecamatan", scopes=["reports:read", "reports:write"])
+def api_key(catalogue, opd):
+    # A back-office system of Dinas PUPR: files, reads, and acts on Dinas PUPR's reports only.
+    key = ApiKey(name="Kios kecamatan", scopes=["reports:file", "reports:read", "reports:act"], institution=opd)
     key.set_key("kunci-open311-uji")
     key.save()
     return "kunci-open311-uji"

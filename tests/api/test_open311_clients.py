@@ -41,8 +41,14 @@ HIDDEN = ("description", "address", "address_id", "lat", "long", "media_url", "a
 
 
 @pytest.fixture
-def api_key(catalogue):
-    key = ApiKey(name="Aplikasi warga", scopes=["reports:read", "reports:write"], rate_limit_per_minute=10000)
+def api_key(catalogue, opd):
+    # a back-office system of Dinas PUPR: files, reads, and acts on Dinas PUPR's reports only
+    key = ApiKey(
+        name="Aplikasi warga",
+        scopes=["reports:file", "reports:read", "reports:act"],
+        institution=opd,
+        rate_limit_per_minute=10000,
+    )
     key.set_key("kunci-klien-open311")
     key.save()
     return "kunci-klien-open311"

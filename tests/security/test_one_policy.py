@@ -300,3 +300,24 @@ def test_control_characters_are_stripped_on_every_channel(client, catalogue, in_
     other = in_state("dispositioned")
     event = act(other, "add_followup", message="Sudah\x07 ditinjau.\tBesok ditambal.\n").event
     assert event.message == "Sudah ditinjau.\tBesok ditambal."
+
+
+def test_open311_updates_need_an_acting_key_of_the_reports_institution(client, in_state, opd, other_opd):
+    complaint = in_state("dispositioned")  # with Dinas PUPR
+    make_key("kios-o311", ["reports:file", "reports:read"])
+    make_key("perkim-o311", ["reports:act"], other_opd)
+    make_key("pupr-o311", ["reports:act"], opd)
+    url = "/open311/v2/servicerequestupdates.json"
+    form = {"service_request_id": complaint.tracking_number, "status": "fixed", "description": "Sudah."}
+    for refused in ("kios-o311", "perkim-o311"):
+        assert client.post(url, {**form, "api_key": refused}).status_code == 404, refused
+    complaint.refresh_from_db()
+    assert complaint.status == "dispositioned"
+    assert client.post(url, {**form, "api_key": "pupr-o311"}).status_code == 200
+    complaint.refresh_from_db()
+    assert complaint.status == "followed_up"
+    # on a rahasia report of another OPD nothing moves either
+    secret = in_state("dispositioned")
+    Complaint.objects.filter(pk=secret.pk).update(is_secret=True, institution=other_opd)
+    form = {"service_request_id": secret.tracking_number, "status": "internal_referral", "api_key": "pupr-o311"}
+    assert client.post(url, form).status_code == 404

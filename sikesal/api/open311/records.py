@@ -9,10 +9,8 @@ Two records, decided by the policy:
   not yet verified it (up to three working days), without publishing anything unverified.
 
 Lists hold the public reports and, minimal, the others that are not rahasia; a rahasia report appears
-only when a caller asks for its id (`requests/{id}` or `?service_request_id=`). That rule on lists
-(`listed`) is the one decision made here rather than in sikesal/complaints/policy.py, which has no
-function for "may the public learn that this report exists"; it belongs there as, say,
-`policy.followable_complaints(queryset)` (see docs/api.md).
+only when a caller asks for its id (`requests/{id}` or `?service_request_id=`): the list rule is the
+policy's (`policy.followable_complaints`).
 """
 
 from django.db.models import OuterRef, Prefetch, Subquery
@@ -64,7 +62,7 @@ def public():
 
 def listed(extensions=False):
     """Reports that appear in lists: all but rahasia ones (full if public, else minimal)."""
-    return _base(extensions).filter(is_secret=False)
+    return policy.followable_complaints(_base(extensions))
 
 
 def by_ids(ids, extensions=False):

@@ -18,9 +18,8 @@ from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
 
 from sikesal.accounts.models import ApiKey
-from sikesal.accounts.roles import Role
 from sikesal.catalogue.models import CatalogueVersion, Service
-from sikesal.complaints import lifecycle
+from sikesal.complaints import lifecycle, policy
 from sikesal.complaints.errors import LifecycleError
 from sikesal.complaints.models import Complaint, Event
 from sikesal.complaints.policy import Actor
@@ -255,8 +254,11 @@ def _create(request, fmt):
     key = _key(request)
     if key == "throttled":
         return errors(fmt, 429, _("Too many requests; wait a minute."))
-    if key is None or "reports:write" not in key.scopes:
+    if key is None:
         return errors(fmt, 403, _("Invalid api_key."))
+    partner = Actor.partner(key)
+    if not policy.may(partner, "submit", None):
+        return errors(fmt, 403, _("This api_key may not file reports (scope reports:file)."))
     p = request.POST
     service = Service.objects.filter(code=p.get("service_code", ""), active=True).first()
     if service is None:
@@ -293,7 +295,7 @@ def _create(request, fmt):
         },
     }
     try:
-        result = lifecycle.submit(Actor.system(f"Open311 {key.name}"[:150]), data)
+        result = lifecycle.submit(partner, data)
     except LifecycleError as exc:
         return errors(fmt, 400, *_lifecycle_problems(exc))
     notice = _("Report received. It is verified by %(due)s; until then only its status is public.") % {
@@ -371,11 +373,14 @@ def updates(request, fmt):
 
 def _post_update(request, fmt):
     key = _key(request)
-    if key is None or key == "throttled" or "reports:write" not in key.scopes:
+    if key is None or key == "throttled":
         return errors(fmt, 403, _("Invalid api_key."))
+    # The partner acts through the policy like a person of its one institution: an acting key
+    # (reports:act) on that institution's reports, never on another's; a filing key on none.
+    partner = Actor.partner(key)
     p = request.POST
     c = Complaint.objects.filter(tracking_number=p.get("service_request_id", "")).first()
-    if c is None:
+    if c is None or not policy.can_view(partner, c):
         return errors(fmt, 404, _("No report with this id."))
     status = (p.get("external_status_code") or p.get("status") or "").lower()
     action = UPDATE_ACTIONS.get(status)
@@ -385,8 +390,7 @@ def _post_update(request, fmt):
         return errors(fmt, 400, _("status: unknown status."))
     if c.institution_id is None:
         return errors(fmt, 400, _("service_request_id: the report has not been dispositioned to an OPD yet."))
-    # The back-office system speaks for the report's OPD (its liaison), never for another.
-    actor = Actor(role=Role.OPD_LIAISON, institution_id=c.institution_id, label=f"Open311 {key.name}"[:150])
+    actor = partner
     message = clean_text(strip_tags(p.get("description", ""))).strip() or _("Updated through Open311.")
     data = {} if action == "start" else {"message": message}
     try:
