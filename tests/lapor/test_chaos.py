@@ -80,11 +80,10 @@ def start_worker(env, log):
 
 
 def diagnosis(report):
-    from django.db.models import Count
-
     rows = list(Outbox.objects.values("status", "kind").annotate(n=Count("id")))
     errors = list(Outbox.objects.exclude(last_error="").values_list("kind", "status", "last_error")[:5])
-    return f"reconcile={report} outbox={rows} errors={errors}"
+    links = dict(Link.objects.values_list("origin").annotate(n=Count("id")))
+    return f"reconcile={report} links={links} outbox={rows} errors={errors}"
 
 
 def reconcile_json():
@@ -118,7 +117,9 @@ def wait_for(condition, progress, what):
         now = progress()
         if now != last:
             last, since = now, time.monotonic()
-        assert time.monotonic() - since < STALL_SECONDS, f"no progress for {STALL_SECONDS} s while waiting for {what}"
+        assert time.monotonic() - since < STALL_SECONDS, (
+            f"no progress for {STALL_SECONDS} s while waiting for {what}: {diagnosis(None)}"
+        )
 
 
 def outbox_progress():

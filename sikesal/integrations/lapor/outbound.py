@@ -32,6 +32,7 @@ from sikesal.integrations.lapor.models import (
     Outbox,
     OutboxKind,
     OutboxStatus,
+    Parked,
     RemoteFollowup,
     SyncState,
 )
@@ -323,12 +324,26 @@ def find_created(client, complaint, since):
     return None
 
 
+PULL_MARGIN = dt.timedelta(minutes=2)  # more than the clocks of both sides may differ
+
+
+def pull_has_seen(since):
+    """True when the pull has read every change up to well past `since`, none of it left unreadable: a
+    create made then would have been linked by it (by its ticket line), so no link means no create. In a
+    busy hour this answers at once where reading the list again would take many pages."""
+    state = SyncState.objects.filter(key="pull").values_list("value", flat=True).first() or {}
+    cursor = state.get("cursor")
+    if not cursor or dt.datetime.fromisoformat(cursor) < since + PULL_MARGIN:
+        return False
+    return not Parked.objects.filter(resolved_at__isnull=True, created_at__gte=since - PULL_MARGIN).exists()
+
+
 def _send_create(row, client):
     c = Complaint.objects.select_related("institution", "service", "area").get(pk=row.complaint_id)
     if hasattr(c, "lapor_link"):  # the pull already linked it by its ticket line (the answer was lost)
         row.state["complaint_id"] = c.lapor_link.remote_id
         return
-    if row.state.get("unsure"):
+    if row.state.get("unsure") and not pull_has_seen(dt.datetime.fromisoformat(row.state["attempted_at"])):
         found = find_created(client, c, row.state["attempted_at"])
         if found is not None:
             link(c, str(found["id"]), str(found.get("tracking_id") or ""), Link.Origin.LOCAL)
