@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sikesal.catalogue import calendar
-from sikesal.complaints.lifecycle import active_deadlines
+from sikesal.complaints.deadlines import active_deadlines
 from sikesal.complaints.states import Status
 
 RESOLVED = {Status.CLOSED_REPORTER, Status.CLOSED_ADMIN}

@@ -1,0 +1,77 @@
+"""The deadlines of a complaint in its current state, in working days (calendar.py), and the points of
+the escalation ladder. The lifecycle recomputes them on every change (docs/lifecycle.md)."""
+
+import datetime as dt
+
+from django.conf import settings
+
+from sikesal.catalogue import calendar
+from sikesal.complaints.states import (
+    OPEN_STATES,
+    Status,
+)
+
+S = Status
+
+
+def wd(name):
+    return calendar.deadline_rule(name)
+
+
+def active_deadlines(c):
+    """The deadlines that bind the complaint in its current state: {field name: instant}."""
+    s = c.status
+    if s not in OPEN_STATES:
+        return {}
+    active = {}
+    if s in (S.RECEIVED, S.RETURNED):
+        active["verify_due_at"] = c.verify_due_at
+    elif s == S.PENDING_INFO:
+        active["info_due_at"] = c.info_due_at
+    elif s in (S.DISPOSITIONED, S.IN_PROGRESS):
+        active["followup_due_at"] = c.followup_due_at
+    elif s == S.FOLLOWED_UP:
+        active["reporter_due_at"] = c.reporter_due_at
+    if s != S.FOLLOWED_UP:
+        active["final_due_at"] = c.final_due_at
+    if c.first_response_at is None:
+        active["target_due_at"] = c.target_due_at
+    return {name: due for name, due in active.items() if due is not None}
+
+
+# Deadlines that climb the escalation ladder (the others are only marked overdue, or end the report).
+LADDER_DEADLINES = frozenset({"verify_due_at", "followup_due_at", "final_due_at"})
+
+
+def ladder_points(c):
+    """{(deadline, stage): instant} for every rung: reminder before, overdue at, escalated after."""
+    rules = settings.SIKESAL_ESCALATION
+    points = {}
+    for name, due in active_deadlines(c).items():
+        points[(name, "overdue")] = due
+        if name in LADDER_DEADLINES:
+            points[(name, "reminder")] = calendar.subtract_working_days(due, rules["reminder_working_days_before"])
+            points[(name, "escalated")] = calendar.add_working_days(due, rules["escalate_after_working_days"])
+    return points
+
+
+def mark_key(name, due, stage="overdue"):
+    return f"{name}@{due.isoformat()}" + ("" if stage == "overdue" else f"#{stage}")
+
+
+def refresh_deadlines(c):
+    active = active_deadlines(c)
+    c.due_at = min(active.values(), default=None)
+    pending = [
+        point
+        for (name, stage), point in ladder_points(c).items()
+        if mark_key(name, active[name], stage) not in c.overdue_marks
+    ]
+    c.next_sweep_at = min(pending, default=None)
+
+
+def initial_deadlines(c, now):
+    c.verify_due_at = calendar.add_working_days(now, wd("verify_working_days"))
+    c.final_due_at = calendar.add_days(now, wd("final_days"))
+    if c.service is not None:
+        c.target_due_at = now + dt.timedelta(hours=c.service.target_hours)
