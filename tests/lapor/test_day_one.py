@@ -353,3 +353,11 @@ def test_a_red_state_is_mailed_to_the_admin_once_per_change(synced, submit, user
     inbound.pull()
     assert "auth" not in health.alert_on_change()
     assert len(mailoutbox) == 2  # and one when it changes again
+
+
+def test_flags_changed_after_the_report_went_out_are_counted(synced, submit, act):
+    complaint = submit()
+    settle(synced)
+    assert reconcile()["flag_mismatch"] == 0
+    act(complaint, "set_flags", is_secret=True)
+    assert reconcile()["flag_mismatch"] == 1  # visible, not silently "matching"

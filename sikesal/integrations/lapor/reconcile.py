@@ -11,7 +11,9 @@ report that should have a twin, and counts:
 - conflicts: changes on both sides that wait for the admin (docs/lapor.md, "Conflicts");
 - unknown_outcome_creates: creates that may have reached SP4N-LAPOR! with no list to look in;
 - forward_mismatch: reports forwarded here to another institution that SP4N-LAPOR! still has with the city;
-- unknown_status: twins whose remote status code SIKESAL does not know.
+- unknown_status: twins whose remote status code SIKESAL does not know;
+- flag_mismatch: twins whose anonim/rahasia flags differ (set here after the report went out: the public
+  client shows no call that changes them on SP4N-LAPOR!, so this is counted for a person, not hidden).
 Zero everywhere means both sides agree and nothing waits for a person.
 """
 
@@ -102,7 +104,7 @@ def _compare(remote):
         link.complaint_id for rid, link in links.items() if rid not in remote
     ]
     missing_local = [rid for rid in remote if rid not in links]
-    status_mismatch, followup_mismatch, forward_mismatch, unknown_status = [], [], [], []
+    status_mismatch, followup_mismatch, forward_mismatch, unknown_status, flag_mismatch = [], [], [], [], []
     for rid, d in remote.items():
         link = links.get(rid)
         if link is None or d.get("invalid"):
@@ -112,6 +114,8 @@ def _compare(remote):
             unknown_status.append(rid)
         elif not mapping.remote_agrees(c.status, d["status_code"]):
             status_mismatch.append(rid)
+        if (d["is_secret"], d["is_anonymous"]) != (c.is_secret, c.is_anonymous):
+            flag_mismatch.append(rid)
         if c.status == Status.FORWARDED and str(d["disposition_id"]) in city_ids:
             forward_mismatch.append(rid)
         if d["followup_count"] != followups.get(c.pk, 0):
@@ -142,6 +146,8 @@ def _compare(remote):
         ).count(),
         "forward_mismatch": len(forward_mismatch),
         "unknown_status": len(unknown_status),
+        # anonim/rahasia changed here after the report went out: no public call changes them there
+        "flag_mismatch": len(flag_mismatch),
         "_missing_remote": missing_remote,
         "_missing_local": missing_local,
         "_status": status_mismatch,
