@@ -16,8 +16,8 @@ from sikesal.core.models import RateCounter
 PURGE_ONE_IN = 500
 
 
-def allow(scope, ident, limit, window_seconds):
-    """Count one hit for (scope, ident); False once `limit` hits happened in the current window."""
+def allow(scope, ident, limit, window_seconds, cost=1):
+    """Count `cost` hits for (scope, ident); False once `limit` hits happened in the current window."""
     if not ident or limit <= 0:
         return True
     now = int(time.time())
@@ -27,9 +27,9 @@ def allow(scope, ident, limit, window_seconds):
     table = connection.ops.quote_name(RateCounter._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (key, hits, expires) VALUES (%s, 1, %s) "  # noqa: S608 (our own table name)
-            f"ON CONFLICT (key) DO UPDATE SET hits = {table}.hits + 1 RETURNING hits",
-            [key, (window + 1) * window_seconds],
+            f"INSERT INTO {table} (key, hits, expires) VALUES (%s, %s, %s) "  # noqa: S608 (our own table name)
+            f"ON CONFLICT (key) DO UPDATE SET hits = {table}.hits + %s RETURNING hits",
+            [key, cost, (window + 1) * window_seconds, cost],
         )
         hits = cursor.fetchone()[0]
         if random.randrange(PURGE_ONE_IN) == 0:  # noqa: S311 (not security: when to tidy up)
@@ -90,3 +90,12 @@ def client_ip(request):
     if len(hops) < trusted:
         return remote
     return hops[-trusted]
+
+
+def lookup_allowed(request, numbers=1):
+    """Looking reports up by number (track page, public page, Open311 ids and tokens): one shared budget
+    per address, each number counted, so numbers cannot be enumerated on any channel."""
+    from django.conf import settings
+
+    limit = settings.SIKESAL_RATE_LIMITS["track_per_ip_per_minute"]
+    return allow("track-ip", client_ip(request), limit, 60, cost=max(1, numbers))

@@ -25,7 +25,7 @@ from sikesal.complaints.policy import Actor
 from sikesal.complaints.states import CLOSED_STATES, Channel, ComplaintType
 from sikesal.core import csvsafe
 from sikesal.core import params as params_module
-from sikesal.core.ratelimit import allow, client_ip
+from sikesal.core.ratelimit import allow, client_ip, lookup_allowed
 from sikesal.integrations.ombudsman import eligibility as ombudsman_eligibility
 from sikesal.portal import statistics
 
@@ -144,7 +144,7 @@ def track(request):
 
 
 def track_detail(request, tracking):
-    if not allow("track-ip", client_ip(request), settings.SIKESAL_RATE_LIMITS["track_per_ip_per_minute"], 60):
+    if not lookup_allowed(request):
         return render(request, "portal/track.html", {"error": _("Too many lookups. Please wait a minute.")}, status=429)
     complaint = (
         Complaint.objects.select_related("institution", "service")
@@ -308,6 +308,8 @@ def reports_map(request):
 
 @require_GET
 def report_detail(request, tracking):
+    if not lookup_allowed(request):
+        return render(request, "portal/track.html", {"error": _("Too many lookups. Please wait a minute.")}, status=429)
     complaint = (
         Complaint.objects.select_related("service", "area__parent", "institution")
         .filter(tracking_number=tracking)

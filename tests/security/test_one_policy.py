@@ -321,3 +321,16 @@ def test_open311_updates_need_an_acting_key_of_the_reports_institution(client, i
     Complaint.objects.filter(pk=secret.pk).update(is_secret=True, institution=other_opd)
     form = {"service_request_id": secret.tracking_number, "status": "internal_referral", "api_key": "pupr-o311"}
     assert client.post(url, form).status_code == 404
+
+
+def test_numbers_cannot_be_enumerated_on_any_channel(client, in_state, settings):
+    settings.SIKESAL_RATE_LIMITS = {**settings.SIKESAL_RATE_LIMITS, "track_per_ip_per_minute": 5}
+    c = in_state("dispositioned")
+    for _ in range(4):
+        assert client.get(f"/open311/v2/tokens/{c.tracking_number}.json").status_code == 200
+    many = ",".join(f"JBI-2611-{i:04d}" for i in range(10))  # ten guesses in one call count as ten
+    assert client.get("/open311/v2/requests.json", {"service_request_id": many}).status_code == 429
+    # the budget is shared by every channel that looks a number up
+    assert client.get(f"/open311/v2/requests/{c.tracking_number}.json").status_code == 429
+    assert client.get(f"/lacak/{c.tracking_number}/").status_code == 429
+    assert client.get(f"/laporan/{c.tracking_number}/").status_code == 429

@@ -24,7 +24,7 @@ from sikesal.complaints.errors import LifecycleError
 from sikesal.complaints.models import Complaint, Event
 from sikesal.complaints.policy import Actor
 from sikesal.complaints.states import CLOSED_STATES, Channel, Visibility
-from sikesal.core.ratelimit import allow
+from sikesal.core.ratelimit import allow, lookup_allowed
 
 from . import records
 from .edge import endpoint
@@ -182,6 +182,8 @@ def requests_view(request, fmt):
     extensions = g.get("extensions") == "true"
     if g.get("service_request_id"):
         ids = [x.strip() for x in g["service_request_id"].split(",") if x.strip()][:MAX_PAGE_SIZE]
+        if not lookup_allowed(request, len(ids)):
+            return errors(fmt, 429, _("Too many lookups by id; wait a minute."))
         found = records.by_ids(ids, extensions)
         return respond(fmt, "service_requests", "request", _rows(request, found, extensions))
     start, end = (
@@ -323,6 +325,8 @@ def _lifecycle_problems(exc):
 
 @endpoint("GET")
 def request_detail(request, tracking, fmt):
+    if not lookup_allowed(request):
+        return errors(fmt, 429, _("Too many lookups by id; wait a minute."))
     found = records.by_ids([tracking], request.GET.get("extensions") == "true")
     if not found:
         return errors(fmt, 404, _("No report with this id."))
@@ -331,6 +335,8 @@ def request_detail(request, tracking, fmt):
 
 @endpoint("GET")
 def token(request, token, fmt):
+    if not lookup_allowed(request):
+        return errors(fmt, 429, _("Too many lookups by id; wait a minute."))
     number = Complaint.objects.filter(tracking_number=token).values_list("tracking_number", flat=True).first()
     if number is None:
         return errors(fmt, 404, _("Unknown token."))
