@@ -50,9 +50,19 @@ def test_admin_creates_an_api_key_shown_once(client, users):
     users["admin"].is_superuser = users["admin"].is_staff = True
     users["admin"].save()
     client.force_login(users["admin"])
-    data = {"name": "Bot WhatsApp", "scopes": '["reports:write"]', "rate_limit_per_minute": 60, "active": "on"}
+    data = {"name": "Bot WhatsApp", "scopes": ["reports:file"], "rate_limit_per_minute": 60, "active": "on"}
     response = client.post("/admin/accounts/apikey/add/", data, follow=True)
     key = ApiKey.objects.get(name="Bot WhatsApp")
     shown = " ".join(m.message for m in response.context["messages"])
     value = next(word for word in shown.split() if word.startswith(key.prefix))
     assert ApiKey.lookup(value.rstrip(".")) == key
+    assert key.scopes == ["reports:file"] and key.institution is None
+
+
+def test_the_admin_form_refuses_an_acting_key_without_an_institution(client, users):
+    users["admin"].is_superuser = users["admin"].is_staff = True
+    users["admin"].save()
+    client.force_login(users["admin"])
+    data = {"name": "Sistem OPD", "scopes": ["reports:act"], "rate_limit_per_minute": 60, "active": "on"}
+    response = client.post("/admin/accounts/apikey/add/", data)
+    assert response.status_code == 200 and not ApiKey.objects.filter(name="Sistem OPD").exists()
