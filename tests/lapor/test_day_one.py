@@ -361,3 +361,14 @@ def test_flags_changed_after_the_report_went_out_are_counted(synced, submit, act
     assert reconcile()["flag_mismatch"] == 0
     act(complaint, "set_flags", is_secret=True)
     assert reconcile()["flag_mismatch"] == 1  # visible, not silently "matching"
+
+
+def test_rows_parked_by_an_older_version_after_a_401_go_again(synced, submit):
+    complaint = submit()
+    drain()
+    Outbox.objects.filter(complaint=complaint).update(status="parked", last_error="401: Unauthenticated.")
+    Link.objects.filter(complaint=complaint).delete()
+    synced.post("/__sim/reset")
+    drain()
+    assert Outbox.objects.get(complaint=complaint, kind="create").status == "done"
+    assert len(copies_of(synced, complaint)) == 1

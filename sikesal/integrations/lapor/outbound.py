@@ -158,7 +158,11 @@ def _claim(now, tried=()):
 
 
 def retry_held():
-    """Rows held for a missing institution id go again once the master confirms one."""
+    """Rows held for a missing institution id go again once the master confirms one; rows an older
+    version parked after a 401/403 (credentials, not content) go again as soon as calls succeed."""
+    Outbox.objects.filter(status=OutboxStatus.PARKED).filter(
+        Q(last_error__startswith="401") | Q(last_error__startswith="403")
+    ).update(status=OutboxStatus.PENDING, next_attempt_at=timezone.now(), leased_until=None)
     for row in Outbox.objects.filter(status=OutboxStatus.PARKED, state__held="missing_id").select_related(
         "complaint__forwarded_to"
     ):
