@@ -9,6 +9,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from sikesal.integrations.lapor import mapping
 from sikesal.integrations.lapor.client import is_enabled
@@ -16,8 +17,17 @@ from sikesal.integrations.lapor.models import Conflict, Link, Master, Outbox, Pa
 
 log = logging.getLogger("sikesal.lapor")
 
-# The calls the health page lists, in the order an operator reads them.
-CALLS = ("auth", "masters", "upload", "create", "route", "followup", "read", "pull")
+# The calls the health page lists, in the order an operator reads them, with what each one carries.
+CALLS = {
+    "auth": _("credentials (every call): when failing nothing goes out or comes in, nothing is lost"),
+    "masters": _("institution, template, category and location lists: the ids SIKESAL may send"),
+    "upload": _("photos and documents of a new report"),
+    "create": _("new local reports sent to SP4N-LAPOR!"),
+    "route": _("dispositions to an OPD and forwards to other institutions"),
+    "followup": _("follow-ups, replies and status changes sent to SP4N-LAPOR!"),
+    "read": _("reading one report and its follow-ups"),
+    "pull": _("new reports and changes from SP4N-LAPOR! (the list)"),
+}
 
 
 def record_calls(calls):
@@ -49,12 +59,13 @@ def call_states():
         (SyncState.objects.filter(key="masters").values_list("value", flat=True).first() or {}).get("missing", [])
     )
     out = []
-    for name in CALLS:
+    for name, meaning in CALLS.items():
         entry = stored.get(name) or {}
         failing = _failing(entry)
         out.append(
             {
                 "name": name,
+                "meaning": meaning,
                 "ok_at": entry.get("ok_at"),
                 "error_at": entry.get("error_at"),
                 "error": entry.get("error", ""),
