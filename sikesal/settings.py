@@ -344,6 +344,9 @@ LAPOR_RETRY_BASE_SECONDS = env_float("LAPOR_RETRY_BASE_SECONDS", 30.0)  # outbox
 LAPOR_RETRY_MAX_SECONDS = env_float("LAPOR_RETRY_MAX_SECONDS", 1800.0)
 LAPOR_SYNC_MAX_SECONDS = env_float("LAPOR_SYNC_MAX_SECONDS", 50.0)  # one sync run stops after this long
 LAPOR_PULL_EVERY_SECONDS = env_int("LAPOR_PULL_EVERY_SECONDS", 60)  # the health page calls a pull stale at 2x
+# Now and then the pull reads this far back again (a list ordered by change time shifts under its reader).
+LAPOR_PULL_RESWEEP_SECONDS = env_int("LAPOR_PULL_RESWEEP_SECONDS", 900)
+LAPOR_PULL_OVERLAP_SECONDS = env_int("LAPOR_PULL_OVERLAP_SECONDS", 3600)
 SIKESAL_DEMO_API_KEY = env_str("SIKESAL_DEMO_API_KEY", "demo")
 
 # --- Logging ------------------------------------------------------------------------------------

@@ -62,6 +62,8 @@ def worker_env(sim_url):
         LAPOR_RETRY_MAX_SECONDS="3",
         LAPOR_SYNC_MAX_SECONDS="5",
         LAPOR_PAGE_SIZE="25",  # more pages, so more of them are delivered with duplicates
+        LAPOR_PULL_RESWEEP_SECONDS="20",  # the safety re-read, often enough for a storm of minutes
+        LAPOR_PULL_OVERLAP_SECONDS="300",
         SIKESAL_PERIODIC=json.dumps(
             {"lapor_sync": {"task": "sikesal.integrations.lapor.tasks.lapor_sync", "every_seconds": 2}}
         ),

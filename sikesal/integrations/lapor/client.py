@@ -116,14 +116,17 @@ class LaporClient:
         else:
             entry.update(error_at=now, error=str(error)[:300])
 
-    def request(self, method, name, *, fmt=None, params=None, json=None, data=None, files=None, unsafe=False):
+    def request(
+        self, method, name, *, fmt=None, params=None, json=None, data=None, files=None, unsafe=False, attempts=None
+    ):
         """Send with a few quick retries for transient trouble; returns the decoded JSON body.
 
         `unsafe` marks a write that must not arrive twice (create, follow-up): it is retried here only
         when it surely did not arrive."""
         url = mapping.path(name).format(**(fmt or {}))
         last = None
-        for attempt in range(1, self.attempts + 1):
+        attempts = attempts or self.attempts
+        for attempt in range(1, attempts + 1):
             try:
                 response = self.http.request(method, url, params=params, json=json, data=data, files=files)
             except httpx.ConnectError as exc:  # refused: nothing arrived
@@ -161,7 +164,7 @@ class LaporClient:
                     raise error
             if last.maybe_done:
                 break  # look before sending again (the caller's job)
-            if attempt < self.attempts:
+            if attempt < attempts:
                 wait = min(last.retry_after if last.retry_after is not None else 0.2 * 2**attempt, self.max_wait)
                 time.sleep(wait)
         self._note(name, last)
@@ -225,7 +228,8 @@ class LaporClient:
         params = {"institution_id": mapping.city_institution_id(), "page": page, "page_size": page_size}
         if updated_since:
             params["updated_since"] = updated_since
-        return self.results(self.request("GET", "list", params=params))
+        # a list page is read in order, page after page: a few more tries here than a single call gets
+        return self.results(self.request("GET", "list", params=params, attempts=max(self.attempts, 5)))
 
 
 def _retry_after(headers):

@@ -270,6 +270,10 @@ def _lease(key, seconds):
     return bool(SyncState.objects.filter(free, key=key).update(lease_until=now + dt.timedelta(seconds=seconds)))
 
 
+def _renew(key, seconds):
+    SyncState.objects.filter(key=key).update(lease_until=timezone.now() + dt.timedelta(seconds=seconds))
+
+
 def _release(key, **value):
     row = SyncState.objects.get(key=key)
     row.value = {**row.value, **value}
@@ -332,7 +336,17 @@ def pull(client=None, *, max_seconds=None, progress=None, full=False):
     client = client or LaporClient()
     state = SyncState.objects.get(key="pull").value
     cursor = None if full else state.get("cursor")
+    resweep_at = state.get("resweep_at")
+    now = timezone.now()
+    every = dt.timedelta(seconds=settings.LAPOR_PULL_RESWEEP_SECONDS)
+    if cursor and (not resweep_at or now - dt.datetime.fromisoformat(resweep_at) > every):
+        # Now and then read an hour back again: a report whose place in the list moved while a page
+        # boundary passed it (others changed meanwhile) is caught here; the ones already known cost nothing.
+        overlap = dt.timedelta(seconds=settings.LAPOR_PULL_OVERLAP_SECONDS)
+        cursor = (dt.datetime.fromisoformat(cursor) - overlap).isoformat()
+        resweep_at = now.isoformat()
     deadline = time.monotonic() + budget
+    hard_stop = time.monotonic() + 10 * budget
     city_ids = city_remote_ids()
     error = ""
     try:
@@ -343,7 +357,10 @@ def pull(client=None, *, max_seconds=None, progress=None, full=False):
             counts["polled"] = poll_known(client, city_ids, deadline)
             return counts
         page = 1
-        while time.monotonic() < deadline:
+        # Past the budget only in the middle of a burst of equal times (page > 1): stopping there would
+        # make the next run read the burst from its first page again, and a long burst never end.
+        while time.monotonic() < deadline or (page > 1 and time.monotonic() < hard_stop):
+            _renew("pull", budget + 10)
             try:
                 results = client.list_page(cursor, page)
             except Missing as exc:
@@ -368,7 +385,12 @@ def pull(client=None, *, max_seconds=None, progress=None, full=False):
         counts["error"] = error
     finally:
         _release(
-            "pull", cursor=cursor, last_run=timezone.now().isoformat(), last_error=error, last_counts=_plain(counts)
+            "pull",
+            cursor=cursor,
+            resweep_at=resweep_at,
+            last_run=timezone.now().isoformat(),
+            last_error=error,
+            last_counts=_plain(counts),
         )
         from sikesal.integrations.lapor.health import record_calls
 
