@@ -22,7 +22,7 @@ from sikesal.complaints import form_actions, lifecycle, policy, timeline
 from sikesal.complaints.errors import LifecycleError
 from sikesal.complaints.models import Attachment, Complaint, hash_secret
 from sikesal.complaints.policy import Actor
-from sikesal.complaints.states import CLOSED_STATES, Channel, ComplaintType
+from sikesal.complaints.states import CLOSED_STATES, Channel, ComplaintType, Status
 from sikesal.core import csvsafe
 from sikesal.core import params as params_module
 from sikesal.core.ratelimit import allow, client_ip
@@ -313,8 +313,17 @@ def report_detail(request, tracking):
         .filter(tracking_number=tracking)
         .first()
     )
-    if complaint is None or not policy.is_public(complaint):
+    if complaint is None:
         raise Http404
+    if not policy.is_public(complaint):
+        # Its status is public on the track page anyway: say why its content is not shown, and where to go.
+        awaiting = complaint.status in {Status.RECEIVED, Status.PENDING_INFO} and complaint.verified_at is None
+        return render(
+            request,
+            "portal/report_unavailable.html",
+            {"c": complaint, "awaiting": awaiting and not complaint.is_secret},
+            status=404,
+        )
     photos = complaint.attachments.filter(visibility="public", kind="photo").select_related("event")
     return render(
         request,

@@ -14,3 +14,56 @@ def test_numbers_in_markup_are_not_localised(client, users, submit):
     client.force_login(users["admin"])
     html = client.get(reverse("backoffice:report", args=[complaint.tracking_number])).content.decode()
     assert "(-1.610100, 103.613100)" in html
+
+
+def english(client):
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    return client
+
+
+def assert_site_page(response, status, words):
+    html = response.content.decode()
+    assert response.status_code == status
+    assert 'lang="' in html and "portal.css" in html  # the site's look, not Django's bare page
+    assert words in html, html[:2000]
+    assert 'href="/lacak/"' in html and 'href="/"' in html  # where to go next
+
+
+def test_error_pages_are_pages_of_the_site_in_the_visitors_language(client, catalogue, users):
+    assert_site_page(client.get("/tidak-ada/"), 404, "Halaman tidak ditemukan")
+    assert_site_page(client.get(reverse("portal:private", args=["tautan-rusak"])), 404, "Halaman tidak ditemukan")
+    assert_site_page(client.post(reverse("portal:reports")), 405, "tidak dapat digunakan dengan cara ini")
+    client.force_login(users["citizen"])
+    assert_site_page(client.get(reverse("backoffice:inbox")), 403, "Akses ditolak")
+    client.logout()
+    english(client)
+    assert_site_page(client.get("/tidak-ada/"), 404, "Page not found")
+    assert_site_page(client.post(reverse("portal:reports")), 405, "cannot be used this way")
+
+
+def test_csrf_failure_is_a_page_of_the_site(catalogue):
+    from django.test import Client
+
+    response = Client(enforce_csrf_checks=True).post(reverse("portal:file"), {"title": "x"})
+    assert_site_page(response, 403, "Formulir sudah kedaluwarsa")
+
+
+def test_server_error_is_a_page_of_the_site(catalogue, settings):
+    from django.test import Client
+
+    settings.ROOT_URLCONF = "tests.portal.urls_boom"
+    response = Client(raise_request_exception=False).get("/rusak/")
+    assert_site_page(response, 500, "Terjadi kesalahan di pihak kami")
+
+
+def test_unverified_report_says_it_awaits_verification(client, submit, act):
+    complaint = submit()
+    response = client.get(reverse("portal:report_detail", args=[complaint.tracking_number]))
+    assert_site_page(response, 404, "menunggu verifikasi")
+    assert reverse("portal:track_detail", args=[complaint.tracking_number]) in response.content.decode()
+    assert complaint.title not in response.content.decode()
+    secret = submit(is_secret=True)
+    act(secret, "verify")
+    response = client.get(reverse("portal:report_detail", args=[secret.tracking_number]))
+    assert_site_page(response, 404, "rahasia")
+    assert secret.title not in response.content.decode() and secret.body not in response.content.decode()
