@@ -1,5 +1,7 @@
 """Issue 17: what citizens and officers meet, through the Django test client (the browser checks are in tests/browser)."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -67,3 +69,14 @@ def test_unverified_report_says_it_awaits_verification(client, submit, act):
     response = client.get(reverse("portal:report_detail", args=[secret.tracking_number]))
     assert_site_page(response, 404, "rahasia")
     assert secret.title not in response.content.decode() and secret.body not in response.content.decode()
+
+
+def test_public_report_headings_do_not_skip_a_level(client, submit, act, settings, tmp_path):
+    from tests.complaints.test_intake import jpeg_with_gps
+
+    settings.MEDIA_ROOT = tmp_path
+    complaint = submit(files=[("b.jpg", jpeg_with_gps())])  # "Before" photos get their own heading
+    act(complaint, "verify")
+    html = client.get(reverse("portal:report_detail", args=[complaint.tracking_number])).content.decode()
+    levels = [int(n) for n in re.findall(r"<h([1-6])[ >]", html)]
+    assert all(b - a <= 1 for a, b in zip(levels, levels[1:], strict=False)), levels
