@@ -3,6 +3,7 @@
 Every state change goes through sikesal.complaints.lifecycle; every read through the policy.
 """
 
+import datetime as dt
 import io
 import secrets
 
@@ -14,6 +15,7 @@ from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -358,9 +360,23 @@ def statistics_page(request):
         1 for k in ("dari", "sampai") if request.GET.get(k)
     ):
         messages.error(request, _("The period was not understood and was ignored (use YYYY-MM)."))
-    data = statistics.cached(start, end)
+    data = _in_current_language(statistics.cached(start, end))
     query = "&".join(f"{k}={v}" for k, v in cleaned.items())
     return render(request, "portal/statistics.html", {"s": data, "period": cleaned, "query": query})
+
+
+def _in_current_language(data):
+    """The cached figures carry the labels of whoever computed them: name statuses and months again here."""
+    statuses = dict(Status.choices)
+    data = dict(data)
+    data["by_status"] = [dict(r, label=statuses.get(r["key"], r["label"])) for r in data["by_status"]]
+    months = []
+    for r in data["by_month"]:
+        parsed = params_module.year_month(r["key"])
+        label = date_format(dt.date(parsed[0], parsed[1], 1), "F Y") if parsed else r["label"]
+        months.append(dict(r, label=label))
+    data["by_month"] = months
+    return data
 
 
 @require_GET

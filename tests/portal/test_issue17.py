@@ -80,3 +80,39 @@ def test_public_report_headings_do_not_skip_a_level(client, submit, act, setting
     html = client.get(reverse("portal:report_detail", args=[complaint.tracking_number])).content.decode()
     levels = [int(n) for n in re.findall(r"<h([1-6])[ >]", html)]
     assert all(b - a <= 1 for a, b in zip(levels, levels[1:], strict=False)), levels
+
+
+def test_ombudsman_state_choices_are_named_not_coded(client, users, in_state, act):
+    from sikesal.complaints.policy import Actor
+    from sikesal.integrations.ombudsman import service
+    from tests.ombudsman.test_ombudsman import IDENTITY
+
+    c = in_state("followed_up")
+    act(c, "dispute")
+    service.escalate(c, Actor.reporter(c), IDENTITY)
+    client.force_login(users["ombudsman"])
+    html = client.get(reverse("ombudsman:escalations")).content.decode()
+    assert '<option value="examining">Dalam pemeriksaan</option>' in html
+    assert ">examining<" not in html and ">sent<" not in html
+
+
+def test_statistics_speak_the_visitors_language_and_name_months(client, submit):
+    submit()
+    html = client.get(reverse("portal:stats")).content.decode()  # computed (and cached) in Indonesian
+    assert "November 2026" in html and ">2026-11<" not in html
+    html = english(client).get(reverse("portal:stats")).content.decode()
+    assert "Received, awaiting verification" in html and "Diterima, menunggu verifikasi" not in html
+
+
+def test_sp4n_lapor_number_is_capitalised_like_its_neighbour(client, submit):
+    complaint = submit()
+    type(complaint).objects.filter(pk=complaint.pk).update(lapor_tracking_id="LAP-123")
+    html = client.get(reverse("portal:track_detail", args=[complaint.tracking_number])).content.decode()
+    assert "Nomor pelacakan SP4N-LAPOR!" in html
+
+
+def test_chart_labels_are_cut_at_a_word():
+    from sikesal.portal.templatetags.charts import short
+
+    assert short("Dinas Pekerjaan Umum dan Penataan Ruang") == "Dinas Pekerjaan Umum…"
+    assert short("Disperkim") == "Disperkim"
