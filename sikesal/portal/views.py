@@ -32,6 +32,7 @@ from sikesal.integrations.ombudsman import eligibility as ombudsman_eligibility
 from sikesal.portal import statistics
 
 REPORTER_ACTIONS = ("supply_info", "comment", "confirm", "dispute", "rate", "withdraw")
+FOLLOWUP_ACTIONS = ("add_followup", "complete_followup")  # their photos are the agency's "after"
 
 
 def home(request):
@@ -183,6 +184,7 @@ def _render_private(request, complaint, action_url, secret=None):
     available = [a for a in REPORTER_ACTIONS if complaint.status in lifecycle.TRANSITIONS[a].sources]
     if "confirm" in available:
         available.remove("rate")  # confirming carries the rating
+    attachments = list(complaint.attachments.exclude(visibility="staff").select_related("event"))
     response = render(
         request,
         "portal/private.html",
@@ -191,7 +193,8 @@ def _render_private(request, complaint, action_url, secret=None):
             "action_url": action_url,
             "attachment_suffix": attachment_suffix,
             "events": timeline.events_for(complaint, "reporter"),
-            "attachments": complaint.attachments.exclude(visibility="staff"),
+            "attachments": [a for a in attachments if not (a.event and a.event.action in FOLLOWUP_ACTIONS)],
+            "agency_attachments": [a for a in attachments if a.event and a.event.action in FOLLOWUP_ACTIONS],
             "available": available,
             "closed": complaint.status in CLOSED_STATES,
             "ombudsman": ombudsman_eligibility.check(complaint),
@@ -334,7 +337,7 @@ def report_detail(request, tracking):
             "c": complaint,
             "events": timeline.events_for(complaint, "public"),
             "before": [a for a in photos if a.event is None],
-            "after": [a for a in photos if a.event and a.event.action in ("add_followup", "complete_followup")],
+            "after": [a for a in photos if a.event and a.event.action in FOLLOWUP_ACTIONS],
             "closed": complaint.status in CLOSED_STATES,
         },
     )

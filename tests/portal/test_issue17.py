@@ -116,3 +116,65 @@ def test_chart_labels_are_cut_at_a_word():
 
     assert short("Dinas Pekerjaan Umum dan Penataan Ruang") == "Dinas Pekerjaan Umum…"
     assert short("Disperkim") == "Disperkim"
+
+
+def test_back_office_report_reads_like_a_tool(client, users, submit, settings, tmp_path):
+    from tests.complaints.test_intake import jpeg_with_gps
+
+    settings.MEDIA_ROOT = tmp_path
+    complaint = submit(address="Depan SD 47", files=[("b.jpg", jpeg_with_gps())])
+    client.force_login(users["admin"])
+    html = client.get(reverse("backoffice:report", args=[complaint.tracking_number])).content.decode()
+    buttons = re.findall(r'<button class="btn" type="submit">([^<]+)</button>', html)
+    assert len(buttons) >= 3 and "Simpan" not in buttons and len(set(buttons)) == len(buttons)  # each says its action
+    assert "Verifikasi dan disposisi" in buttons
+    assert f"{complaint.area.parent.name} · Depan SD 47" in html  # a separator before the address
+    assert re.search(r'id="attachments".*?<img src="/lampiran/\d+/"', html, re.S)  # photos as thumbnails
+
+
+def test_staff_timeline_does_not_call_events_they_see_reporter_only(client, users, in_state):
+    complaint = in_state("pending_info")
+    client.force_login(users["admin"])
+    html = client.get(reverse("backoffice:report", args=[complaint.tracking_number])).content.decode()
+    assert "hanya pelapor" not in html and "tidak publik (petugas dan pelapor)" in html
+
+
+def test_private_page_after_confirming_shows_the_rating_not_an_empty_form(client, act, catalogue):
+    from sikesal.complaints import lifecycle
+    from sikesal.complaints.policy import Actor
+    from tests.conftest import report_data
+
+    result = lifecycle.submit(Actor.system("test"), report_data(), [])
+    html = client.get(reverse("portal:private", args=[result.secret])).content.decode()
+    assert 'id="ombudsman-later"' in html  # an open report says when the Ombudsman route opens
+    for action in ("verify", "complete_followup", "confirm"):
+        act(result.complaint, action)
+    html = client.get(reverse("portal:private", args=[result.secret])).content.decode()
+    assert 'id="your-rating"' in html and "5/5" in html
+    assert re.search(r"<details><summary>[^<]+</summary>\s*<form[^>]+id=\"rate-form\"", html)
+
+
+def test_private_page_labels_the_agencys_photos(client, act, actors, catalogue, settings, tmp_path):
+    from sikesal.complaints import lifecycle
+    from sikesal.complaints.policy import Actor
+    from tests.complaints.test_intake import jpeg_with_gps
+    from tests.conftest import report_data
+
+    settings.MEDIA_ROOT = tmp_path
+    result = lifecycle.submit(Actor.system("test"), report_data(), [("b.jpg", jpeg_with_gps())])
+    act(result.complaint, "verify")
+    lifecycle.transition(
+        result.complaint,
+        "complete_followup",
+        actors["liaison"],
+        message="Ditambal.",
+        files=[("a.jpg", jpeg_with_gps())],
+    )
+    html = client.get(reverse("portal:private", args=[result.secret])).content.decode()
+    assert re.search(r'id="your-files".*?<img', html, re.S) and re.search(r'id="agency-files".*?<img', html, re.S)
+    assert "Dari tindak lanjut instansi" in html
+
+
+def test_favicon_is_served(client, catalogue):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"].endswith("portal/favicon.svg")
