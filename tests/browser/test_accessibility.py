@@ -69,6 +69,8 @@ def reports(act, catalogue):
         "new": filed(),
         "followed_up": filed("verify", "complete_followup", title="Lampu jalan mati di Jl. Sultan Agung"),
         "pending": filed("request_info", title="Sampah menumpuk di TPS Kenali Besar"),
+        "closed": filed("verify", "complete_followup", "confirm", title="Air PDAM keruh di Telanaipura"),
+        "disputed": filed("verify", "complete_followup", "dispute", title="Drainase tersumbat di Jelutung"),
     }
 
 
@@ -93,15 +95,20 @@ def citizen_paths(reports):
         "/laporan/",
         f"/laporan/{done.tracking_number}/",
         f"/laporan/{new.tracking_number}/",  # awaiting verification
+        f"/pelapor/{reports['closed'][1]}/",  # confirmed and rated
+        f"/pelapor/{reports['disputed'][1]}/",  # the Ombudsman route is open
+        f"/pelapor/{reports['disputed'][1]}/ombudsman/",
         "/statistik/",
         "/masuk/",
+        "/lacak/JBI-0000-ZZZZ/",  # no such report
         "/tidak-ada/",
     ]
 
 
 @pytest.mark.parametrize("language", ["id", "en"])
-def test_citizen_pages(browser, live_server, reports, language, artifacts):
+def test_citizen_pages(browser, live_server, reports, users, language, artifacts):
     problems = walk(browser, live_server, language, citizen_paths(reports))
+    problems.update(walk(browser, live_server, language, ["/saya/"], [session_cookie(users["citizen"])]))
     # The confirmation page exists only right after filing: file once in the browser.
     context = browser.new_context(viewport=PHONE, bypass_csp=True, is_mobile=True, has_touch=True)
     host = live_server.url.split("//")[1].split(":")[0]
@@ -133,7 +140,12 @@ def test_staff_pages(browser, live_server, reports, users, language):
     problems = walk(browser, live_server, language, paths, [session_cookie(users["admin"])], viewport=DESK)
     paths = ["/kantor/", f"/kantor/laporan/{done.tracking_number}/"]
     problems.update(walk(browser, live_server, language, paths, [session_cookie(users["liaison"])], viewport=DESK))
-    paths = ["/ombudsman/", "/ombudsman/kepatuhan/"]
+    from sikesal.integrations.ombudsman import service
+    from tests.ombudsman.test_ombudsman import IDENTITY
+
+    disputed, _ = reports["disputed"]
+    service.escalate(disputed, Actor.reporter(disputed), IDENTITY)
+    paths = ["/ombudsman/", "/ombudsman/kepatuhan/", f"/kantor/laporan/{disputed.tracking_number}/"]
     problems.update(walk(browser, live_server, language, paths, [session_cookie(users["ombudsman"])], viewport=DESK))
     problems.update(walk(browser, live_server, language, ["/kantor/masuk/"], viewport=DESK))
     assert problems == {}, "\n".join(f"{p}: {v}" for p, v in problems.items())

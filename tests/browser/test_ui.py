@@ -55,3 +55,23 @@ def test_rating_choices_are_big_enough_to_tap(page, live_server, catalogue, act)
         assert box["width"] >= 44 and box["height"] >= 44, box
     page.tap("#confirm-form .stars label:nth-of-type(4)")
     assert page.is_checked("#confirm-form input[value='4']")
+
+
+def test_the_admins_note_to_the_opd_stays_in_the_back_office(browser, page, live_server, act, users):
+    from tests.browser.test_accessibility import session_cookie
+
+    note = "Catatan internal: tolong prioritaskan, dekat sekolah."
+    c, secret = filed(act)
+    act(c, "verify", note=note)
+    block_outside(page)
+    for path in (f"/laporan/{c.tracking_number}/", f"/lacak/{c.tracking_number}/", f"/pelapor/{secret}/"):
+        page.goto(live_server.url + path)
+        assert c.title in page.content(), path
+        assert note not in page.content(), path
+    staff = browser.new_context(viewport={"width": 1366, "height": 768})
+    host = live_server.url.split("//")[1].split(":")[0]
+    staff.add_cookies([{**session_cookie(users["admin"]), "domain": host, "path": "/"}])
+    office = staff.new_page()
+    office.goto(f"{live_server.url}/kantor/laporan/{c.tracking_number}/")
+    assert note in office.inner_text(".internal-note")
+    staff.close()
