@@ -178,3 +178,12 @@ def test_private_page_labels_the_agencys_photos(client, act, actors, catalogue, 
 def test_favicon_is_served(client, catalogue):
     response = client.get("/favicon.ico")
     assert response.status_code == 301 and response["Location"].endswith("portal/favicon.svg")
+
+
+def test_report_pages_are_no_faster_way_to_find_numbers(client, submit, settings):
+    settings.SIKESAL_RATE_LIMITS = {**settings.SIKESAL_RATE_LIMITS, "track_per_ip_per_minute": 2}
+    complaint = submit()
+    for _ in range(2):
+        client.get(reverse("portal:report_detail", args=["JBI-0000-ZZZZ"]))
+    response = client.get(reverse("portal:report_detail", args=[complaint.tracking_number]))
+    assert response.status_code == 404 and "menunggu verifikasi" not in response.content.decode()

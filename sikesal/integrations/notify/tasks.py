@@ -30,12 +30,11 @@ def _context(event):
     spec = actions.spec(event.action)
     status = Status(event.to_status).label if event.to_status in Status.values else complaint.get_status_display()
     ask = ""
-    current = complaint.status == event.to_status
-    if spec.asks_reporter and (current or not spec.reporter_deadline):
-        due = getattr(complaint, spec.reporter_deadline) if spec.reporter_deadline else None
-        if due is not None or not spec.reporter_deadline:
-            when = formats.date_format(timezone.localtime(due), "j F Y") if due else ""
-            ask = str(spec.asks_reporter) % {"due": when, "target": event.payload.get("target", "")}
+    due = getattr(complaint, spec.reporter_deadline) if spec.reporter_deadline else None
+    still_asked = not spec.reporter_deadline or (due is not None and complaint.status == event.to_status)
+    if spec.asks_reporter and still_asked:
+        when = formats.date_format(timezone.localtime(due), "j F Y") if due else ""
+        ask = str(spec.asks_reporter) % {"due": when, "target": event.payload.get("target", "")}
     return {
         "event": event,
         "complaint": complaint,

@@ -17,11 +17,11 @@
     input.addEventListener("input", update); update();
   });
 
-  // Service search over names and keywords.
   // After a refused submission, take the reader to what needs fixing.
   var summary = document.getElementById("form-errors") || document.getElementById("duplicates");
   if (summary) summary.focus();
 
+  // Service search over names and keywords.
   var search = document.getElementById("service-search");
   var select = document.getElementById("service");
   search.hidden = false; document.getElementById("service-search-label").hidden = false;
