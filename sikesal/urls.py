@@ -12,6 +12,7 @@ admin.site.login = admin_login_redirect
 
 urlpatterns = [
     path("healthz", core_views.health, name="health"),
+    path("favicon.ico", core_views.favicon),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("kantor/", include("sikesal.backoffice.urls")),

@@ -53,17 +53,43 @@ class ActionSpec:
     tells_reporter: bool = False  # an e-mail/SMS to the reporter (and to reporters merged into the report)
     internal_fields: frozenset = frozenset()  # free text for staff only, kept out of the public message
     files: bool = False  # may carry attachments
+    # What its message asks the reporter to do next ("%(due)s" is filled in from reporter_deadline,
+    # "%(target)s" from the event's payload), and the report's field that is the reporter's own deadline.
+    asks_reporter: str = ""
+    reporter_deadline: str = ""
 
 
 A = Action
 ACTIONS = {
-    A.SUBMIT: ActionSpec(_("Report received"), PUBLIC, tells_reporter=True),
+    A.SUBMIT: ActionSpec(
+        _("Report received"),
+        PUBLIC,
+        tells_reporter=True,
+        asks_reporter=_(
+            "Keep your tracking number. To add information or answer the agency, open the private link shown "
+            "when you sent the report, or log in at “My reports” with this contact."
+        ),
+    ),
     A.VERIFY: ActionSpec(
         _("Verified and dispositioned"), PUBLIC, tells_reporter=True, internal_fields=frozenset({"note"})
     ),
-    A.REQUEST_INFO: ActionSpec(_("More information requested"), REPORTER, tells_reporter=True),
+    A.REQUEST_INFO: ActionSpec(
+        _("More information requested"),
+        REPORTER,
+        tells_reporter=True,
+        asks_reporter=_(
+            "Please send the requested information by %(due)s through your private link or “My reports”. "
+            "Without it, the report is archived."
+        ),
+        reporter_deadline="info_due_at",
+    ),
     A.SUPPLY_INFO: ActionSpec(_("Information supplied by the reporter"), REPORTER, files=True),
-    A.ARCHIVE: ActionSpec(_("Archived"), REPORTER, tells_reporter=True),
+    A.ARCHIVE: ActionSpec(
+        _("Archived"),
+        REPORTER,
+        tells_reporter=True,
+        asks_reporter=_("If the problem remains, you may file a new report."),
+    ),
     A.WITHDRAW: ActionSpec(_("Withdrawn by the reporter"), REPORTER),
     A.RETURN_NOT_AUTHORITY: ActionSpec(_("Returned: not the OPD's authority"), REPORTER, tells_reporter=True),
     A.REDISPOSITION: ActionSpec(
@@ -74,15 +100,35 @@ ACTIONS = {
     A.ASSIGN: ActionSpec(_("Assigned to an officer"), STAFF),
     A.SET_FLAGS: ActionSpec(_("Anonymity or confidentiality changed"), STAFF),
     A.ADD_FOLLOWUP: ActionSpec(_("Follow-up"), PUBLIC, tells_reporter=True, files=True),
-    A.COMPLETE_FOLLOWUP: ActionSpec(_("Follow-up completed"), PUBLIC, tells_reporter=True, files=True),
+    A.COMPLETE_FOLLOWUP: ActionSpec(
+        _("Follow-up completed"),
+        PUBLIC,
+        tells_reporter=True,
+        files=True,
+        asks_reporter=_(
+            "Is the problem resolved? Confirm it and rate the handling, or say what is still wrong, through your "
+            "private link or “My reports”. Without an answer by %(due)s the report is closed."
+        ),
+        reporter_deadline="reporter_due_at",
+    ),
     A.CONFIRM: ActionSpec(_("Confirmed as resolved by the reporter"), PUBLIC),
     A.DISPUTE: ActionSpec(_("Disputed by the reporter: reopened"), REPORTER, files=True),
     A.RATE: ActionSpec(_("Rated by the reporter"), REPORTER),
     A.COMMENT: ActionSpec(_("Reply from the reporter"), REPORTER, files=True),
     A.CLOSE_ADMIN: ActionSpec(_("Closed by the admin"), PUBLIC),
     A.CLOSE_SYSTEM: ActionSpec(_("Closed by the system: no answer from the reporter"), PUBLIC, tells_reporter=True),
-    A.ARCHIVE_SYSTEM: ActionSpec(_("Archived by the system: information not supplied"), REPORTER, tells_reporter=True),
-    A.MERGE: ActionSpec(_("Merged with another report"), PUBLIC, tells_reporter=True),
+    A.ARCHIVE_SYSTEM: ActionSpec(
+        _("Archived by the system: information not supplied"),
+        REPORTER,
+        tells_reporter=True,
+        asks_reporter=_("If the problem remains, you may file a new report."),
+    ),
+    A.MERGE: ActionSpec(
+        _("Merged with another report"),
+        PUBLIC,
+        tells_reporter=True,
+        asks_reporter=_("The same problem was already reported as %(target)s; you will receive its updates."),
+    ),
     A.ESCALATE_OMBUDSMAN: ActionSpec(_("Escalated to the Ombudsman"), REPORTER),
     A.MARK_OVERDUE: ActionSpec(_("Deadline passed"), STAFF),
     A.LAPOR_MIRROR: ActionSpec(_("Update from SP4N-LAPOR!"), REPORTER),

@@ -2,7 +2,8 @@ import json
 
 from django.conf import settings
 from django.core.exceptions import BadRequest
-from django.http import HttpResponseBadRequest
+from django.http import HttpResponseBadRequest, HttpResponseNotAllowed
+from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -94,4 +95,25 @@ class ContentSecurityPolicyMiddleware:
         response = self.get_response(request)
         if self.policy and not request.path.startswith(self.exempt):
             response.headers.setdefault("Content-Security-Policy", self.policy)
+        return response
+
+
+class MethodNotAllowedPageMiddleware:
+    """A page of the site for a 405 (Django's require_GET/require_POST answer with an empty body).
+
+    The REST API and Open311 answer in their own formats and are left alone."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            response.status_code == 405
+            and not response.streaming
+            and not response.content
+            and not request.path.startswith(("/api/", "/open311/"))
+        ):
+            allowed = response["Allow"].split(", ") if response.has_header("Allow") else []
+            return HttpResponseNotAllowed(allowed, render_to_string("405.html", request=request))
         return response

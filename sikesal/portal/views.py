@@ -3,6 +3,7 @@
 Every state change goes through sikesal.complaints.lifecycle; every read through the policy.
 """
 
+import datetime as dt
 import io
 import secrets
 
@@ -14,6 +15,7 @@ from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -22,7 +24,7 @@ from sikesal.complaints import form_actions, lifecycle, policy, timeline
 from sikesal.complaints.errors import LifecycleError
 from sikesal.complaints.models import Attachment, Complaint, hash_secret
 from sikesal.complaints.policy import Actor
-from sikesal.complaints.states import CLOSED_STATES, Channel, ComplaintType
+from sikesal.complaints.states import CLOSED_STATES, Channel, ComplaintType, Status
 from sikesal.core import csvsafe
 from sikesal.core import params as params_module
 from sikesal.core.ratelimit import allow, client_ip, lookup_allowed
@@ -30,6 +32,7 @@ from sikesal.integrations.ombudsman import eligibility as ombudsman_eligibility
 from sikesal.portal import statistics
 
 REPORTER_ACTIONS = ("supply_info", "comment", "confirm", "dispute", "rate", "withdraw")
+FOLLOWUP_ACTIONS = ("add_followup", "complete_followup")  # their photos are the agency's "after"
 
 
 def home(request):
@@ -181,6 +184,7 @@ def _render_private(request, complaint, action_url, secret=None):
     available = [a for a in REPORTER_ACTIONS if complaint.status in lifecycle.TRANSITIONS[a].sources]
     if "confirm" in available:
         available.remove("rate")  # confirming carries the rating
+    attachments = list(complaint.attachments.exclude(visibility="staff").select_related("event"))
     response = render(
         request,
         "portal/private.html",
@@ -189,7 +193,8 @@ def _render_private(request, complaint, action_url, secret=None):
             "action_url": action_url,
             "attachment_suffix": attachment_suffix,
             "events": timeline.events_for(complaint, "reporter"),
-            "attachments": complaint.attachments.exclude(visibility="staff"),
+            "attachments": [a for a in attachments if not (a.event and a.event.action in FOLLOWUP_ACTIONS)],
+            "agency_attachments": [a for a in attachments if a.event and a.event.action in FOLLOWUP_ACTIONS],
             "available": available,
             "closed": complaint.status in CLOSED_STATES,
             "ombudsman": ombudsman_eligibility.check(complaint),
@@ -316,7 +321,18 @@ def report_detail(request, tracking):
         .first()
     )
     if complaint is None or not policy.is_public(complaint):
-        raise Http404
+        # Its status is public on the track page anyway: say why its content is not shown, and where to go.
+        # Every miss counts against the track page's limit, so this is no faster way to find which numbers exist.
+        limit = settings.SIKESAL_RATE_LIMITS["track_per_ip_per_minute"]
+        if not allow("track-ip", client_ip(request), limit, 60) or complaint is None:
+            raise Http404
+        awaiting = complaint.status in {Status.RECEIVED, Status.PENDING_INFO} and complaint.verified_at is None
+        return render(
+            request,
+            "portal/report_unavailable.html",
+            {"c": complaint, "awaiting": awaiting and not complaint.is_secret},
+            status=404,
+        )
     photos = complaint.attachments.filter(visibility="public", kind="photo").select_related("event")
     return render(
         request,
@@ -325,7 +341,7 @@ def report_detail(request, tracking):
             "c": complaint,
             "events": timeline.events_for(complaint, "public"),
             "before": [a for a in photos if a.event is None],
-            "after": [a for a in photos if a.event and a.event.action in ("add_followup", "complete_followup")],
+            "after": [a for a in photos if a.event and a.event.action in FOLLOWUP_ACTIONS],
             "closed": complaint.status in CLOSED_STATES,
         },
     )
@@ -351,9 +367,23 @@ def statistics_page(request):
         1 for k in ("dari", "sampai") if request.GET.get(k)
     ):
         messages.error(request, _("The period was not understood and was ignored (use YYYY-MM)."))
-    data = statistics.cached(start, end)
+    data = _in_current_language(statistics.cached(start, end))
     query = "&".join(f"{k}={v}" for k, v in cleaned.items())
     return render(request, "portal/statistics.html", {"s": data, "period": cleaned, "query": query})
+
+
+def _in_current_language(data):
+    """The cached figures carry the labels of whoever computed them: name statuses and months again here."""
+    statuses = dict(Status.choices)
+    data = dict(data)
+    data["by_status"] = [dict(r, label=statuses.get(r["key"], r["label"])) for r in data["by_status"]]
+    months = []
+    for r in data["by_month"]:
+        parsed = params_module.year_month(r["key"])
+        label = date_format(dt.date(parsed[0], parsed[1], 1), "F Y") if parsed else r["label"]
+        months.append(dict(r, label=label))
+    data["by_month"] = months
+    return data
 
 
 @require_GET

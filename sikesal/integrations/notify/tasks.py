@@ -6,9 +6,12 @@ import logging
 from django.conf import settings
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.urls import reverse
+from django.utils import formats, timezone, translation
 from django_tasks import task
 
+from sikesal.complaints import actions
+from sikesal.complaints.states import Status
 from sikesal.integrations.notify.models import Notification
 from sikesal.integrations.notify.transports import send
 
@@ -16,10 +19,38 @@ log = logging.getLogger("sikesal.notify")
 MAX_ATTEMPTS = 6
 
 
+def _context(event):
+    """What the message says, from the event itself: the status it reached and its action's label, not the
+    report's state when the worker gets to it. The one thing it asks of the reporter, with the reporter's own
+    deadline, is left out once the report has moved past that state (the ask no longer holds).
+
+    No message carries the private link: only its hash is stored, so the worker cannot know it. The reporter
+    acts through the private link shown at filing or through "My reports" (a one-time code to this contact)."""
+    complaint = event.complaint
+    spec = actions.spec(event.action)
+    status = Status(event.to_status).label if event.to_status in Status.values else complaint.get_status_display()
+    ask = ""
+    due = getattr(complaint, spec.reporter_deadline) if spec.reporter_deadline else None
+    still_asked = not spec.reporter_deadline or (due is not None and complaint.status == event.to_status)
+    if spec.asks_reporter and still_asked:
+        when = formats.date_format(timezone.localtime(due), "j F Y") if due else ""
+        ask = str(spec.asks_reporter) % {"due": when, "target": event.payload.get("target", "")}
+    return {
+        "event": event,
+        "complaint": complaint,
+        "label": spec.label,
+        "status": status,
+        "ask": ask,
+        "site_url": settings.SITE_URL,
+        "track_url": settings.SITE_URL + reverse("portal:track_detail", args=[complaint.tracking_number]),
+        "account_url": settings.SITE_URL + reverse("portal:login"),
+    }
+
+
 def _message(notification):
     event = notification.event
-    context = {"event": event, "complaint": event.complaint, "site_url": settings.SITE_URL}
     with translation.override(settings.LANGUAGE_CODE):
+        context = _context(event)
         if notification.channel == "email":
             subject = render_to_string("complaints/mail/update_subject.txt", context).strip()
             return subject, render_to_string("complaints/mail/update_body.txt", context)

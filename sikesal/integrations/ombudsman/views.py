@@ -58,7 +58,13 @@ def escalations(request):
         return redirect(f"{reverse('backoffice:login')}?next={request.path}")
     items = Escalation.objects.select_related("complaint__institution").order_by("-created_at")[:500]
     return render(
-        request, "ombudsman/escalations.html", {"items": items, "states": lifecycle.OMBUDSMAN_STATES, "actor": actor}
+        request,
+        "ombudsman/escalations.html",
+        {
+            "items": items,
+            "states": [(s, Escalation.State(s).label) for s in lifecycle.OMBUDSMAN_STATES],
+            "actor": actor,
+        },
     )
 
 

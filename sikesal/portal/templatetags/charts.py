@@ -6,6 +6,15 @@ from django.utils.html import format_html, format_html_join
 register = template.Library()
 
 
+def short(label, width=22):
+    """A label that fits the chart's left column, cut at a word (the table beside it has it whole)."""
+    label = str(label)
+    if len(label) <= width:
+        return label
+    cut = label[: width - 1].rsplit(" ", 1)[0] if " " in label[: width - 1] else label[: width - 1]
+    return cut.rstrip(" ,·-") + "…"
+
+
 @register.simple_tag
 def bars(rows, limit=12):
     rows = list(rows)[:limit]
@@ -19,7 +28,7 @@ def bars(rows, limit=12):
         (
             (
                 22 * i,
-                str(r["label"])[:22],
+                short(r["label"]),
                 round(170 * (r["n"] or 0) / top),
                 136 + round(170 * (r["n"] or 0) / top),
                 r["n"],

@@ -17,10 +17,14 @@
     input.addEventListener("input", update); update();
   });
 
+  // After a refused submission, take the reader to what needs fixing.
+  var summary = document.getElementById("form-errors") || document.getElementById("duplicates");
+  if (summary) summary.focus();
+
   // Service search over names and keywords.
   var search = document.getElementById("service-search");
   var select = document.getElementById("service");
-  search.hidden = false;
+  search.hidden = false; document.getElementById("service-search-label").hidden = false;
   search.addEventListener("input", function () {
     var q = search.value.toLowerCase().trim(), first = null;
     select.querySelectorAll("option[value]").forEach(function (opt) {
