@@ -322,9 +322,8 @@ def report_detail(request, tracking):
     )
     if complaint is None or not policy.is_public(complaint):
         # Its status is public on the track page anyway: say why its content is not shown, and where to go.
-        # Every miss counts against the track page's limit, so this is no faster way to find which numbers exist.
-        limit = settings.SIKESAL_RATE_LIMITS["track_per_ip_per_minute"]
-        if not allow("track-ip", client_ip(request), limit, 60) or complaint is None:
+        # Every lookup counts against the one budget above, so this is no faster way to find numbers.
+        if complaint is None:
             raise Http404
         awaiting = complaint.status in {Status.RECEIVED, Status.PENDING_INFO} and complaint.verified_at is None
         return render(
