@@ -186,4 +186,4 @@ def test_report_pages_are_no_faster_way_to_find_numbers(client, submit, settings
     for _ in range(2):
         client.get(reverse("portal:report_detail", args=["JBI-0000-ZZZZ"]))
     response = client.get(reverse("portal:report_detail", args=[complaint.tracking_number]))
-    assert response.status_code == 404 and "menunggu verifikasi" not in response.content.decode()
+    assert response.status_code == 429 and "menunggu verifikasi" not in response.content.decode()
