@@ -110,7 +110,7 @@ ZERO = {
 STALL_SECONDS = 180  # no progress at all for this long is a failure; a slow machine only waits longer
 
 
-def wait_for(condition, progress, what):
+def wait_for(condition, progress, what, describe=lambda: diagnosis(None)):
     """Wait until `condition()` holds, as long as `progress()` keeps changing: the test depends on the
     sync making headway, not on how fast this machine is."""
     last, since = progress(), time.monotonic()
@@ -120,7 +120,7 @@ def wait_for(condition, progress, what):
         if now != last:
             last, since = now, time.monotonic()
         assert time.monotonic() - since < STALL_SECONDS, (
-            f"no progress for {STALL_SECONDS} s while waiting for {what}: {diagnosis(None)}"
+            f"no progress for {STALL_SECONDS} s while waiting for {what}: {describe()}"
         )
 
 
@@ -198,7 +198,12 @@ def storm(tmp_path, users, settings, *, local, remote, disabled=()):
             report = reconcile_json()
             return {k: report[k] for k in ZERO} == ZERO or bool(disabled)
 
-        wait_for(settled, lambda: (outbox_progress(), json.dumps(report, sort_keys=True)), "the sync to settle")
+        wait_for(
+            settled,
+            lambda: (outbox_progress(), json.dumps(report, sort_keys=True)),
+            "the sync to settle",
+            describe=lambda: diagnosis(report),
+        )
         state = sim.state(complaints=1)
         injected, requests = state["faults"]["injected"], state["requests"]
     finally:
