@@ -32,7 +32,6 @@ from sikesal.integrations.lapor.models import (
     Outbox,
     OutboxKind,
     OutboxStatus,
-    Parked,
     RemoteFollowup,
     SyncState,
 )
@@ -181,6 +180,7 @@ def push(client=None, *, max_seconds=None, progress=None):
     own = client is None
     client = client or LaporClient()
     deadline = time.monotonic() + (max_seconds or settings.LAPOR_SYNC_MAX_SECONDS)
+    client.lost_creates = LostCreates(client)  # one reading of the list for every lost create of this run
     tried = set()  # one attempt per row and run: a failing row waits for its backoff, not this loop
     try:
         if not Master.objects.filter(kind="institutions").exists():
@@ -303,43 +303,50 @@ def _files(attachments):
     return out
 
 
-def find_created(client, complaint, since):
-    """Look on SP4N-LAPOR! for a create whose answer was lost: the city's list since the attempt, read
-    for our ticket line or tag. Returns the remote item or None; UnknownOutcome without a list."""
-    if not mapping.call_enabled("list"):
-        raise UnknownOutcome(
-            f"Hasil pengiriman {complaint.tracking_number} tidak diketahui dan SP4N-LAPOR! tidak menyediakan "
-            "daftar laporan untuk memeriksanya: periksa di SP4N-LAPOR! lalu kirim ulang atau tautkan."
-        )
-    since = mapping.format_since(dt.datetime.fromisoformat(since) - dt.timedelta(minutes=2))
-    page = 1
-    try:
-        while page <= 200:
-            results = client.list_page(since, page, page_size=500)
-            items = results.get("data") or []
-            for item in items:
-                if mapping.tracking_of(item) == complaint.tracking_number:
-                    return item
-            if not items or page >= int(results.get("last_page") or 1):
-                return None
-            page += 1
-    except Missing as exc:
-        raise UnknownOutcome(str(exc)) from exc
-    return None
-
-
 PULL_MARGIN = dt.timedelta(minutes=2)  # more than the clocks of both sides may differ
 
 
-def pull_has_seen(since):
-    """True when the pull has read every change up to well past `since`, none of it left unreadable: a
-    create made then would have been linked by it (by its ticket line), so no link means no create. In a
-    busy hour this answers at once where reading the list again would take many pages."""
-    state = SyncState.objects.filter(key="pull").values_list("value", flat=True).first() or {}
-    cursor = state.get("cursor")
-    if not cursor or dt.datetime.fromisoformat(cursor) < since + PULL_MARGIN:
-        return False
-    return not Parked.objects.filter(resolved_at__isnull=True, created_at__gte=since - PULL_MARGIN).exists()
+class LostCreates:
+    """Looks on SP4N-LAPOR! for creates whose answer was lost: the city's list since the earliest such
+    attempt, read for our ticket lines. One reading serves every such row of a push run; a ticket not
+    found is looked for in a second reading before the create is sent again, because a list ordered by
+    change time shifts under its reader (a report can slip past a page boundary while others change)."""
+
+    READINGS = 2
+
+    def __init__(self, client):
+        self.client = client
+        self.since = None
+        self.readings = 0
+        self.found = {}
+
+    def find(self, complaint, attempted_at):
+        if not mapping.call_enabled("list"):
+            raise UnknownOutcome(
+                f"Hasil pengiriman {complaint.tracking_number} tidak diketahui dan SP4N-LAPOR! tidak menyediakan "
+                "daftar laporan untuk memeriksanya: periksa di SP4N-LAPOR! lalu kirim ulang atau tautkan."
+            )
+        since = dt.datetime.fromisoformat(attempted_at) - PULL_MARGIN
+        if self.since is None or since < self.since:
+            self.since, self.readings = since, 0  # read again from the earlier point
+        while complaint.tracking_number not in self.found and self.readings < self.READINGS:
+            self._read()
+            self.readings += 1
+        return self.found.get(complaint.tracking_number)
+
+    def _read(self):
+        try:
+            for page in range(1, 401):
+                results = self.client.list_page(mapping.format_since(self.since), page, page_size=500)
+                items = results.get("data") or []
+                for item in items:
+                    tracking = mapping.tracking_of(item)
+                    if tracking:
+                        self.found.setdefault(tracking, item)
+                if not items or page >= int(results.get("last_page") or 1):
+                    return
+        except Missing as exc:
+            raise UnknownOutcome(str(exc)) from exc
 
 
 def _send_create(row, client):
@@ -347,8 +354,9 @@ def _send_create(row, client):
     if hasattr(c, "lapor_link"):  # the pull already linked it by its ticket line (the answer was lost)
         row.state["complaint_id"] = c.lapor_link.remote_id
         return
-    if row.state.get("unsure") and not pull_has_seen(dt.datetime.fromisoformat(row.state["attempted_at"])):
-        found = find_created(client, c, row.state["attempted_at"])
+    if row.state.get("unsure"):
+        lost = getattr(client, "lost_creates", None) or LostCreates(client)
+        found = lost.find(c, row.state["attempted_at"])
         if found is not None:
             link(c, str(found["id"]), str(found.get("tracking_id") or ""), Link.Origin.LOCAL)
             row.state.update(complaint_id=str(found["id"]), found_after_lost_answer=True, unsure=False)
