@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_tasks",
     "django_tasks_db",
+    "ninja",  # so /api/v1/docs serves swagger-ui from our static files, not a CDN
     "sikesal.core",
     "sikesal.accounts",
     "sikesal.catalogue",
@@ -240,8 +241,8 @@ SIKESAL_CSP = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
-# /api/v1/docs loads swagger-ui from a CDN (to be served from static files by the API's owner).
-SIKESAL_CSP_EXEMPT_PATHS = env_list("SIKESAL_CSP_EXEMPT_PATHS", ["/api/v1/docs"])
+# Paths served without the Content-Security-Policy (none: the API docs serve swagger-ui from static files).
+SIKESAL_CSP_EXEMPT_PATHS = env_list("SIKESAL_CSP_EXEMPT_PATHS", [])
 
 # --- Auth ---------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

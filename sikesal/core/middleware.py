@@ -83,7 +83,8 @@ class ContentSecurityPolicyMiddleware:
     connections from this site only, images also from the map tile server, no frames, no plugins.
 
     The pages carry no inline script or style (a test walks them); Leaflet is vendored under static/.
-    Paths in SIKESAL_CSP_EXEMPT_PATHS (the API docs page, which loads swagger-ui from a CDN) get none.
+    Paths in SIKESAL_CSP_EXEMPT_PATHS get none (empty by default: the API docs page serves swagger-ui
+    from static files, so it needs no exception).
     """
 
     def __init__(self, get_response):

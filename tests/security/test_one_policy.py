@@ -334,3 +334,11 @@ def test_numbers_cannot_be_enumerated_on_any_channel(client, in_state, settings)
     assert client.get(f"/open311/v2/requests/{c.tracking_number}.json").status_code == 429
     assert client.get(f"/lacak/{c.tracking_number}/").status_code == 429
     assert client.get(f"/laporan/{c.tracking_number}/").status_code == 429
+
+
+def test_the_api_docs_load_nothing_from_outside_and_keep_the_csp(client, db):
+    response = client.get("/api/v1/docs")
+    html = response.content.decode()
+    assert response.status_code == 200 and "/static/ninja/swagger-ui-bundle.js" in html
+    assert "cdn" not in html.lower() and "https://" not in html and "<script>" not in html
+    assert "script-src 'self'" in response["Content-Security-Policy"]
