@@ -350,6 +350,11 @@ LAPOR_PULL_EVERY_SECONDS = env_int("LAPOR_PULL_EVERY_SECONDS", 60)  # the health
 LAPOR_PULL_RESWEEP_SECONDS = env_int("LAPOR_PULL_RESWEEP_SECONDS", 900)
 LAPOR_PULL_OVERLAP_SECONDS = env_int("LAPOR_PULL_OVERLAP_SECONDS", 3600)
 SIKESAL_DEMO_API_KEY = env_str("SIKESAL_DEMO_API_KEY", "demo")
+# Open311 (docs/api.md): the jurisdiction_id it answers to, browser origins (CORS), the default page size.
+SIKESAL_OPEN311_JURISDICTION = env_str("SIKESAL_OPEN311_JURISDICTION", "jambikota.go.id")
+SIKESAL_OPEN311_CORS_ORIGINS = env_list("SIKESAL_OPEN311_CORS_ORIGINS", ["*"])
+SIKESAL_OPEN311_CORS_POST_ORIGINS = env_list("SIKESAL_OPEN311_CORS_POST_ORIGINS", [])
+SIKESAL_OPEN311_PAGE_SIZE = env_int("SIKESAL_OPEN311_PAGE_SIZE", 100)
 
 # --- Logging ------------------------------------------------------------------------------------
 (DATA_DIR / "logs").mkdir(exist_ok=True)
