@@ -5,6 +5,7 @@ Every state change goes through sikesal.complaints.lifecycle; every read through
 
 import datetime as dt
 import io
+import re
 import secrets
 
 import segno
@@ -136,7 +137,8 @@ def confirmation(request, tracking):
 
 
 def _normalise_tracking(raw):
-    return "".join(str(raw or "").split()).upper()[:20]
+    """A tracking number as typed (spaces, lower case) in its form: letters, digits and dashes only."""
+    return re.sub(r"[^A-Z0-9-]", "", str(raw or "").upper())[:20]
 
 
 def track(request):

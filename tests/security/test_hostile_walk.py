@@ -85,7 +85,7 @@ def test_no_url_answers_5xx_to_hostile_values(client, users, in_state, role):
     # Every pattern x every parameter, each hostile value in turn (systematic), ...
     for i, pattern in enumerate(patterns()):
         for j, name in enumerate(PARAMS):
-            for value in (HOSTILE[(i + j) % len(HOSTILE)], HOSTILE[(i + 2 * j + 1) % len(HOSTILE)]):
+            for value in {HOSTILE[(i + k * j + k) % len(HOSTILE)] for k in range(4)}:  # 4 values each, rotating
                 url = fill(pattern, "JBI-0000-XXXX")
                 response = answer(client, url, {name: value}, headers)
                 if response.status_code >= 500:

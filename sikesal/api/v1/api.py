@@ -6,6 +6,7 @@ policy. Errors are RFC 9457 problem details with an Indonesian `detail` and a ma
 """
 
 import base64
+import binascii
 import datetime as dt
 import json
 
@@ -348,11 +349,14 @@ def list_reports(request, filters: Query[ListFilters]):
         qs = qs.filter(status__in=CLOSED_STATES)
     if filters.cursor:
         try:
-            at, pk = base64.urlsafe_b64decode(filters.cursor.encode()).decode().split("|")
-            qs = qs.filter(submitted_at__lte=dt.datetime.fromisoformat(at)).exclude(
-                submitted_at=dt.datetime.fromisoformat(at), pk__gte=int(pk)
-            )
-        except ValueError:
+            raw_at, raw_pk = base64.urlsafe_b64decode(filters.cursor.encode()).decode().split("|")
+            at, pk = dt.datetime.fromisoformat(raw_at), int(raw_pk)
+            # only what this API hands out: an aware time of our era and a row id, nothing a database
+            # would overflow on (year 1 in UTC, a 30-digit id)
+            if at.tzinfo is None or not 2000 <= at.year <= 2100 or not 0 < pk < 2**63:
+                raise ValueError
+            qs = qs.filter(submitted_at__lte=at).exclude(submitted_at=at, pk__gte=pk)
+        except (ValueError, UnicodeDecodeError, binascii.Error):
             raise LifecycleError("invalid_cursor", _("The cursor is not valid.")) from None
     limit = max(1, min(filters.limit, 200))
     rows = list(qs.order_by("-submitted_at", "-pk")[: limit + 1])
