@@ -51,6 +51,7 @@ def start_simulator(data_dir, *extra):
         text=True,
     )
     line = proc.stdout.readline()
+    proc.first_line = line  # the simulator's start-up line: its address and its mode
     match = re.search(r"http://[\d.]+:(\d+)", line)
     if not match:
         proc.kill()

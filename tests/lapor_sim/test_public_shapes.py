@@ -8,13 +8,13 @@ import json
 import os
 import re
 import sqlite3
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta, timezone
 
 import httpx
 import pytest
+
+from tests.lapor.conftest import start_simulator
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 AUTH = {"Authorization": "Bearer sim-secret", "token": "sim-token"}
@@ -54,26 +54,8 @@ class Sim:
 
 
 def start(data_dir, *extra):
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "lapor_sim", "--port", "0", "--data", str(data_dir), "--tick-interval", "0", *extra],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    line = proc.stdout.readline()
-    match = re.search(r"http://[\d.]+:(\d+)", line)
-    if not match:
-        proc.kill()
-        raise RuntimeError(f"the simulator did not start: {line}{proc.stdout.read()}")
-    url = f"http://127.0.0.1:{match.group(1)}"
-    for _ in range(50):
-        try:
-            httpx.get(url + "/__sim/state", timeout=1)
-            break
-        except httpx.TransportError:
-            time.sleep(0.1)
-    sim = Sim(proc, url, line)
+    proc, url = start_simulator(data_dir, *extra)
+    sim = Sim(proc, url, proc.first_line)
     sim.control(
         "/__sim/config",
         {"admin_delay": 0, "institution_delay": 0, "citizen_rate": 0, "citizen_response_delay": 0},

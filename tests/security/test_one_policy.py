@@ -88,7 +88,7 @@ def test_partner_matrix(in_state, opd, other_opd):
     kiosk = Actor.partner(make_key("kios-1", ["reports:file", "reports:read"]))
     pupr = Actor.partner(make_key("pupr-app", ["reports:act"], opd))
     perkim = Actor.partner(make_key("perkim-app", ["reports:act"], other_opd))
-    legacy = Actor.partner(make_key("lama", ["reports:read"]))
+    make_key("lama", ["reports:read"])
     ApiKey.objects.filter(name="Mitra lama").update(scopes=["reports:write"])  # an old key's single scope
     legacy = Actor.partner(ApiKey.objects.get(name="Mitra lama"))
     acting = {a for a in lifecycle.TRANSITIONS if a != "submit" and policy.may(pupr, a, complaint)}

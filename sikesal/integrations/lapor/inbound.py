@@ -217,31 +217,20 @@ def _mirror_status(link, d, reporter_spoke):
     if d["status_code"] == link.remote_status:
         return
     label = f"{d['status_name'] or '-'} ({d['status_code']})"
+
+    def mirror(message, **extra):
+        lifecycle.transition(
+            c, "lapor_mirror", system, kind="status", message=message, lapor_status=d["status_name"],
+            lapor_id=d["id"], **extra,
+        )  # fmt: skip
+
     if not d["known_status"]:
         # Recorded for staff and counted on the health page; the report stays as it is.
-        lifecycle.transition(
-            c,
-            "lapor_mirror",
-            system,
-            kind="status",
-            internal=True,
-            message=f"Status SP4N-LAPOR! yang tidak dikenal SIKESAL: {label}",
-            lapor_status=d["status_name"],
-            lapor_id=d["id"],
-        )
+        mirror(f"Status SP4N-LAPOR! yang tidak dikenal SIKESAL: {label}", internal=True)
         return
     wanted = mapping.mirror_target(c.status, link.remote_status, d["status_code"], reporter_spoke)
     if wanted is not None and wanted != c.status:
-        lifecycle.transition(
-            c,
-            "lapor_mirror",
-            system,
-            kind="status",
-            status=wanted,
-            message=f"Status di SP4N-LAPOR!: {d['status_name'] or d['status_code']}",
-            lapor_status=d["status_name"],
-            lapor_id=d["id"],
-        )
+        mirror(f"Status di SP4N-LAPOR!: {d['status_name'] or d['status_code']}", status=wanted)
         return
     # Handed to another institution on SP4N-LAPOR! while the city still holds it: no rule can decide
     # who is right, so the admin does (the health page lists it, with one click to settle).
