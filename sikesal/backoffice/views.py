@@ -425,7 +425,7 @@ def lapor_sync(request, actor):
     if request.method == "POST":
         from sikesal.integrations.lapor import operator
 
-        done, message = operator.act(request.POST, actor)
+        done, message = operator.act(request.POST)
         (messages.success if done else messages.error)(request, message)
         return redirect("backoffice:lapor_sync")
     context = {

@@ -333,7 +333,7 @@ def test_an_admin_settles_a_conflict_with_one_click(synced, submit, users):
     complaint = submit()
     Conflict.objects.create(complaint=complaint, local_status="received", detail="x", rule="needs_person")
     assert reconcile()["conflicts"] == 1
-    done, _ = operator.act({"do": "resolve", "conflict": str(Conflict.objects.get().pk)}, None)
+    done, _ = operator.act({"do": "resolve", "conflict": str(Conflict.objects.get().pk)})
     assert done and reconcile()["conflicts"] == 0
 
 

@@ -9,7 +9,7 @@ from sikesal.integrations.lapor.client import is_enabled
 from sikesal.integrations.lapor.models import Conflict, Outbox, OutboxStatus
 
 
-def act(post, actor):
+def act(post):
     """One POST of the health page. Returns (done, message for the admin)."""
     if not is_enabled():
         return False, _("The SP4N-LAPOR! integration is off.")
