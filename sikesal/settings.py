@@ -344,6 +344,9 @@ LAPOR_HTTP_ATTEMPTS = env_int("LAPOR_HTTP_ATTEMPTS", 3)  # quick retries inside 
 LAPOR_MAX_RETRY_WAIT = env_float("LAPOR_MAX_RETRY_WAIT", 5.0)  # cap on a Retry-After we honour in-call
 LAPOR_RETRY_BASE_SECONDS = env_float("LAPOR_RETRY_BASE_SECONDS", 30.0)  # outbox backoff: base * 2^attempts
 LAPOR_RETRY_MAX_SECONDS = env_float("LAPOR_RETRY_MAX_SECONDS", 1800.0)
+# A write whose answer was lost may still be carried out on SP4N-LAPOR! (a slow request outlives our
+# timeout): we look for it there only after this long, or a create would be sent twice.
+LAPOR_UNSURE_SETTLE_SECONDS = env_float("LAPOR_UNSURE_SETTLE_SECONDS", 120.0)
 LAPOR_SYNC_MAX_SECONDS = env_float("LAPOR_SYNC_MAX_SECONDS", 50.0)  # one sync run stops after this long
 LAPOR_PULL_EVERY_SECONDS = env_int("LAPOR_PULL_EVERY_SECONDS", 60)  # the health page calls a pull stale at 2x
 # Now and then the pull reads this far back again (a list ordered by change time shifts under its reader).

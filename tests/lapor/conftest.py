@@ -101,5 +101,6 @@ def sim(simulator_process, settings):
     settings.LAPOR_MAX_RETRY_WAIT = 0.05
     settings.LAPOR_RETRY_BASE_SECONDS = 0
     settings.LAPOR_TIMEOUT_SECONDS = 2
+    settings.LAPOR_UNSURE_SETTLE_SECONDS = 0  # no slow answers here unless a test sets them (and this)
     yield s
     s.http.close()

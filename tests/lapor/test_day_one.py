@@ -1,8 +1,10 @@
 """The connector against a simulator that is as unkind as the real service (public-client shapes, no
 idempotency, optional calls switched off), one test per finding of the day-one review (docs/lapor.md)."""
 
+import datetime as dt
 import io
 import json
+import time
 
 import pytest
 from django.utils import timezone
@@ -207,6 +209,29 @@ def test_a_create_that_committed_and_answered_500_is_found_not_resent(synced, su
     drain()
     assert [len(copies_of(synced, c)) for c in complaints] == [1] * 5
     assert {k: reconcile()[k] for k in CLEAN} == CLEAN
+
+
+def test_a_create_still_running_there_when_our_timeout_struck_is_not_sent_twice(synced, submit, settings):
+    complaint = submit()
+    settings.LAPOR_TIMEOUT_SECONDS = 0.3
+    settings.LAPOR_UNSURE_SETTLE_SECONDS = 3
+    synced.faults(slow_rate=1.0, slow_seconds=1.0, paths=["/complaints/complaint"])  # commits after 1 s
+    drain()
+    row = Outbox.objects.get(complaint=complaint, kind="create")
+    assert row.state["unsure"] and row.next_attempt_at >= timezone.now() + dt.timedelta(seconds=2)
+    synced.faults()
+    Outbox.objects.update(next_attempt_at=timezone.now())  # someone presses "retry now" at once
+    drain()
+    row.refresh_from_db()
+    assert row.status == "pending" and row.attempts == 1  # not looked for, not sent: it may still be running
+    time.sleep(1.2)
+    assert len(copies_of(synced, complaint)) == 1  # the slow request did arrive, after our timeout
+    Outbox.objects.update(next_attempt_at=timezone.now())
+    settings.LAPOR_UNSURE_SETTLE_SECONDS = 0
+    drain()
+    row.refresh_from_db()
+    assert row.status == "done" and row.state["found_after_lost_answer"]
+    assert len(copies_of(synced, complaint)) == 1
 
 
 def test_without_a_list_an_unknown_outcome_waits_for_a_person(synced, submit):

@@ -212,7 +212,22 @@ def push(client=None, *, max_seconds=None, progress=None):
     return counts
 
 
+def _settling(row):
+    """Seconds until a write whose answer was lost may be looked for on SP4N-LAPOR!: a request that
+    outlived our timeout can still be carried out there, and a look before it is would send it twice."""
+    if not (row.state.get("unsure") and row.state.get("attempted_at")):
+        return 0.0
+    since = (timezone.now() - dt.datetime.fromisoformat(row.state["attempted_at"])).total_seconds()
+    return max(0.0, settings.LAPOR_UNSURE_SETTLE_SECONDS - since)
+
+
 def send(row, client):
+    wait = _settling(row)
+    if wait:  # claimed early (a worker killed mid-call, a manual retry): not yet
+        Outbox.objects.filter(pk=row.pk).update(
+            leased_until=None, next_attempt_at=timezone.now() + dt.timedelta(seconds=wait)
+        )
+        return "retry"
     row.attempts += 1
     Outbox.objects.filter(pk=row.pk).update(attempts=row.attempts)
     try:
@@ -222,7 +237,7 @@ def send(row, client):
         if exc.maybe_done:
             row.state["unsure"] = True  # look on SP4N-LAPOR! before sending it again
         wait = settings.LAPOR_RETRY_BASE_SECONDS * 2 ** min(row.attempts - 1, 10)
-        wait = max(min(wait, settings.LAPOR_RETRY_MAX_SECONDS), exc.retry_after or 0)
+        wait = max(min(wait, settings.LAPOR_RETRY_MAX_SECONDS), exc.retry_after or 0, _settling(row))
         Outbox.objects.filter(pk=row.pk).update(
             leased_until=None,
             next_attempt_at=timezone.now() + dt.timedelta(seconds=wait),
@@ -470,7 +485,7 @@ def _send_followup(row, client):
     row.state["content"] = fields["content"]
     if not (row.state.get("unsure") and _already_posted(client, row, fields)):
         atts = Attachment.objects.filter(event=row.event).exclude(visibility=Visibility.STAFF)
-        row.state.update(unsure=True)
+        row.state.update(attempted_at=timezone.now().isoformat(), unsure=True)
         _save_state(row)
         client.add_followup(fields, _files(atts))
     row.state["unsure"] = False
