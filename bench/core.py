@@ -16,8 +16,10 @@ import tempfile
 import time
 
 
-def setup_django():
-    if not os.environ.get("DATABASE_URL"):
+def setup_django(throwaway=True):
+    """Django on the benchmark's database: a fresh SQLite file in a temporary directory (`throwaway`,
+    unless DATABASE_URL names one), or the database the server uses (SIKESAL_DATA_DIR, DATABASE_URL)."""
+    if throwaway and not os.environ.get("DATABASE_URL"):
         os.environ["SIKESAL_DATA_DIR"] = tempfile.mkdtemp(prefix="sikesal-bench-")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sikesal.settings")
     import django

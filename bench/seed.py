@@ -119,9 +119,12 @@ def main(argv=None):
     args = parser.parse_args(argv)
     from bench.core import setup_django
 
-    setup_django()
+    setup_django(throwaway=False)  # the server's own database: DATABASE_URL, else SIKESAL_DATA_DIR (./var)
+    from django.db import connection
+
     seconds = generate(args.reports, args.seed)
-    print(f"seeded {args.reports} reports in {seconds:.1f} s")
+    where = connection.settings_dict["NAME"]
+    print(f"seeded {args.reports} reports in {seconds:.1f} s into {connection.vendor} database {where}")
 
 
 if __name__ == "__main__":
