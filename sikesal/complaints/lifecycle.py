@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from sikesal.accounts.roles import Role
 from sikesal.complaints import action_handlers as h
-from sikesal.complaints import actions, effects, policy
+from sikesal.complaints import actions, effect_queue, effects, policy
 from sikesal.complaints.action_handlers import MIRROR_KINDS, MIRROR_TARGETS, OMBUDSMAN_STATES, Change  # noqa: F401
 from sikesal.complaints.attachments import check_uploads
 from sikesal.complaints.deadlines import (  # noqa: F401 - part of the lifecycle's interface
@@ -141,9 +141,7 @@ def _event(c, action, actor, now, from_status, visibility, message="", payload=N
         message=message,
         payload=payload or {},
     )
-    from sikesal.complaints.tasks import dispatch_event
-
-    dispatch_event.enqueue(event.pk)
+    effect_queue.enqueue(event)  # its side effects, run by the worker in batches
     for record in effects.recorders():  # in this transaction (complaints/effects.py)
         record(event)
     return event

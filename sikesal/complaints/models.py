@@ -243,3 +243,20 @@ class Event(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ImmutableEventError("timeline events are append-only")
+
+
+class PendingEffect(models.Model):
+    """An event whose side effects (complaints/effects.py HANDLERS) are still to run: written in the change's
+    own transaction, taken by the worker in batches (complaints/effect_queue.py) and deleted once run. A
+    row whose handlers failed stays with only those handlers, for a later attempt."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="+")
+    handlers = models.JSONField(default=list, blank=True)  # [] = every handler; else the ones still to run
+    attempt = models.PositiveSmallIntegerField(default=1)
+    run_after = models.DateTimeField()
+    leased_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("pending side effect")
+        verbose_name_plural = _("pending side effects")
+        indexes = [models.Index(fields=["run_after", "id"], name="pending_effect_due")]

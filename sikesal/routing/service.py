@@ -114,46 +114,74 @@ def active_model():
 
 def suggest(title, body, service_code=None, k=3):
     """Top-k OPDs and services for a text, with confidences and the words that weighed most."""
+    return suggest_many([(title, body, service_code)], k=k)[0]
+
+
+def suggest_many(items, k=3):
+    """`suggest` for many (title, body, service_code) at once: one matrix product for all the texts."""
     version, m = active_model()
-    text = f"{title}. {body}"
-    proba = dict(zip(m.classes, m.predict_proba([text])[0], strict=True))
-    if service_code:
-        proba = {
-            lab: p * (CHOSEN_SERVICE_WEIGHT if lab.endswith(f"|{service_code}") else 1) for lab, p in proba.items()
+    texts = [f"{title}. {body}" for title, body, _ in items]
+    rows = m.predict_proba(texts) if texts else []
+    ranked = []
+    for (_, _, service_code), row in zip(items, rows, strict=True):
+        proba = dict(zip(m.classes, row, strict=True))
+        if service_code:
+            proba = {
+                lab: p * (CHOSEN_SERVICE_WEIGHT if lab.endswith(f"|{service_code}") else 1) for lab, p in proba.items()
+            }
+            total = sum(proba.values()) or 1
+            proba = {lab: p / total for lab, p in proba.items()}
+        by_opd, by_service = defaultdict(float), defaultdict(float)
+        for lab, p in proba.items():
+            inst, _, svc = lab.partition("|")
+            by_opd[int(inst)] += p
+            if svc:
+                by_service[svc] += p
+        opds = sorted(by_opd.items(), key=lambda x: -x[1])[:k]
+        services = sorted(by_service.items(), key=lambda x: -x[1])[:k]
+        ranked.append((opds, services, max(proba, key=proba.get)))
+    names = dict(
+        Institution.objects.filter(pk__in={i for opds, _, _ in ranked for i, _ in opds}).values_list("pk", "short_name")
+    )
+    snames = dict(
+        Service.objects.filter(code__in={s for _, services, _ in ranked for s, _ in services}).values_list(
+            "code", "name"
+        )
+    )
+    return [
+        {
+            "model": version,
+            "opds": [{"id": i, "name": names.get(i, str(i)), "confidence": round(p, 3)} for i, p in opds],
+            "services": [{"code": s, "name": snames.get(s, s), "confidence": round(p, 3)} for s, p in services],
+            "words": m.explain(text, best, n=5),
         }
-        total = sum(proba.values()) or 1
-        proba = {lab: p / total for lab, p in proba.items()}
-    by_opd, by_service = defaultdict(float), defaultdict(float)
-    for lab, p in proba.items():
-        inst, _, svc = lab.partition("|")
-        by_opd[int(inst)] += p
-        if svc:
-            by_service[svc] += p
-    opds = sorted(by_opd.items(), key=lambda x: -x[1])[:k]
-    services = sorted(by_service.items(), key=lambda x: -x[1])[:k]
-    names = dict(Institution.objects.filter(pk__in=[i for i, _ in opds]).values_list("pk", "short_name"))
-    snames = dict(Service.objects.filter(code__in=[s for s, _ in services]).values_list("code", "name"))
-    best = max(proba, key=proba.get)
-    return {
-        "model": version,
-        "opds": [{"id": i, "name": names.get(i, str(i)), "confidence": round(p, 3)} for i, p in opds],
-        "services": [{"code": s, "name": snames.get(s, s), "confidence": round(p, 3)} for s, p in services],
-        "words": m.explain(text, best, n=5),
-    }
+        for text, (opds, services, best) in zip(texts, ranked, strict=True)
+    ]
 
 
 def record(complaint):
     """Store the suggestion for a new report (idempotent: the event handler may run twice)."""
-    if Suggestion.objects.filter(complaint=complaint).exists():
+    record_many([complaint])
+
+
+def record_many(complaints):
+    """Suggestions for new reports in one pass: those that have one already are left as they are."""
+    have = set(Suggestion.objects.filter(complaint__in=complaints).values_list("complaint_id", flat=True))
+    todo = list({c.pk: c for c in complaints if c.pk not in have}.values())
+    if not todo:
         return
-    data = suggest(complaint.title, complaint.body, complaint.service.code if complaint.service_id else None)
-    Suggestion.objects.get_or_create(
-        complaint=complaint,
-        defaults={
-            "model_id": data["model"],
-            "top_institution_id": data["opds"][0]["id"] if data["opds"] else None,
-            "data": data,
-        },  # fmt: skip
+    found = suggest_many([(c.title, c.body, c.service.code if c.service_id else None) for c in todo])
+    Suggestion.objects.bulk_create(
+        [
+            Suggestion(
+                complaint=c,
+                model_id=data["model"],
+                top_institution_id=data["opds"][0]["id"] if data["opds"] else None,
+                data=data,
+            )
+            for c, data in zip(todo, found, strict=True)
+        ],
+        ignore_conflicts=True,  # another worker's run got there first: the first suggestion stays
     )
 
 
@@ -161,6 +189,13 @@ def on_event(event):
     """Timeline side effect: a suggestion for each new report, ready before an admin opens it."""
     if event.action == "submit":
         record(event.complaint)
+
+
+def _on_events(events):
+    record_many([e.complaint for e in events if e.action == "submit"])
+
+
+on_event.batch = _on_events
 
 
 def live_accuracy(last=200):

@@ -4,27 +4,26 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 from django.db import transaction
-from django_tasks_db.models import DBTaskResult
 
-from sikesal.complaints import effects
-from sikesal.complaints.models import Complaint, Event
+from sikesal.complaints import effect_queue, effects
+from sikesal.complaints.models import Complaint, Event, PendingEffect
 
 
-def queued(name):
-    return DBTaskResult.objects.filter(task_path__endswith=name, status="READY").count()
+def queued():
+    return PendingEffect.objects.count()
 
 
 def test_transition_enqueues_in_the_same_transaction(in_state, act):
     complaint = in_state("received")
-    before = queued("dispatch_event")
+    before = queued()
     with pytest.raises(RuntimeError), transaction.atomic():
         act(complaint, "request_info")
-        assert queued("dispatch_event") == before + 1
+        assert queued() == before + 1
         raise RuntimeError("the request fails after the change")
     # rolled back together: no status change, no event, no task
     complaint.refresh_from_db()
     assert complaint.status == "received"
-    assert queued("dispatch_event") == before
+    assert queued() == before
     assert not Event.objects.filter(complaint=complaint, action="request_info").exists()
 
 
@@ -33,7 +32,7 @@ def test_worker_mails_the_reporter(in_state, act):
     complaint = in_state("received")
     act(complaint, "verify")
     call_command("worker", batch=True, no_scheduler=True, interval=0)
-    assert queued("dispatch_event") == 0
+    assert queued() == 0
     subjects = [m.subject for m in mail.outbox]
     assert len(subjects) == 2  # receipt and disposition
     assert all(complaint.tracking_number in s for s in subjects)
@@ -71,6 +70,54 @@ def test_a_failing_handler_is_retried_alone(in_state, act, monkeypatch):
     act(complaint, "request_info")
     call_command("worker", batch=True, no_scheduler=True, interval=0)
     assert calls == {"good": 1, "bad": 1}
-    DBTaskResult.objects.filter(status="READY").update(run_after=timezone.now())  # the backoff passes
+    assert PendingEffect.objects.get().handlers == [effect_queue.handler_name(bad)]
+    PendingEffect.objects.update(run_after=timezone.now())  # the backoff passes
     call_command("worker", batch=True, no_scheduler=True, interval=0)
     assert calls == {"good": 1, "bad": 2}  # only the failed handler ran again
+
+
+@pytest.mark.django_db(transaction=True)
+def test_side_effects_run_in_batches_and_one_bad_event_does_not_fail_its_batch(submit, monkeypatch):
+    batches, singles = [], []
+
+    def handler(event):
+        singles.append(event.complaint.tracking_number)
+        if "rusak" in event.complaint.title:
+            raise ValueError("one bad text")
+
+    def whole(events):
+        batches.append([e.complaint.tracking_number for e in events])
+        for event in events:
+            if "rusak" in event.complaint.title:
+                raise ValueError("one bad text")
+
+    handler.batch = whole
+    monkeypatch.setattr(effects, "handlers", lambda: [handler])
+    complaints = [submit(title=f"Sampah menumpuk {i}") for i in range(3)]
+    assert effect_queue.drain() == 3
+    assert batches == [[c.tracking_number for c in complaints]] and singles == []  # one call for the three
+    assert queued() == 0
+
+    bad, ok = submit(title="Jalan rusak parah"), submit(title="Sampah menumpuk lagi")
+    effect_queue.drain()
+    assert singles == [bad.tracking_number, ok.tracking_number]  # the batch failed: each alone, to find the culprit
+    left = PendingEffect.objects.get()  # only the bad one waits for another attempt
+    assert left.event.complaint_id == bad.pk and left.attempt == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_side_effects_left_by_a_killed_worker_run_once_when_its_lease_ends(submit):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    complaint = submit()
+    assert len(effect_queue.claim()) == 1  # a worker took the batch and died before finishing it
+    mail.outbox.clear()
+    call_command("worker", batch=True, no_scheduler=True, interval=0)
+    assert mail.outbox == []  # its lease still holds: no one else runs it yet
+    PendingEffect.objects.update(leased_until=timezone.now() - dt.timedelta(seconds=1))
+    call_command("worker", batch=True, no_scheduler=True, interval=0)
+    assert [m.to for m in mail.outbox] == [["budi@example.com"]]
+    assert complaint.tracking_number in mail.outbox[0].subject
+    assert queued() == 0

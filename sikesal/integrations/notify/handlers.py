@@ -1,11 +1,14 @@
 """Which timeline events reach the reporter, and on which channels."""
 
+from collections import defaultdict
+
 from django.conf import settings
 
 from sikesal.complaints import actions
+from sikesal.complaints.models import Complaint
 from sikesal.complaints.states import Visibility
 from sikesal.integrations.notify.models import Notification
-from sikesal.integrations.notify.tasks import send_notification
+from sikesal.integrations.notify.tasks import send_notifications
 
 REPORTER_ACTIONS = actions.TELLS_REPORTER  # defined per action in complaints/actions.py
 
@@ -14,22 +17,46 @@ def notify_reporter(event):
     """Event handler: one notification per contact the reporter left (anonymous reporters included:
     their contact stays in the restricted Reporter row and never reaches the OPD). Public updates also
     reach the reporters of duplicates merged into this report: they follow it from then on."""
-    if event.action not in REPORTER_ACTIONS or event.visibility == Visibility.STAFF:
+    _notify([event])
+
+
+def _notify(events):
+    """For a batch of events: the notifications in one insert, and one delivery task for all of them."""
+    events = [e for e in events if e.action in REPORTER_ACTIONS and e.visibility != Visibility.STAFF]
+    if not events:
         return
-    reporters = [getattr(event.complaint, "reporter", None)]
     # A rahasia report's number, title and follow-ups are for its own reporter only: the reporters of
     # duplicates merged into it learned of the merge (on their own report) and nothing after.
-    if event.visibility == Visibility.PUBLIC and event.action != "merge" and not event.complaint.is_secret:
-        reporters += [getattr(d, "reporter", None) for d in event.complaint.merged.select_related("reporter")]
-    contacts = []
-    for reporter in reporters:
-        if reporter is None:
-            continue
-        if reporter.email:
-            contacts.append(("email", reporter.email))
-        if reporter.phone:
-            contacts.append((settings.SIKESAL_PHONE_CHANNEL, reporter.phone))
-    for channel, to in dict.fromkeys(contacts):
-        notification, created = Notification.objects.get_or_create(event=event, channel=channel, to=to)
-        if created:
-            send_notification.enqueue(notification.pk)
+    shared = [
+        e.complaint_id
+        for e in events
+        if e.visibility == Visibility.PUBLIC and e.action != "merge" and not e.complaint.is_secret
+    ]
+    followers = defaultdict(list)
+    for merged in Complaint.objects.filter(merged_into__in=shared).select_related("reporter"):
+        followers[merged.merged_into_id].append(getattr(merged, "reporter", None))
+    wanted = []
+    for event in events:
+        contacts = []
+        for reporter in [getattr(event.complaint, "reporter", None), *followers.get(event.complaint_id, [])]:
+            if reporter is None:
+                continue
+            if reporter.email:
+                contacts.append(("email", reporter.email))
+            if reporter.phone:
+                contacts.append((settings.SIKESAL_PHONE_CHANNEL, reporter.phone))
+        wanted += [Notification(event=event, channel=channel, to=to) for channel, to in dict.fromkeys(contacts)]
+    if not wanted:
+        return
+    # Unique per event, channel and address: a second run of the same events adds nothing, sends nothing.
+    Notification.objects.bulk_create(wanted, ignore_conflicts=True)
+    pending = list(
+        Notification.objects.filter(event__in=events, state=Notification.State.PENDING, attempts=0).values_list(
+            "pk", flat=True
+        )
+    )
+    if pending:
+        send_notifications.enqueue(pending)
+
+
+notify_reporter.batch = _notify

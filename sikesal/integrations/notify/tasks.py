@@ -58,7 +58,23 @@ def _message(notification):
 
 
 @task()
+def send_notifications(notification_ids):
+    """The notifications of one batch of events (complaints/effect_queue.py): one task for all of them."""
+    for notification_id in notification_ids:
+        try:
+            deliver(notification_id)
+        except Exception:  # e.g. the database, mid-batch: this one goes on its own later, the rest now
+            log.exception("notification %s: delivery failed; retried alone", notification_id)
+            send_notification.using(run_after=timezone.now() + dt.timedelta(seconds=30)).enqueue(notification_id)
+
+
+@task()
 def send_notification(notification_id):
+    """One notification (a retry, with its own backoff)."""
+    deliver(notification_id)
+
+
+def deliver(notification_id):
     with transaction.atomic():
         n = (
             Notification.objects.select_for_update()

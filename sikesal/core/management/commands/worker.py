@@ -1,4 +1,4 @@
-"""Run the background worker and the periodic scheduler in one process.
+"""Run the background worker, the events' side effects (in batches) and the periodic scheduler in one process.
 
 SIGINT/SIGTERM stop it cleanly: a running task finishes, then the process exits. A heartbeat thread keeps
 the worker's sign of life fresh and requeues the tasks of workers that died mid-task (core/workers.py).
@@ -13,6 +13,7 @@ from django.db import close_old_connections
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
 
+from sikesal.complaints import effect_queue
 from sikesal.core import scheduler, workers
 
 log = logging.getLogger("sikesal.worker")
@@ -44,20 +45,34 @@ class Command(BaseCommand):
             self._every(
                 schedule_interval, stop, "scheduler run", lambda: scheduler.run_due_jobs(worker_id), scheduler.prune
             )
-        worker = Worker(
-            queue_names=["*"],
-            interval=interval,
-            batch=batch,
-            backend_name="default",
-            startup_delay=not batch,
-            max_tasks=None,
-            worker_id=worker_id,
-            excluded_queue_names=[],
-        )
+
+        def tasks_worker():
+            return Worker(
+                queue_names=["*"],
+                interval=interval,
+                batch=batch,
+                backend_name="default",
+                startup_delay=not batch,
+                max_tasks=None,
+                worker_id=worker_id,
+                excluded_queue_names=[],
+            )
+
+        worker = tasks_worker()
         worker.configure_signals()
         self.stdout.write(f"SIKESAL worker {worker_id} started")
         try:
-            worker.run()
+            if batch:
+                # Until both queues are empty: tasks make events (a pull), events make tasks (a push).
+                for _ in range(20):
+                    effect_queue.drain()
+                    tasks_worker().run()
+                    if not effect_queue.backlog():
+                        break
+            else:
+                # The events' side effects on their own thread, in batches, beside the tasks.
+                self._effects_loop(interval, stop)
+                worker.run()
         finally:
             stop.set()
             try:
@@ -65,6 +80,22 @@ class Command(BaseCommand):
                 workers.forget(worker_id)
             except Exception:  # the database may be what stopped us; the heartbeat then simply goes stale
                 log.exception("could not remove the worker heartbeat")
+
+    @staticmethod
+    def _effects_loop(interval, stop):
+        def loop():
+            while not stop.is_set():
+                try:
+                    close_old_connections()
+                    if not effect_queue.drain(max_seconds=30):
+                        stop.wait(interval)
+                except Exception:  # a database hiccup must not end the loop
+                    log.exception("side effects batch failed")
+                    stop.wait(max(interval, 1))
+                finally:
+                    close_old_connections()
+
+        threading.Thread(target=loop, daemon=True).start()
 
     @staticmethod
     def _every(seconds, stop, what, *steps, start_after=0):

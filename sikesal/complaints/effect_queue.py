@@ -1,0 +1,129 @@
+"""The worker's side of complaints/effects.py: events' side effects taken from the queue in batches.
+
+Each change writes one PendingEffect row in its own transaction (lifecycle._event). A worker claims up to
+BATCH due rows at once (SKIP LOCKED on PostgreSQL, so several workers share the queue without doing the
+same rows; SQLite's write lock serialises the claim), runs every handler over the whole batch (a handler
+with a `batch` attribute takes the list at once: one matrix product for the routing suggestions, one insert
+for the notifications), and deletes the rows in one statement. A claim is a lease: the rows of a worker
+killed mid-batch go again when it runs out (handlers are idempotent). A handler that fails is run again
+later for the events it failed on, alone, with backoff; its neighbours are not repeated.
+"""
+
+import datetime as dt
+import logging
+import time
+
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from sikesal.complaints import effects
+from sikesal.complaints.models import Event, PendingEffect
+
+log = logging.getLogger("sikesal.effects")
+
+BATCH = 500
+LEASE = dt.timedelta(minutes=5)
+MAX_ATTEMPTS = 5
+
+
+def handler_name(handler):
+    return f"{handler.__module__}.{handler.__qualname__}"
+
+
+def enqueue(event):
+    """Called inside the change's transaction: the effects exist exactly when the change does."""
+    PendingEffect.objects.create(event=event, run_after=timezone.now())
+
+
+def due():
+    now = timezone.now()
+    return PendingEffect.objects.filter(run_after__lte=now).filter(
+        Q(leased_until__isnull=True) | Q(leased_until__lt=now)
+    )
+
+
+def claim(limit=BATCH):
+    now = timezone.now()
+    with transaction.atomic():
+        rows = due().order_by("run_after", "id")
+        if connection.features.has_select_for_update_skip_locked:
+            rows = rows.select_for_update(skip_locked=True)
+        ids = list(rows.values_list("id", flat=True)[:limit])
+        if ids:
+            PendingEffect.objects.filter(id__in=ids).update(leased_until=now + LEASE)
+    rows = list(PendingEffect.objects.filter(id__in=ids).order_by("id"))
+    events = Event.objects.select_related("complaint__service", "complaint__reporter").in_bulk(
+        [r.event_id for r in rows]
+    )
+    for row in rows:
+        row.event = events[row.event_id]
+    return rows
+
+
+def _run(handler, events):
+    """Run one handler over events; returns the ids of the events it failed on."""
+    batch = getattr(handler, "batch", None)
+    if batch is not None and len(events) > 1:
+        try:
+            batch(events)
+            return set()
+        except Exception:  # find the culprit: one event's trouble must not fail the batch
+            log.warning("handler %s failed on a batch of %s; running it per event", handler_name(handler), len(events))
+    failed = set()
+    for event in events:
+        try:
+            handler(event)
+        except Exception:  # one handler's trouble (a mail server down) must not cost the others
+            log.exception("event %s: handler %s failed", event.pk, handler_name(handler))
+            failed.add(event.pk)
+    return failed
+
+
+def dispatch(rows):
+    """Run the side effects of claimed rows; returns how many rows were done with."""
+    failures = {row.pk: [] for row in rows}
+    for handler in effects.handlers():  # in order (complaints/effects.py)
+        name = handler_name(handler)
+        mine = [row for row in rows if not row.handlers or name in row.handlers]
+        if not mine:
+            continue
+        failed = _run(handler, [row.event for row in mine])
+        for row in mine:
+            if row.event_id in failed:
+                failures[row.pk].append(name)
+    done = [pk for pk, failed in failures.items() if not failed]
+    now = timezone.now()
+    for row in rows:
+        failed = failures[row.pk]
+        if not failed:
+            continue
+        if row.attempt >= MAX_ATTEMPTS:
+            log.error("event %s: handlers %s failed %s times; given up", row.event_id, failed, row.attempt)
+            done.append(row.pk)
+            continue
+        PendingEffect.objects.filter(pk=row.pk).update(
+            handlers=failed,
+            attempt=row.attempt + 1,
+            run_after=now + dt.timedelta(minutes=2**row.attempt),
+            leased_until=None,
+        )
+    PendingEffect.objects.filter(pk__in=done).delete()
+    return len(rows)
+
+
+def drain(max_seconds=None, limit=BATCH):
+    """Dispatch due batches until none is left (or `max_seconds` passed); returns how many rows ran."""
+    started, total = time.monotonic(), 0
+    while True:
+        rows = claim(limit)
+        if not rows:
+            return total
+        total += dispatch(rows)
+        if max_seconds is not None and time.monotonic() - started > max_seconds:
+            return total
+
+
+def backlog():
+    """How many events wait for their side effects now (the worker's lag, for the health page and bench)."""
+    return due().count()
