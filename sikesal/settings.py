@@ -210,6 +210,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- Cache (rate limits, one-time codes): shared by every process through the database ---------
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "sikesal_cache"}}
+# Public pages of one report kept rendered in each web process, keyed by the report's version (portal/page_cache.py).
+SIKESAL_PAGE_CACHE = env_bool("SIKESAL_PAGE_CACHE", True)
 SIKESAL_RATE_LIMITS = {
     "file_per_ip_per_hour": env_int("SIKESAL_RATE_FILE_PER_IP", 20),
     "file_per_contact_per_day": env_int("SIKESAL_RATE_FILE_PER_CONTACT", 10),

@@ -30,7 +30,7 @@ from sikesal.core import csvsafe
 from sikesal.core import params as params_module
 from sikesal.core.ratelimit import allow, client_ip, lookup_allowed
 from sikesal.integrations.ombudsman import eligibility as ombudsman_eligibility
-from sikesal.portal import statistics
+from sikesal.portal import page_cache, statistics
 
 REPORTER_ACTIONS = ("supply_info", "comment", "confirm", "dispute", "rate", "withdraw")
 FOLLOWUP_ACTIONS = ("add_followup", "complete_followup")  # their photos are the agency's "after"
@@ -148,14 +148,20 @@ def track(request):
     return render(request, "portal/track.html", {})
 
 
+def _stamp(number):
+    """What a cached page of this report depends on (page_cache.py): one small indexed read."""
+    return Complaint.objects.filter(tracking_number=number).values_list("pk", "version", "lapor_tracking_id").first()
+
+
 def track_detail(request, tracking):
     if not lookup_allowed(request):
         return render(request, "portal/track.html", {"error": _("Too many lookups. Please wait a minute.")}, status=429)
-    complaint = (
-        Complaint.objects.select_related("institution", "service")
-        .filter(tracking_number=_normalise_tracking(tracking))
-        .first()
-    )
+    number = _normalise_tracking(tracking)
+    return page_cache.serve(request, "track", _stamp(number), lambda csrf: _track_page(request, tracking, number, csrf))
+
+
+def _track_page(request, tracking, number, csrf):
+    complaint = Complaint.objects.select_related("institution", "service").filter(tracking_number=number).first()
     if complaint is None:
         # The same answer for "never existed" and "mistyped": nothing to learn by guessing.
         return render(request, "portal/track.html", {"not_found": True, "number": tracking}, status=404)
@@ -163,11 +169,12 @@ def track_detail(request, tracking):
     # and timeline are for its reporter's private page, not for whoever guesses a number.
     public = policy.is_public(complaint)
     events = timeline.events_for(complaint, "public") if public else []
-    return render(
-        request,
-        "portal/track_detail.html",
-        {"c": complaint, "events": events, "public": public, "closed": complaint.status in CLOSED_STATES},
-    )
+    context = {"c": complaint, "events": events, "public": public, "closed": complaint.status in CLOSED_STATES}
+    return render(request, "portal/track_detail.html", _with_csrf(context, csrf))
+
+
+def _with_csrf(context, csrf):
+    return {**context, "csrf_token": csrf} if csrf else context
 
 
 def _by_secret(secret):
@@ -317,6 +324,10 @@ def reports_map(request):
 def report_detail(request, tracking):
     if not lookup_allowed(request):
         return render(request, "portal/track.html", {"error": _("Too many lookups. Please wait a minute.")}, status=429)
+    return page_cache.serve(request, "report", _stamp(tracking), lambda csrf: _report_page(request, tracking, csrf))
+
+
+def _report_page(request, tracking, csrf):
     complaint = (
         Complaint.objects.select_related("service", "area__parent", "institution")
         .filter(tracking_number=tracking)
@@ -335,17 +346,14 @@ def report_detail(request, tracking):
             status=404,
         )
     photos = complaint.attachments.filter(visibility="public", kind="photo").select_related("event")
-    return render(
-        request,
-        "portal/report_detail.html",
-        {
-            "c": complaint,
-            "events": timeline.events_for(complaint, "public"),
-            "before": [a for a in photos if a.event is None],
-            "after": [a for a in photos if a.event and a.event.action in FOLLOWUP_ACTIONS],
-            "closed": complaint.status in CLOSED_STATES,
-        },
-    )
+    context = {
+        "c": complaint,
+        "events": timeline.events_for(complaint, "public"),
+        "before": [a for a in photos if a.event is None],
+        "after": [a for a in photos if a.event and a.event.action in FOLLOWUP_ACTIONS],
+        "closed": complaint.status in CLOSED_STATES,
+    }
+    return render(request, "portal/report_detail.html", _with_csrf(context, csrf))
 
 
 @require_GET
