@@ -22,9 +22,11 @@ def _fresh_statistics(settings):
 
 @pytest.fixture(autouse=True)
 def _no_pages_from_another_test():
+    from sikesal.catalogue import snapshot
     from sikesal.portal import page_cache
 
     page_cache.clear()  # a rolled-back test's report can come back with the same id and version
+    snapshot.clear()  # nor its catalogue
 
 
 @pytest.fixture(autouse=True)

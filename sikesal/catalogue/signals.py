@@ -1,8 +1,8 @@
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from sikesal.catalogue import calendar
-from sikesal.catalogue.models import CatalogueVersion, NonWorkingDay, Service, ServiceGroup
+from sikesal.catalogue import calendar, snapshot
+from sikesal.catalogue.models import Area, CatalogueVersion, Institution, NonWorkingDay, Service, ServiceGroup
 
 
 @receiver([post_save, post_delete], sender=NonWorkingDay)
@@ -13,5 +13,12 @@ def _calendar_changed(**kwargs):
 @receiver([post_save, post_delete], sender=Service)
 @receiver([post_save, post_delete], sender=ServiceGroup)
 def _catalogue_changed(**kwargs):
+    snapshot.clear()
     if not kwargs.get("raw"):  # not while loading fixtures
         CatalogueVersion.bump()
+
+
+@receiver([post_save, post_delete], sender=Area)
+@receiver([post_save, post_delete], sender=Institution)
+def _areas_or_opds_changed(**kwargs):
+    snapshot.clear()

@@ -13,7 +13,8 @@ from django.core.validators import validate_email
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from sikesal.catalogue.models import Area, AreaLevel, Service
+from sikesal.catalogue import snapshot
+from sikesal.catalogue.models import Area, Service
 from sikesal.complaints.attachments import check_uploads
 from sikesal.complaints.errors import InvalidInput
 from sikesal.complaints.states import Channel, ComplaintType
@@ -104,9 +105,7 @@ def clean_report(data, files=()):
     if isinstance(service_code, Service):
         service = service_code
     elif service_code:
-        service = (
-            Service.objects.filter(code=str(service_code), active=True).select_related("default_institution").first()
-        )
+        service = snapshot.service(service_code)
         if service is None:
             fail("service", _("Unknown service."))
     cleaned["service"] = service
@@ -138,7 +137,7 @@ def clean_report(data, files=()):
     if isinstance(area_code, Area):
         area = area_code
     elif area_code:
-        area = Area.objects.filter(code=str(area_code), level=AreaLevel.KELURAHAN).first()
+        area = snapshot.kelurahan(area_code)
         if area is None:
             fail("area", _("Unknown kelurahan."))
     cleaned["area"] = area
