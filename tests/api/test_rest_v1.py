@@ -128,3 +128,30 @@ def test_catalogue_statistics_and_openapi(client, catalogue):
 def test_seeded_demo_key_works(client, db):
     call_command("seed_demo", no_reports=True)
     assert client.get("/api/v1/reports", HTTP_X_API_KEY="demo").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path,params",
+    [
+        ("/api/v1/reports", {"limit": 50}),
+        ("/laporan/", {}),
+        ("/laporan/peta.json", {}),
+    ],
+)
+def test_lists_cost_the_same_queries_at_any_size(client, key, submit, act, django_assert_max_num_queries, path, params):
+    """A partner's or a visitor's list is a fixed number of queries, not one more per row."""
+
+    def reports(n):
+        for i in range(n):
+            c = submit(title=f"Lampu jalan mati nomor {i}", latitude=-1.61, longitude=103.61)
+            act(c, "verify")
+            act(c, "add_followup", message=f"Sudah diperiksa petugas {i}")
+
+    reports(2)
+    with django_assert_max_num_queries(12) as few:
+        small = client.get(path, params, **key)
+    reports(18)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        large = client.get(path, params, **key)
+    assert small.status_code == large.status_code == 200
+    assert len(large.content) > len(small.content)
