@@ -59,32 +59,34 @@ def _message(notification):
 
 @task()
 def send_notifications(notification_ids):
-    """The notifications of one batch of events (complaints/effect_queue.py): one task for all of them."""
-    for notification_id in notification_ids:
+    """The notifications of one batch of events (complaints/effect_queue.py): one task for all of them,
+    read in one query; each is still sent under its own row lock, so it goes out once."""
+    pending = Notification.objects.select_related("event__complaint").filter(
+        pk__in=notification_ids, state=Notification.State.PENDING
+    )
+    for n in pending:
         try:
-            deliver(notification_id)
+            deliver(n)
         except Exception:  # e.g. the database, mid-batch: this one goes on its own later, the rest now
-            log.exception("notification %s: delivery failed; retried alone", notification_id)
-            send_notification.using(run_after=timezone.now() + dt.timedelta(seconds=30)).enqueue(notification_id)
+            log.exception("notification %s: delivery failed; retried alone", n.pk)
+            send_notification.using(run_after=timezone.now() + dt.timedelta(seconds=30)).enqueue(n.pk)
 
 
 @task()
 def send_notification(notification_id):
     """One notification (a retry, with its own backoff)."""
-    deliver(notification_id)
+    n = Notification.objects.select_related("event__complaint").filter(pk=notification_id).first()
+    if n is not None:
+        deliver(n)
 
 
-def deliver(notification_id):
+def deliver(n):
     with transaction.atomic():
-        n = (
-            Notification.objects.select_for_update()
-            .select_related("event__complaint")
-            .filter(pk=notification_id)
-            .first()
-        )
-        if n is None or n.state != Notification.State.PENDING:
+        # Locked and read again: another worker may have sent it since it was loaded.
+        current = list(Notification.objects.select_for_update().filter(pk=n.pk).values_list("state", "attempts"))
+        if not current or current[0][0] != Notification.State.PENDING:
             return  # already delivered or given up: a duplicate task changes nothing
-        n.attempts += 1
+        n.state, n.attempts = Notification.State.PENDING, current[0][1] + 1
         try:
             subject, body = _message(n)
             send(n.channel, n.to, subject, body)
@@ -99,4 +101,6 @@ def deliver(notification_id):
         else:
             n.state = Notification.State.SENT
             n.sent_at = timezone.now()
-        n.save()
+        Notification.objects.filter(pk=n.pk).update(
+            state=n.state, attempts=n.attempts, last_error=n.last_error, sent_at=n.sent_at
+        )
