@@ -121,3 +121,30 @@ def test_side_effects_left_by_a_killed_worker_run_once_when_its_lease_ends(submi
     assert [m.to for m in mail.outbox] == [["budi@example.com"]]
     assert complaint.tracking_number in mail.outbox[0].subject
     assert queued() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_claiming_at_once_never_take_the_same_events(submit):
+    import threading
+
+    from django.db import connection
+
+    for i in range(40):
+        submit(title=f"Sampah menumpuk {i}")
+    taken, barrier = [], threading.Barrier(2)
+
+    def worker():
+        try:
+            barrier.wait()
+            taken.append([row.pk for row in effect_queue.claim(limit=25)])
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    first, second = taken
+    assert not set(first) & set(second)  # SKIP LOCKED on PostgreSQL, the write lock on SQLite
+    assert len(first) + len(second) == 40
