@@ -18,6 +18,7 @@ from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
 
 from sikesal.accounts.models import ApiKey
+from sikesal.catalogue import snapshot
 from sikesal.catalogue.models import CatalogueVersion, Service
 from sikesal.complaints import lifecycle, policy
 from sikesal.complaints.errors import LifecycleError
@@ -262,7 +263,7 @@ def _create(request, fmt):
     if not policy.may(partner, "submit", None):
         return errors(fmt, 403, _("This api_key may not file reports (scope reports:file)."))
     p = request.POST
-    service = Service.objects.filter(code=p.get("service_code", ""), active=True).first()
+    service = snapshot.service(p.get("service_code", ""))
     if service is None:
         return errors(fmt, 404, _("Unknown service_code."))
     problems = []
