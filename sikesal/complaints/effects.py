@@ -13,6 +13,7 @@ from django.utils.module_loading import import_string
 RECORDERS = ("sikesal.integrations.lapor.outbound.on_event",)
 HANDLERS = (
     "sikesal.integrations.notify.handlers.notify_reporter",
+    "sikesal.integrations.webpush.handlers.push_status",
     "sikesal.routing.service.on_event",
     "sikesal.backoffice.ladder.notify_rung",
 )
