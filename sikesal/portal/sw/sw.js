@@ -71,6 +71,7 @@ self.addEventListener("fetch", function (event) {
   if (request.method !== "GET") return; // POST is never cached nor answered from a cache
   var url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
+  if (request.headers.get("X-SIKESAL-Live")) return; // a status refresh wants the server's answer or none
   if (url.pathname.indexOf(CONFIG.static) === 0) {
     event.respondWith(cacheFirst(request));
   } else if (mayCache(url.pathname)) {

@@ -67,7 +67,8 @@
 
   // The public track page is the source: its status badge (portal/_summary.html). Public data only.
   function refreshOne(r) {
-    return fetch(trackUrl(r.tracking), { credentials: "same-origin" }).then(function (response) {
+    var live = { credentials: "same-origin", cache: "no-store", headers: { "X-SIKESAL-Live": "1" } };
+    return fetch(trackUrl(r.tracking), live).then(function (response) {
       if (!response.ok) throw new Error(response.status);
       return response.text();
     }).then(function (html) {
@@ -84,11 +85,17 @@
   function refresh() {
     if (!navigator.onLine) { message.textContent = T.offline; return Promise.resolve(); }
     return SikesalOutbox.all("reports").then(function (reports) {
-      var failures = 0;
+      var failures = 0, unreachable = 0;
       return reports.reduce(function (chain, r) {
-        return chain.then(function () { return refreshOne(r).catch(function () { failures += 1; }); });
+        return chain.then(function () {
+          return refreshOne(r).catch(function (err) {
+            failures += 1;
+            if (err instanceof TypeError) unreachable += 1; // no network: not the server's answer
+          });
+        });
       }, Promise.resolve()).then(function () {
-        message.textContent = failures ? T.failed : (reports.length ? T.refreshed : "");
+        if (unreachable && unreachable === reports.length) message.textContent = T.offline;
+        else message.textContent = failures ? T.failed : (reports.length ? T.refreshed : "");
         return render();
       });
     });
