@@ -262,13 +262,9 @@ def test_bytes_on_first_and_later_visits(browser, live_server, catalogue, artifa
 
     def record(request):
         if request.url.startswith(live_server.url):
-            try:
-                response = request.response()
-                from_sw = response.from_service_worker if response else False
-                if response and not from_sw:
-                    sizes.append((request.url, request.sizes()["responseBodySize"]))
-            except Exception:  # a request cancelled on navigation
-                pass
+            response = request.response()
+            if response and not response.from_service_worker:
+                sizes.append((request.url, request.sizes()["responseBodySize"]))
 
     context.on("requestfinished", record)
     page = context.new_page()
