@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "sikesal.integrations.notify",
     "sikesal.integrations.ombudsman",
     "sikesal.integrations.lapor",
+    "sikesal.integrations.webpush",
 ]
 
 MIDDLEWARE = [
@@ -313,6 +314,20 @@ SIKESAL_SMS_GATEWAY_URL = env_str("SIKESAL_SMS_GATEWAY_URL")
 SIKESAL_SMS_GATEWAY_TOKEN = env_str("SIKESAL_SMS_GATEWAY_TOKEN")
 SIKESAL_WHATSAPP_GATEWAY_URL = env_str("SIKESAL_WHATSAPP_GATEWAY_URL")
 SIKESAL_WHATSAPP_GATEWAY_TOKEN = env_str("SIKESAL_WHATSAPP_GATEWAY_TOKEN")
+
+# --- Web Push to citizens who follow a report (docs/pwa.md) -------------------------------------------
+# VAPID keys: base64url, as `vapid --gen`/`vapid --applicationServerKey` print them. Unset: a key pair is
+# generated once into the data dir (vapid_private.pem), fine for one machine; set them when several run.
+SIKESAL_VAPID_PUBLIC_KEY = env_str("SIKESAL_VAPID_PUBLIC_KEY")
+SIKESAL_VAPID_PRIVATE_KEY = env_str("SIKESAL_VAPID_PRIVATE_KEY")
+SIKESAL_VAPID_SUBJECT = env_str("SIKESAL_VAPID_SUBJECT", "mailto:sikesal@jambikota.go.id")
+# Push services a subscription may point at (HTTPS, the host or a subdomain of it): the worker POSTs to
+# whatever endpoint a browser hands in, so nothing else (no internal address) is accepted.
+SIKESAL_PUSH_SERVICE_HOSTS = env_list(
+    "SIKESAL_PUSH_SERVICE_HOSTS",
+    ["fcm.googleapis.com", "updates.push.services.mozilla.com", "push.apple.com", "notify.windows.com"],
+)
+SIKESAL_PUSH_PER_IP_PER_HOUR = env_int("SIKESAL_RATE_PUSH_PER_IP", 30)
 
 # --- Ombudsman escalation (UU 37/2008) -------------------------------------------------------------
 SIKESAL_OMBUDSMAN = env_json_object("SIKESAL_OMBUDSMAN", {"overdue_working_days": 5, "max_incident_age_days": 730})

@@ -4,7 +4,8 @@ Two kinds, because their guarantees differ:
 - RECORDERS run inside the change's own transaction, so their rows exist exactly when the change does
   (the SP4N-LAPOR! outbox: a worker killed between a change and its effects must lose nothing);
 - HANDLERS run afterwards in the worker (complaints.tasks.dispatch_event), in this order, each one
-  idempotent and retried on its own when it fails: telling the reporter first, then the routing
+  idempotent and retried on its own when it fails: telling the reporter first (e-mail/SMS, then Web Push
+  to browsers following the report), then the routing
   model's bookkeeping, then the escalation ladder's messages to the OPD.
 """
 
@@ -13,6 +14,7 @@ from django.utils.module_loading import import_string
 RECORDERS = ("sikesal.integrations.lapor.outbound.on_event",)
 HANDLERS = (
     "sikesal.integrations.notify.handlers.notify_reporter",
+    "sikesal.integrations.webpush.handlers.push_status",
     "sikesal.routing.service.on_event",
     "sikesal.backoffice.ladder.notify_rung",
 )

@@ -270,6 +270,16 @@ def is_public(complaint):
     )
 
 
+def can_follow_by_push(complaint):
+    """May a browser that knows `complaint`'s tracking number follow it by Web Push? Anyone may, as anyone
+    with the number reads its status on the track page: a push says no more (the number and the public
+    label of what happened, never its content or its reporter). A report that does not exist or is closed
+    has nothing to follow."""
+    from sikesal.complaints.states import CLOSED_STATES
+
+    return complaint is not None and complaint.status not in CLOSED_STATES
+
+
 class IdentityAccess(enum.Enum):
     DENIED = "denied"
     ON_REVEAL = "on_reveal"  # allowed after stating a reason, which is audited

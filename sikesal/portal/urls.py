@@ -1,7 +1,8 @@
 from django.urls import path
 
 from sikesal.integrations.ombudsman import views as ombudsman_views
-from sikesal.portal import views, views_account
+from sikesal.integrations.webpush import views as push_views
+from sikesal.portal import pwa, views, views_account
 
 app_name = "portal"
 
@@ -27,4 +28,11 @@ urlpatterns = [
     path("saya/", views_account.my_reports, name="my_reports"),
     path("saya/<str:tracking>/", views.account_report, name="account_report"),
     path("saya/<str:tracking>/aksi/", views.account_action, name="account_action"),
+    # The installable app (issue #20, docs/pwa.md)
+    path("manifest.webmanifest", pwa.manifest, name="manifest"),
+    path("sw.js", pwa.service_worker, name="service_worker"),
+    path("offline/", pwa.offline, name="offline"),
+    path("perangkat/", pwa.device_reports, name="device_reports"),
+    path("push/ikuti/", push_views.subscribe, name="push_subscribe"),
+    path("push/berhenti/", push_views.unsubscribe, name="push_unsubscribe"),
 ]

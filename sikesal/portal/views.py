@@ -102,7 +102,12 @@ def file_report(request):
         "answers": _answers(post),
         "reporter": {"name": post.get("name"), "phone": post.get("phone"), "email": post.get("email")},
     }
-    if not post.get("confirm_new") and (similar := _public_duplicates(data)):
+    already_filed = (
+        bool(data["idempotency_key"]) and Complaint.objects.filter(idempotency_key=data["idempotency_key"]).exists()
+    )
+    # A repeat of a report already filed (the outbox sending again after a lost answer) goes straight to its
+    # confirmation: submit() replays it.
+    if not post.get("confirm_new") and not already_filed and (similar := _public_duplicates(data)):
         ctx = _form_context(values)
         ctx.update(duplicates=similar, had_files=bool(request.FILES))
         return render(request, "portal/file.html", ctx)

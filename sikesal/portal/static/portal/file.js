@@ -96,5 +96,10 @@
     };
     if (lat.value && lng.value) place(L.latLng(+lat.value, +lng.value));
     map.on("click", function (e) { place(e.latlng); });
+    // "Use my location" (pwa-file.js) places the same pin.
+    document.addEventListener("sikesal:pin", function (e) {
+      var ll = L.latLng(e.detail.lat, e.detail.lng);
+      place(ll); map.setView(ll, 17);
+    });
   });
 })();

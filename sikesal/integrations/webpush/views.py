@@ -1,0 +1,115 @@
+"""Follow a report by Web Push, or stop: POST JSON {tracking, endpoint, keys: {p256dh, auth}}.
+
+CSRF-protected like every form of the site (the page's script sends the token), rate limited per address,
+and the decision is the policy's (policy.can_follow_by_push). Bad input is a 400 with an Indonesian
+`detail`, never a 500.
+"""
+
+import base64
+import binascii
+import json
+import re
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.http import JsonResponse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from sikesal.complaints import policy
+from sikesal.complaints.models import Complaint
+from sikesal.core.ratelimit import allow, client_ip
+from sikesal.integrations.webpush.models import PushSubscription
+
+MAX_PER_REPORT = 50  # browsers following one report; more is abuse, not citizens
+
+
+def _problem(message, status=400):
+    return JsonResponse({"detail": str(message)}, status=status)
+
+
+def _b64url_bytes(value):
+    value = str(value or "")
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,200}={0,2}", value):
+        return b""
+    try:
+        return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    except (binascii.Error, ValueError):
+        return b""
+
+
+def endpoint_allowed(url):
+    """Is `url` a push service the worker may POST to? HTTPS to a host in SIKESAL_PUSH_SERVICE_HOSTS (or
+    a subdomain); an entry written with its scheme ("http://127.0.0.1:8089") is matched as written."""
+    try:
+        parts = urlsplit(url)
+        host, port = (parts.hostname or "").lower(), parts.port
+    except ValueError:
+        return False
+    if not host or re.search(r"[\x00-\x20\x7f]", url) or parts.username or parts.password or len(url) > 1000:
+        return False
+    for entry in settings.SIKESAL_PUSH_SERVICE_HOSTS:
+        entry = entry.strip().lower()
+        if "://" in entry:
+            if f"{parts.scheme}://{parts.netloc}".lower() == entry.rstrip("/"):
+                return True
+        elif parts.scheme == "https" and port in (None, 443) and (host == entry or host.endswith("." + entry)):
+            return True
+    return False
+
+
+def _read(request):
+    """(tracking, endpoint, p256dh, auth) from the JSON body, or an error message."""
+    try:
+        body = json.loads(request.body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        return None, _("The request could not be read.")
+    if not isinstance(body, dict):
+        return None, _("The request could not be read.")
+    keys = body.get("keys") if isinstance(body.get("keys"), dict) else {}
+    tracking = re.sub(r"[^A-Z0-9-]", "", str(body.get("tracking") or "").upper())[:20]
+    endpoint = str(body.get("endpoint") or "")
+    if not tracking:
+        return None, _("The tracking number is missing.")
+    if not endpoint_allowed(endpoint):
+        return None, _("This browser's push service is not supported.")
+    return (tracking, endpoint, str(keys.get("p256dh") or ""), str(keys.get("auth") or "")), None
+
+
+def _rate_limited(request):
+    return not allow("push-ip", client_ip(request), settings.SIKESAL_PUSH_PER_IP_PER_HOUR, 3600)
+
+
+@require_POST
+def subscribe(request):
+    if _rate_limited(request):
+        return _problem(_("Too many requests; try again later."), 429)
+    values, error = _read(request)
+    if error:
+        return _problem(error)
+    tracking, endpoint, p256dh, auth = values
+    point, secret = _b64url_bytes(p256dh), _b64url_bytes(auth)
+    if len(point) != 65 or point[0] != 4 or len(secret) != 16:
+        return _problem(_("The browser's notification keys are not valid."))
+    complaint = Complaint.objects.filter(tracking_number=tracking).first()
+    if not policy.can_follow_by_push(complaint):
+        return _problem(_("No open report has this tracking number: notifications cannot be turned on."), 404)
+    if complaint.push_subscriptions.count() >= MAX_PER_REPORT:
+        return _problem(_("Too many devices already follow this report."), 429)
+    # (update_or_create handles the same browser twice at once: the loser reads the winner's row)
+    PushSubscription.objects.update_or_create(
+        complaint=complaint, endpoint=endpoint, defaults={"p256dh": p256dh, "auth": auth}
+    )
+    return JsonResponse({"following": True, "tracking": complaint.tracking_number}, status=201)
+
+
+@require_POST
+def unsubscribe(request):
+    if _rate_limited(request):
+        return _problem(_("Too many requests; try again later."), 429)
+    values, error = _read(request)
+    if error:
+        return _problem(error)
+    tracking, endpoint, _p256dh, _auth = values
+    PushSubscription.objects.filter(complaint__tracking_number=tracking, endpoint=endpoint).delete()
+    return JsonResponse({"following": False, "tracking": tracking})
