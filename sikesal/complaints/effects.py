@@ -3,7 +3,7 @@
 Two kinds, because their guarantees differ:
 - RECORDERS run inside the change's own transaction, so their rows exist exactly when the change does
   (the SP4N-LAPOR! outbox: a worker killed between a change and its effects must lose nothing);
-- HANDLERS run afterwards in the worker (complaints.tasks.dispatch_event), in this order, each one
+- HANDLERS run afterwards in the worker, in batches (complaints/effect_queue.py), in this order, each one
   idempotent and retried on its own when it fails: telling the reporter first (e-mail/SMS, then Web Push
   to browsers following the report), then the routing
   model's bookkeeping, then the escalation ladder's messages to the OPD.
