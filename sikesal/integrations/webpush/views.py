@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from sikesal.complaints import policy
 from sikesal.complaints.models import Complaint
-from sikesal.core.ratelimit import allow, client_ip
+from sikesal.core.ratelimit import allow, client_ip, lookup_allowed
 from sikesal.integrations.webpush.models import PushSubscription
 
 MAX_PER_REPORT = 50  # browsers following one report; more is abuse, not citizens
@@ -77,7 +77,10 @@ def _read(request):
 
 
 def _rate_limited(request):
-    return not allow("push-ip", client_ip(request), settings.SIKESAL_PUSH_PER_IP_PER_HOUR, 3600)
+    # A tracking number looked up here counts against the one lookup budget of the track page too.
+    return not (
+        allow("push-ip", client_ip(request), settings.SIKESAL_PUSH_PER_IP_PER_HOUR, 3600) and lookup_allowed(request)
+    )
 
 
 @require_POST
