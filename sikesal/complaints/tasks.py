@@ -42,6 +42,38 @@ def dispatch_event(event_id, only=None, attempt=1):
     return {"failed": failed}
 
 
+def enqueue_many(task_, arg_tuples):
+    """`task_.enqueue(*args)` for each tuple, as one insert when the backend is the database's (the rows
+    are those its `enqueue` writes, one per call, so the worker sees no difference)."""
+    from django_tasks_db.backend import DatabaseBackend
+    from django_tasks_db.compat import normalize_json, task_enqueued
+    from django_tasks_db.models import DBTaskResult, get_date_max
+
+    arg_tuples = list(arg_tuples)
+    backend = task_.get_backend()
+    if not isinstance(backend, DatabaseBackend):
+        for args in arg_tuples:
+            task_.enqueue(*args)
+        return
+    backend.validate_task(task_)
+    rows = [
+        DBTaskResult(
+            id=backend._get_id(),
+            args_kwargs=normalize_json({"args": tuple(args), "kwargs": {}}),
+            priority=task_.priority,
+            task_path=task_.module_path,
+            queue_name=task_.queue_name,
+            run_after=task_.run_after or get_date_max(),  # what the model's pre_save handler sets
+            backend_name=backend.alias,
+        )
+        for args in arg_tuples
+    ]
+    DBTaskResult.objects.bulk_create(rows)
+    if task_enqueued.has_listeners(type(backend)):
+        for row in rows:
+            task_enqueued.send(type(backend), task_result=row.task_result)
+
+
 @task()
 def sweep_deadlines():
     from sikesal.complaints.sweep import sweep
