@@ -88,8 +88,13 @@ def _create(actor, cleaned, secret, now, stored, length):
     return Result(c, event, secret=secret)
 
 
-def _new_complaint(cleaned, secret, now, tracking_number):
-    """The report row `submit` writes, with its deadlines, not yet saved."""
+# What initial_deadlines and refresh_deadlines set on a new report: a function of `now` and its service.
+_NEW_DEADLINES = ("verify_due_at", "final_due_at", "target_due_at", "due_at", "next_sweep_at")
+
+
+def _new_complaint(cleaned, secret, now, tracking_number, deadlines=None):
+    """The report row `submit` writes, with its deadlines, not yet saved. `deadlines` (a dict kept by the
+    caller across reports filed at the same `now`) keeps them per service instead of computing again."""
     c = Complaint(
         tracking_number=tracking_number,
         secret_hash=hash_secret(secret),
@@ -116,8 +121,15 @@ def _new_complaint(cleaned, secret, now, tracking_number):
             )
         },
     )
+    key = cleaned["service"].pk if cleaned["service"] is not None else None
+    if deadlines is not None and key in deadlines:
+        for name, value in deadlines[key].items():
+            setattr(c, name, value)
+        return c
     initial_deadlines(c, now)
     refresh_deadlines(c)
+    if deadlines is not None:
+        deadlines[key] = {name: getattr(c, name) for name in _NEW_DEADLINES}
     return c
 
 
@@ -179,8 +191,9 @@ def submit_many(actor, datas, *, now=None, extra=None):
     if fresh:
         with transaction.atomic():
             numbers = _allocate_tracking_numbers(now, len(fresh))
+            deadlines = {}  # one `now` for the batch: the same deadlines for the same service
             complaints = [
-                _new_complaint(cleaned, secret, now, number)
+                _new_complaint(cleaned, secret, now, number, deadlines)
                 for (_i, cleaned, secret), number in zip(fresh, numbers, strict=True)
             ]
             for c, (i, _cleaned, _secret) in zip(complaints, fresh, strict=True):
