@@ -36,6 +36,12 @@ def enqueue(event):
     PendingEffect.objects.create(event=event, run_after=timezone.now())
 
 
+def enqueue_many(events):
+    """`enqueue` for many saved events at once (the bulk submission): one insert."""
+    now = timezone.now()
+    PendingEffect.objects.bulk_create([PendingEffect(event=event, run_after=now) for event in events])
+
+
 def due():
     now = timezone.now()
     return PendingEffect.objects.filter(run_after__lte=now).filter(

@@ -125,10 +125,20 @@ def _saved_fields():
 
 
 def _event(c, action, actor, now, from_status, visibility, message="", payload=None):
+    event = _new_event(c, action, actor, now, from_status, visibility, message, payload)
+    event.save()
+    effect_queue.enqueue(event)  # its side effects, run by the worker in batches
+    for record in effects.recorders():  # in this transaction (complaints/effects.py)
+        record(event)
+    return event
+
+
+def _new_event(c, action, actor, now, from_status, visibility, message="", payload=None):
+    """The timeline row `_event` writes, not yet saved (the bulk submission inserts many at once)."""
     # A reporter's account never appears on the timeline: the Reporter row, behind the policy, is
     # the only link between a person and their report (anonim reports stay anonymous to staff).
     is_reporter = actor.role == Role.CITIZEN
-    event = Event.objects.create(
+    return Event(
         complaint=c,
         created_at=now,
         action=action,
@@ -141,10 +151,18 @@ def _event(c, action, actor, now, from_status, visibility, message="", payload=N
         message=message,
         payload=payload or {},
     )
-    effect_queue.enqueue(event)  # its side effects, run by the worker in batches
-    for record in effects.recorders():  # in this transaction (complaints/effects.py)
-        record(event)
-    return event
+
+
+def _events_bulk(events):
+    """`_event` for many unsaved rows of `_new_event` at once: one insert, one insert of their pending side
+    effects, and the recorders run for each, all in the caller's transaction."""
+    Event.objects.bulk_create(events)
+    effect_queue.enqueue_many(events)
+    recorders = effects.recorders()
+    for event in events:
+        for record in recorders:
+            record(event)
+    return events
 
 
 # Actions that may carry files: evidence of a follow-up (the "after" photos), or what a reporter adds.

@@ -14,9 +14,9 @@ from django.utils.translation import gettext as _
 from sikesal.accounts.roles import Role
 from sikesal.complaints import policy
 from sikesal.complaints.deadlines import initial_deadlines, refresh_deadlines
-from sikesal.complaints.errors import NotAllowed
+from sikesal.complaints.errors import InvalidInput, NotAllowed
 from sikesal.complaints.intake import clean_report
-from sikesal.complaints.lifecycle import Result, _event, _store_attachment
+from sikesal.complaints.lifecycle import Result, _event, _events_bulk, _new_event, _store_attachment
 from sikesal.complaints.models import Complaint, Reporter, hash_secret
 from sikesal.complaints.states import Status, Visibility
 
@@ -77,8 +77,26 @@ def submit(actor, data, files=(), *, now=None):
 
 
 def _create(actor, cleaned, secret, now, stored, length):
+    c = _new_complaint(cleaned, secret, now, new_tracking_number(now, length))
+    c.save()
+    reporter = _new_reporter(actor, c, cleaned)
+    if reporter is not None:
+        reporter.save()
+    for checked in cleaned["attachments"]:
+        _store_attachment(c, checked, stored)
+    event = _event(c, "submit", actor, now, "", Visibility.PUBLIC, "", _submit_payload(c, cleaned))
+    return Result(c, event, secret=secret)
+
+
+# What initial_deadlines and refresh_deadlines set on a new report: a function of `now` and its service.
+_NEW_DEADLINES = ("verify_due_at", "final_due_at", "target_due_at", "due_at", "next_sweep_at")
+
+
+def _new_complaint(cleaned, secret, now, tracking_number, deadlines=None):
+    """The report row `submit` writes, with its deadlines, not yet saved. `deadlines` (a dict kept by the
+    caller across reports filed at the same `now`) keeps them per service instead of computing again."""
     c = Complaint(
-        tracking_number=new_tracking_number(now, length),
+        tracking_number=tracking_number,
         secret_hash=hash_secret(secret),
         idempotency_key=cleaned["idempotency_key"],
         status=S.RECEIVED,
@@ -103,15 +121,131 @@ def _create(actor, cleaned, secret, now, stored, length):
             )
         },
     )
+    key = cleaned["service"].pk if cleaned["service"] is not None else None
+    if deadlines is not None and key in deadlines:
+        for name, value in deadlines[key].items():
+            setattr(c, name, value)
+        return c
     initial_deadlines(c, now)
     refresh_deadlines(c)
-    c.save()
+    if deadlines is not None:
+        deadlines[key] = {name: getattr(c, name) for name in _NEW_DEADLINES}
+    return c
+
+
+def _new_reporter(actor, c, cleaned):
+    """The restricted reporter row of a new report, not yet saved; None when nothing identifies anyone."""
     identity = cleaned["reporter"]
     user = identity.get("user") or (actor.user if actor.role == Role.CITIZEN else None)
     if user is not None or any(identity[k] for k in ("name", "phone", "email", "nik")):
-        Reporter.objects.create(complaint=c, user=user, **{k: identity[k] for k in ("name", "phone", "email", "nik")})
-    for checked in cleaned["attachments"]:
-        _store_attachment(c, checked, stored)
-    payload = {"channel": c.channel, "attachments": len(cleaned["attachments"])}
-    event = _event(c, "submit", actor, now, "", Visibility.PUBLIC, "", payload)
-    return Result(c, event, secret=secret)
+        return Reporter(complaint=c, user=user, **{k: identity[k] for k in ("name", "phone", "email", "nik")})
+    return None
+
+
+def _submit_payload(c, cleaned):
+    return {"channel": c.channel, "attachments": len(cleaned["attachments"])}
+
+
+# --- Many at once ---------------------------------------------------------------------------------------
+
+MAX_TRACKING_ATTEMPTS = 8  # as `submit`: four tries at 4 characters, then 6
+
+
+def submit_many(actor, datas, *, now=None, extra=None):
+    """`submit` for many reports without files at once (the SP4N-LAPOR! backfill): the same validation
+    (clean_report), numbering, secrets, deadlines, reporter rows and first event, and the same side
+    effects (a dispatch task per event, the recorders), written with a few bulk inserts in one
+    transaction. Returns a list parallel to `datas`: a Result, or the InvalidInput that refused that
+    report (nothing written for it). `extra`, parallel to `datas`, holds fields no form sets that the
+    channel records with the report (the SP4N-LAPOR! twin's ids). A key already used is replayed as `submit` would; a key repeated
+    inside `datas` makes one report, the repeats are replays of it.
+
+    An IntegrityError (a concurrent writer took a number or a key meanwhile) rolls the whole batch back
+    and is raised: the caller then files the reports one by one with `submit`."""
+    if not policy.may(actor, "submit", None):
+        raise NotAllowed("not_allowed", _("You may not file reports here."))
+    now = now or timezone.now()
+    results = [None] * len(datas)
+    keys = [d.get("idempotency_key") for d in datas]
+    wanted = [k for k in keys if isinstance(k, str) and k]
+    existing = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        existing.update({c.idempotency_key: c for c in Complaint.objects.filter(idempotency_key__in=chunk)})
+    first_of_key = {}
+    fresh = []  # (index, cleaned, secret)
+    for i, (data, key) in enumerate(zip(datas, keys, strict=True)):
+        if key and key in existing:
+            results[i] = _replay(key)
+            continue
+        if key and key in first_of_key:
+            continue  # filled in below, once the first report of this key exists
+        try:
+            cleaned = clean_report(data)
+        except InvalidInput as exc:
+            results[i] = exc
+            continue
+        if key:
+            first_of_key[key] = i
+        fresh.append((i, cleaned, _secret_for(cleaned["idempotency_key"])))
+    if fresh:
+        with transaction.atomic():
+            numbers = _allocate_tracking_numbers(now, len(fresh))
+            deadlines = {}  # one `now` for the batch: the same deadlines for the same service
+            complaints = [
+                _new_complaint(cleaned, secret, now, number, deadlines)
+                for (_i, cleaned, secret), number in zip(fresh, numbers, strict=True)
+            ]
+            for c, (i, _cleaned, _secret) in zip(complaints, fresh, strict=True):
+                for name, value in (extra[i] if extra else {}).items():
+                    setattr(c, name, value)
+            Complaint.objects.bulk_create(complaints)
+            reporters = [
+                _new_reporter(actor, c, cleaned) for c, (_i, cleaned, _s) in zip(complaints, fresh, strict=True)
+            ]
+            Reporter.objects.bulk_create([r for r in reporters if r is not None])
+            events = [
+                _new_event(c, "submit", actor, now, "", Visibility.PUBLIC, "", _submit_payload(c, cleaned))
+                for c, (_i, cleaned, _s) in zip(complaints, fresh, strict=True)
+            ]
+            _events_bulk(events)
+        for c, event, (i, _cleaned, secret) in zip(complaints, events, fresh, strict=True):
+            results[i] = Result(c, event, secret=secret)
+    for i, key in enumerate(keys):
+        if results[i] is None:  # a repeat of a key first seen in this batch
+            first = results[first_of_key[key]]
+            results[i] = (
+                Result(first.complaint, first.event, secret=first.secret, replayed=True)
+                if isinstance(first, Result)
+                else first
+            )
+    return results
+
+
+def _allocate_tracking_numbers(now, count):
+    """`count` distinct new tracking numbers none of which is taken, drawn as `submit` draws them (a taken
+    number is drawn again: four times at 4 characters, then at 6)."""
+    numbers = [None] * count
+    attempts = [0] * count
+    chosen = set()
+    todo = list(range(count))
+    while todo:
+        drawn = {}
+        for i in todo:
+            if attempts[i] >= MAX_TRACKING_ATTEMPTS:
+                raise IntegrityError("could not allocate a tracking number")
+            number = new_tracking_number(now, 4 if attempts[i] < 4 else 6)
+            attempts[i] += 1
+            if number not in chosen and number not in drawn:
+                drawn[number] = i
+        taken = set()
+        candidates = list(drawn)
+        for start in range(0, len(candidates), 500):
+            chunk = candidates[start : start + 500]
+            taken.update(Complaint.objects.filter(tracking_number__in=chunk).values_list("tracking_number", flat=True))
+        for number, i in drawn.items():
+            if number not in taken:
+                numbers[i] = number
+                chosen.add(number)
+        todo = [i for i in todo if numbers[i] is None]
+    return numbers

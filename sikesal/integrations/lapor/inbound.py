@@ -13,18 +13,18 @@ import re
 import time
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.html import strip_tags
 
-from sikesal.catalogue.models import Area, Institution, InstitutionKind
-from sikesal.complaints import lifecycle
+from sikesal.catalogue.models import Area, AreaLevel, Institution, InstitutionKind
+from sikesal.complaints import lifecycle, submission
 from sikesal.complaints.errors import LifecycleError
 from sikesal.complaints.intake import PHONE_RE
 from sikesal.complaints.models import Complaint
 from sikesal.complaints.policy import Actor
-from sikesal.complaints.states import CLOSED_STATES, Channel
+from sikesal.complaints.states import CLOSED_STATES, Channel, Status
 from sikesal.integrations.lapor import mapping, masters
 from sikesal.integrations.lapor.client import LaporClient, Missing, Rejected, Unavailable, is_enabled
 from sikesal.integrations.lapor.mapping import BadPayload
@@ -89,6 +89,11 @@ def apply_remote(d, client, *, city_ids=None):
         link, outcome = _adopt_or_create(d)
         if link is None:
             return outcome
+    return _apply_to_link(link, d, client, city_ids, outcome)
+
+
+def _apply_to_link(link, d, client, city_ids, outcome):
+    """The rest of `apply_remote` once the report has its twin: follow-ups, status, the link's record."""
     if (
         link.remote_status == d["status_code"]
         and link.followups_seen == d["followup_count"]
@@ -126,15 +131,21 @@ def _adopt_or_create(d):
     return Link.objects.select_related("complaint").get(pk=link.pk), "created"
 
 
-def _report_data(d, key):
+def _area_for(location_id):
+    """The local kelurahan code of a LAPOR! location id, or None when unknown here."""
+    area = masters.area_code(location_id)
+    if area and not Area.objects.filter(code=area).exists():
+        area = None
+    return area
+
+
+def _report_data(d, key, area_for=_area_for):
     title = " ".join(d["title"].split())[: settings.SIKESAL_TITLE_MAX] or "Laporan SP4N-LAPOR!"
     body = d["content"].strip()
     if len(body) < settings.SIKESAL_BODY_MIN:  # LAPOR! allows shorter texts than our form does
         body = f"{title}. {body}".strip()
     body = body[: settings.SIKESAL_BODY_MAX]
-    area = masters.area_code(d["location_id"])
-    if area and not Area.objects.filter(code=area).exists():
-        area = None
+    area = area_for(d["location_id"])
     incident = d["date_of_incident"]
     try:
         if incident and dt.date.fromisoformat(incident) > timezone.localdate():
@@ -270,13 +281,27 @@ def _release(key, **value):
     row.save(update_fields=["value", "lease_until", "updated_at"])
 
 
-def process_page(items, client, city_ids, counts):
-    """Apply each item; a bad one is parked and read again on its own. Returns the newest updated_at."""
+def process_page(items, client, city_ids, counts, *, bulk=True):
+    """Apply each item; a bad one is parked and read again on its own. Returns the newest updated_at.
+
+    With `bulk`, the reports of the page that SIKESAL does not know yet are created together first
+    (`import_new`, the backfill's path); the rest of the page then goes item by item as always."""
     newest = None
+    read = []
     for item in items:
         try:
-            d = validate(item)
+            read.append((item, validate(item)))
         except BadPayload as exc:
+            read.append((item, exc))
+    handled = import_new(read, client, city_ids, counts) if bulk else {}
+    for d in handled.values():
+        if d is not None:  # None: parked, as apply_remote's refusals are
+            newest = d["updated_at"] if newest is None or d["updated_at"] > newest else newest
+    for index, (item, d) in enumerate(read):
+        if index in handled:
+            continue
+        if isinstance(d, BadPayload):
+            exc = d
             parked = park(item, exc)
             counts["parked"] += 1
             if recover(parked, client, city_ids):
@@ -291,6 +316,128 @@ def process_page(items, client, city_ids, counts):
         counts[outcome] = counts.get(outcome, 0) + 1
         newest = d["updated_at"] if newest is None or d["updated_at"] > newest else newest
     return newest
+
+
+# --- The backfill: a page of new reports at once ---------------------------------------------------------
+
+BULK_MIN = 2  # a page with a single new report goes the per-report way: nothing to gain
+
+
+def import_new(read, client, city_ids, counts):
+    """Create the page's reports that SIKESAL does not know yet, together: their complaints (the same
+    rules as `submit`, through `submission.submit_many`), reporters, first events, side-effect tasks and
+    links in ONE transaction. The same mapping and dedup rules as `apply_remote`: a report already linked,
+    one carrying our ticket line or tag (ours, to be linked) and the repeats of an id in the page are
+    left to the per-report path, which follows; a report refused by the validation is parked as there.
+
+    A report that needs more than its creation (follow-ups to read, a status to mirror, a conflict)
+    gets the rest of `apply_remote` right after, on its own: its link is written first with nothing seen,
+    exactly as `_adopt_or_create` leaves it, so a run stopped in between finishes it next time.
+    Returns {index in `read`: the report, or None when parked} for the items it handled."""
+    first = {}  # remote id -> index of its first copy in the page
+    for index, (_item, d) in enumerate(read):
+        if isinstance(d, dict) and not d["tracking"] and d["id"] not in first:
+            first[d["id"]] = index
+    if len(first) < BULK_MIN:
+        return {}
+    linked = set(Link.objects.filter(remote_id__in=list(first)).values_list("remote_id", flat=True))
+    keys = {f"lapor-{rid}": rid for rid in first if rid not in linked}
+    filed = set(Complaint.objects.filter(idempotency_key__in=list(keys)).values_list("idempotency_key", flat=True))
+    new = [first[rid] for key, rid in keys.items() if key not in filed]  # in page order
+    if len(new) < BULK_MIN:
+        return {}
+    areas, kelurahan = _areas_of([read[index][1]["location_id"] for index in new])
+    datas, twins = [], []
+    for index in new:
+        d = read[index][1]
+        data = _report_data(d, f"lapor-{d['id']}", area_for=areas.get)
+        # the Area row itself where it is a kelurahan: clean_report then skips its own query; any other
+        # code goes as a code and is refused by clean_report as it is in `submit`
+        data["area"] = kelurahan.get(data["area"]) or data["area"]
+        datas.append(data)
+        twins.append({"lapor_complaint_id": d["id"], "lapor_tracking_id": d["tracking_id"]})  # as link_twin sets
+    handled = {}
+    try:
+        with transaction.atomic():
+            results = submission.submit_many(Actor.system(LAPOR_ACTOR_LABEL), datas, extra=twins)
+            links = []
+            for index, result in zip(new, results, strict=True):
+                if not isinstance(result, lifecycle.Result) or result.replayed:
+                    continue
+                d = read[index][1]
+                c = result.complaint
+                seen = (
+                    {"remote_status": d["status_code"], "remote_updated_at": d["updated_at"], "followups_seen": 0}
+                    if settled_on_creation(d)
+                    else {}
+                )
+                links.append(
+                    Link(complaint=c, remote_id=d["id"], tracking_id=d["tracking_id"], origin=Link.Origin.LAPOR, **seen)
+                )
+            Link.objects.bulk_create(links)
+    except IntegrityError as exc:  # a concurrent writer took a number or a key: one by one instead
+        log.info("lapor bulk import of %s reports falls back to one by one: %s", len(new), exc)
+        return {}
+    later = []
+    for index, result, link in _pair(new, results, links):
+        item, d = read[index]
+        if isinstance(result, LifecycleError):
+            park(item, result)
+            counts["parked"] += 1
+            handled[index] = None
+        elif link is None:
+            continue  # replayed: someone filed it meanwhile; the per-report path links it
+        elif link.remote_status is None:
+            later.append((index, link, d))
+        else:
+            counts["created"] += 1
+            handled[index] = d
+    for index, link, d in later:
+        link.complaint = Complaint.objects.get(pk=link.complaint_id)
+        try:
+            outcome = _apply_to_link(link, d, client, city_ids, "created")
+        except (BadPayload, LifecycleError) as exc:
+            park(read[index][0], exc)
+            counts["parked"] += 1
+            handled[index] = None
+            continue
+        counts[outcome] = counts.get(outcome, 0) + 1
+        handled[index] = d
+    return handled
+
+
+def settled_on_creation(d):
+    """True when `apply_remote` would do nothing to a report just created from `d` but note what it saw:
+    no follow-ups to read, no Ombudsman take-over, and a status that the new report (received) agrees
+    with without a mirror event or a conflict."""
+    return (
+        d["followup_count"] == 0
+        and d["disposition_id"] not in mapping.OMBUDSMAN_INSTITUTION_IDS
+        and d["known_status"]
+        and d["status_code"] != mapping.NOT_AUTHORITY
+        and mapping.mirror_target(Status.RECEIVED, None, d["status_code"], False) is None
+    )
+
+
+def _pair(new, results, links):
+    """(index, result, its link or None) for each report handed to submit_many."""
+    links = iter(links)
+    for index, result in zip(new, results, strict=True):
+        made = isinstance(result, lifecycle.Result) and not result.replayed
+        yield index, result, next(links) if made else None
+
+
+def _areas_of(location_ids):
+    """`_area_for` of many location ids in three queries: ({location id: area code or None},
+    {area code: its Area row, for kelurahan codes only})."""
+    wanted = {str(rid) for rid in location_ids if rid}
+    codes = {}
+    for row in Master.objects.filter(kind="locations", remote_id__in=wanted):
+        codes[row.remote_id] = str((row.data or {}).get("code") or "") or None
+    known = {a.code: a for a in Area.objects.filter(code__in={c for c in codes.values() if c})}
+    areas = {rid: (codes.get(str(rid)) if codes.get(str(rid)) in known else None) for rid in location_ids}
+    kelurahan = {code: a for code, a in known.items() if a.level == AreaLevel.KELURAHAN}
+    return areas, kelurahan
 
 
 def recover(parked, client, city_ids):
@@ -312,8 +459,9 @@ def recover(parked, client, city_ids):
     return True
 
 
-def pull(client=None, *, max_seconds=None, progress=None, full=False):
-    """Read every report changed since the last pull. Returns counts by outcome."""
+def pull(client=None, *, max_seconds=None, progress=None, full=False, bulk=True):
+    """Read every report changed since the last pull. Returns counts by outcome. `bulk=False` creates
+    new reports one by one only (the per-report path the bulk one is measured and tested against)."""
     counts = {"created": 0, "linked": 0, "updated": 0, "unchanged": 0, "parked": 0, "recovered": 0, "pages": 0}
     if not is_enabled():
         return counts
@@ -359,7 +507,7 @@ def pull(client=None, *, max_seconds=None, progress=None, full=False):
                 break
             items = results.get("data") or []
             counts["pages"] += 1
-            newest = process_page(items, client, city_ids, counts)
+            newest = process_page(items, client, city_ids, counts, bulk=bulk)
             if progress:
                 progress(counts, results.get("total"))
             if newest is not None and (cursor is None or newest > dt.datetime.fromisoformat(cursor)):
