@@ -153,8 +153,9 @@ def run(args, reports, seconds, data_dir, keep):
 
     call_command("migrate", verbosity=0)
     call_command("createcachetable", verbosity=0)
+    from django.db.models import Q
     from django_tasks.base import TaskResultStatus
-    from django_tasks_db.models import DBTaskResult
+    from django_tasks_db.models import DBTaskResult, get_date_max
 
     from bench.seed import generate
     from sikesal.accounts.models import ApiKey, User
@@ -242,7 +243,9 @@ def run(args, reports, seconds, data_dir, keep):
     def backlog():
         """Events whose side effects wait, and tasks waiting or running (a batch's deliveries)."""
         busy = DBTaskResult.objects.filter(status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING])
-        return effect_queue.backlog() + busy.filter(run_after__lte=timezone.now()).count()
+        # (a task with no run_after is stored with the latest date; one with a later run_after waits on purpose)
+        due = Q(run_after__lte=timezone.now()) | Q(run_after=get_date_max())
+        return effect_queue.backlog() + busy.filter(due).count()
 
     def sustained_run(rate, length):
         """Intake at a fixed `rate` for `length` seconds while the worker runs (Python threads on a
