@@ -124,11 +124,12 @@ def _saved_fields():
     return _SAVED_FIELDS
 
 
-def _event(c, action, actor, now, from_status, visibility, message="", payload=None):
+def new_event(c, action, actor, now, from_status, visibility, message="", payload=None):
+    """The timeline row of a change, not yet saved (the door saves it; the set-based sweep saves many)."""
     # A reporter's account never appears on the timeline: the Reporter row, behind the policy, is
     # the only link between a person and their report (anonim reports stay anonymous to staff).
     is_reporter = actor.role == Role.CITIZEN
-    event = Event.objects.create(
+    return Event(
         complaint=c,
         created_at=now,
         action=action,
@@ -141,6 +142,11 @@ def _event(c, action, actor, now, from_status, visibility, message="", payload=N
         message=message,
         payload=payload or {},
     )
+
+
+def _event(c, action, actor, now, from_status, visibility, message="", payload=None):
+    event = new_event(c, action, actor, now, from_status, visibility, message, payload)
+    event.save(force_insert=True)
     from sikesal.complaints.tasks import dispatch_event
 
     dispatch_event.enqueue(event.pk)
@@ -210,24 +216,7 @@ def _transition(complaint, action, spec, actor, now, expected_version, data, che
             raise ConcurrentChange(
                 "stale", _("The report was changed by someone else meanwhile; reload and try again.")
             )
-        if not policy.may(actor, action, c):
-            raise NotAllowed("not_allowed", _("You may not do this on this report."))
-        if c.status not in spec.sources:
-            raise InvalidTransition(
-                "invalid_transition",
-                _("This action is not possible while the report is “%(status)s”.") % {"status": c.get_status_display()},
-            )
-        change = Change(complaint=c, actor=actor, now=now, data=data)
-        spec.apply(change)
-        from_status = c.status
-        target = change.target or spec.target
-        if target is not None and target != c.status:
-            c.status = target
-            c.status_changed_at = now
-        if c.status in CLOSED_STATES and c.closed_at is None:
-            c.closed_at = now
-        refresh_deadlines(c)
-        c.updated_at = now
+        from_status, change = apply(c, action, spec, actor, now, data)
         updated = Complaint.objects.filter(pk=c.pk, version=c.version).update(
             version=c.version + 1, **{name: getattr(c, name) for name in _saved_fields()}
         )
@@ -236,13 +225,39 @@ def _transition(complaint, action, spec, actor, now, expected_version, data, che
                 "stale", _("The report was changed by someone else meanwhile; reload and try again.")
             )
         c.version += 1
-        visibility = change.visibility or spec.visibility
         if checked:
             change.payload["attachments"] = len(checked)
-        event = _event(c, action, actor, now, from_status, visibility, change.message, change.payload)
+        event = _event(c, action, actor, now, from_status, change.visibility, change.message, change.payload)
         for item in checked:
-            _store_attachment(c, item, stored, event=event, visibility=visibility)
+            _store_attachment(c, item, stored, event=event, visibility=change.visibility)
     return Result(c, event)
+
+
+def apply(c, action, spec, actor, now, data):
+    """The rules of one action on one report already read (and locked) by the caller, in memory: the
+    policy, the state table, the action's handler, the new state and the recomputed deadlines. Writes
+    nothing. The door calls it under the row lock; the set-based sweep (sweep.py) calls it for the rows of
+    a claimed batch and writes them together. Returns (from_status, change) with change.visibility set."""
+    if not policy.may(actor, action, c):
+        raise NotAllowed("not_allowed", _("You may not do this on this report."))
+    if c.status not in spec.sources:
+        raise InvalidTransition(
+            "invalid_transition",
+            _("This action is not possible while the report is “%(status)s”.") % {"status": c.get_status_display()},
+        )
+    change = Change(complaint=c, actor=actor, now=now, data=data)
+    spec.apply(change)
+    from_status = c.status
+    target = change.target or spec.target
+    if target is not None and target != c.status:
+        c.status = target
+        c.status_changed_at = now
+    if c.status in CLOSED_STATES and c.closed_at is None:
+        c.closed_at = now
+    refresh_deadlines(c)
+    c.updated_at = now
+    change.visibility = change.visibility or spec.visibility
+    return from_status, change
 
 
 def _store_attachment(c, checked, stored, event=None, visibility=Visibility.PUBLIC):

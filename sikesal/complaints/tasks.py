@@ -25,21 +25,39 @@ def dispatch_event(event_id, only=None, attempt=1):
     event = Event.objects.select_related("complaint").filter(pk=event_id).first()
     if event is None:  # the change was rolled back after all (cannot happen with the DB backend)
         return
+    return {"failed": _dispatch(event, only, (), attempt)}
+
+
+def _dispatch(event, only, skip, attempt):
     failed = []
     for handler in effects.handlers():  # in order (complaints/effects.py); each idempotent
-        if only is not None and _name(handler) not in only:
+        name = _name(handler)
+        if (only is not None and name not in only) or name in skip:
             continue
         try:
             handler(event)
         except Exception:  # one handler's trouble (a mail server down) must not cost the others
-            log.exception("event %s: handler %s failed (attempt %s)", event_id, _name(handler), attempt)
-            failed.append(_name(handler))
+            log.exception("event %s: handler %s failed (attempt %s)", event.pk, name, attempt)
+            failed.append(name)
     if failed and attempt < MAX_DISPATCH_ATTEMPTS:
         from django.utils import timezone
 
         retry_at = timezone.now() + dt.timedelta(minutes=2**attempt)
-        dispatch_event.using(run_after=retry_at).enqueue(event_id, only=failed, attempt=attempt + 1)
-    return {"failed": failed}
+        dispatch_event.using(run_after=retry_at).enqueue(event.pk, only=failed, attempt=attempt + 1)
+    return failed
+
+
+@task()
+def dispatch_events(event_ids, skip=()):
+    """dispatch_event for a batch of events in one task (the set-based sweep enqueues one per batch, not
+    one per event). Each event's handlers run as dispatch_event runs them, except those in `skip` (told
+    otherwise, e.g. in a digest); a handler that fails is retried for its event alone."""
+    failed = 0
+    for start in range(0, len(event_ids), 500):
+        chunk = event_ids[start : start + 500]
+        for event in Event.objects.select_related("complaint").filter(pk__in=chunk).order_by("pk"):
+            failed += bool(_dispatch(event, None, tuple(skip), 1))
+    return {"events": len(event_ids), "failed": failed}
 
 
 @task()
