@@ -49,6 +49,11 @@ def _national_holidays(year):
     return frozenset(holidays.country_holidays("ID", years=[year]).keys())
 
 
+def extra():
+    """The editable non-working days now in force (a frozenset of dates): part of a memo's key."""
+    return _extra_non_working_days()
+
+
 def is_working_day(day, extra=None):
     if day.weekday() >= 5:
         return False

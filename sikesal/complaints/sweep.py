@@ -248,7 +248,7 @@ def _bulk_batch(now, actor, last_id, batch_size, result):
         except _Moved as exc:
             raise _Moved(exc.args[0], claimed) from None  # the whole batch is rolled back
     if events:
-        Event.objects.bulk_create(events, batch_size=500)
+        _insert(events)
         from sikesal.complaints.tasks import dispatch_events
 
         dispatch_events.enqueue([e.pk for e in events], skip=list(effects.DIGESTED))
@@ -276,8 +276,9 @@ def _write(changed):
         qn("id"),
         qn("version"),
     )
+    prep = [_preparer(f) for f in columns]
     params = [
-        [*(f.get_db_prep_save(getattr(c, f.attname), connection) for f in columns), c.version, c.pk, old]
+        [*(p(getattr(c, f.attname)) for p, f in zip(prep, columns, strict=True)), c.version, c.pk, old]
         for c, old, _ in changed
     ]
     with connection.cursor() as cursor:
@@ -285,3 +286,40 @@ def _write(changed):
         done = cursor.rowcount
     if done not in (-1, len(changed)):
         raise _Moved(f"{len(changed) - done} of {len(changed)} rows changed meanwhile")
+
+
+def _preparer(field):
+    """The database value of a field, as get_db_prep_save gives it, with Django's per-value checks
+    skipped for the plain types the sweep writes (they were a third of a batch's time)."""
+    kind = field.get_internal_type()
+    if kind in ("CharField", "TextField", "ForeignKey", "BigAutoField", "PositiveIntegerField"):
+        return lambda value: value
+    if kind == "DateTimeField":
+        adapt = connection.ops.adapt_datetimefield_value
+        return lambda value: None if value is None else adapt(value)
+    if kind == "JSONField":
+        adapt, encoder = connection.ops.adapt_json_value, field.encoder
+        return lambda value: None if value is None else adapt(value, encoder)
+    return lambda value: field.get_db_prep_save(value, connection)
+
+
+def _insert(events):
+    """Event.objects.bulk_create without its per-value machinery: one multi-row INSERT per chunk, the
+    ids read back with RETURNING (as bulk_create does on PostgreSQL and SQLite)."""
+    meta = Event._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    prep = [_preparer(f) for f in fields]
+    qn = connection.ops.quote_name
+    columns = ", ".join(qn(f.column) for f in fields)
+    head = f"INSERT INTO {qn(meta.db_table)} ({columns}) VALUES "  # noqa: S608 - names from the model only
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    size = max(1, min(500, 30000 // len(fields)))
+    with connection.cursor() as cursor:
+        for start in range(0, len(events), size):
+            chunk = events[start : start + size]
+            params = [p(getattr(e, f.attname)) for e in chunk for p, f in zip(prep, fields, strict=True)]
+            cursor.execute(head + ", ".join([row] * len(chunk)) + f" RETURNING {qn(meta.pk.column)}", params)
+            for event, (pk,) in zip(chunk, cursor.fetchall(), strict=True):
+                event.pk = pk
+                event._state.adding = False
+                event._state.db = connection.alias
