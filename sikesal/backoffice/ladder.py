@@ -18,7 +18,7 @@ from sikesal.accounts.models import User
 from sikesal.accounts.roles import Role
 from sikesal.catalogue.models import Institution, LiaisonContact
 from sikesal.complaints import timeline
-from sikesal.complaints.models import Complaint
+from sikesal.complaints.models import Complaint, Event
 from sikesal.complaints.states import CLOSED_STATES
 
 
@@ -70,6 +70,61 @@ def notify_rung(event):
         subject = f"[SIKESAL] {context['label']}: {complaint.tracking_number}"
         body = render_to_string("backoffice/mail/ladder.txt", context)
     send_mail(subject, body, None, to)
+
+
+RUNG_DEADLINES = ("verify_due_at", "followup_due_at", "final_due_at")
+DIGEST_SAMPLE = 50  # reports listed per rung; the rest are counted and found in the inbox
+
+
+def send_rung_digests(at):
+    """The rungs a set-based sweep marked at the instant `at` (its events share it), told to each OPD's
+    people in one e-mail per OPD and reader instead of one per rung and report: when 400,000 reports
+    fall due at once, notify_rung would send a million mails. Each reader gets the rungs that
+    `recipients` gives them, counted, with the first reports of each. Returns the number of mails."""
+    at = dt.datetime.fromisoformat(at) if isinstance(at, str) else at
+    groups = {}  # (institution id, deadline, stage) -> [count, first reports]
+    rows = (
+        Event.objects.filter(action="mark_overdue", created_at=at)
+        .order_by("pk")
+        .values_list("complaint__institution_id", "complaint__tracking_number", "complaint__title", "payload")
+    )
+    for opd_id, tracking, title, payload in rows.iterator(chunk_size=2000):
+        if payload.get("deadline") not in RUNG_DEADLINES:
+            continue
+        group = groups.setdefault((opd_id, payload["deadline"], payload.get("stage", "overdue")), [0, []])
+        group[0] += 1
+        if len(group[1]) < DIGEST_SAMPLE:
+            group[1].append({"tracking_number": tracking, "title": title})
+    opds = Institution.objects.in_bulk({opd_id for opd_id, _, _ in groups if opd_id})
+    readers = {}  # institution id -> {address: [rung keys]}
+    for key in groups:
+        opd_id, deadline, stage = key
+        for address in recipients(Complaint(institution=opds.get(opd_id)), deadline, stage):
+            readers.setdefault(opd_id, {}).setdefault(address, []).append(key)
+    sent = 0
+    for opd_id, by_address in readers.items():
+        mails = {}  # the same rungs -> one mail to all their readers
+        for address, keys in by_address.items():
+            mails.setdefault(tuple(sorted(keys, key=str)), []).append(address)
+        for keys, addresses in mails.items():
+            with translation.override(settings.LANGUAGE_CODE):
+                rungs = [
+                    {
+                        "label": timeline.action_label(
+                            Event(action="mark_overdue", payload={"deadline": d, "stage": s})
+                        ),
+                        "count": groups[(o, d, s)][0],
+                        "reports": groups[(o, d, s)][1],
+                    }
+                    for o, d, s in keys
+                ]
+                opd = opds.get(opd_id)
+                context = {"opd": opd, "rungs": rungs, "site_url": settings.SITE_URL}
+                body = render_to_string("backoffice/mail/rung_digest.txt", context)
+                subject = render_to_string("backoffice/mail/rung_digest_subject.txt", context).strip()
+            send_mail(subject, body, None, sorted(addresses))
+            sent += 1
+    return sent
 
 
 def send_daily_digests(now=None):

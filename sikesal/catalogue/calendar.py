@@ -49,6 +49,11 @@ def _national_holidays(year):
     return frozenset(holidays.country_holidays("ID", years=[year]).keys())
 
 
+def extra():
+    """The editable non-working days now in force (a frozenset of dates): part of a memo's key."""
+    return _extra_non_working_days()
+
+
 def is_working_day(day, extra=None):
     if day.weekday() >= 5:
         return False
@@ -70,28 +75,15 @@ def add_working_days(instant, n):
     """The deadline N working days after `instant` (aware datetime): end of that day, in UTC."""
     if n < 0:
         raise ValueError("n must be >= 0")
-    extra = _extra_non_working_days()
     day = wib_date(instant)
     if n == 0:
         return end_of_day_utc(day)
-    counted = 0
-    while counted < n:
-        day += dt.timedelta(days=1)
-        if is_working_day(day, extra):
-            counted += 1
-    return end_of_day_utc(day)
+    return end_of_day_utc(_working_day_after(day, n, _extra_non_working_days()))
 
 
 def subtract_working_days(instant, n):
     """End of the N-th working day before the day of `instant` (for reminders ahead of a deadline)."""
-    extra = _extra_non_working_days()
-    day = wib_date(instant)
-    counted = 0
-    while counted < n:
-        day -= dt.timedelta(days=1)
-        if is_working_day(day, extra):
-            counted += 1
-    return end_of_day_utc(day)
+    return end_of_day_utc(_working_day_before(wib_date(instant), n, _extra_non_working_days()))
 
 
 def working_days_between(start, end):
@@ -102,7 +94,35 @@ def working_days_between(start, end):
     first, last = wib_date(start), wib_date(end)
     if last <= first:
         return 0
-    extra = _extra_non_working_days()
+    return _working_days_between(first, last, _extra_non_working_days())
+
+
+# The day arithmetic, memoised by day and by the set of editable non-working days (a new set is a new
+# key, so an edited calendar is never served from the old one). The set-based sweep asks for the same
+# few hundred days hundreds of thousands of times (issue #19): a walk over two years for each was most
+# of its time.
+@lru_cache(maxsize=8192)
+def _working_day_after(day, n, extra):
+    counted = 0
+    while counted < n:
+        day += dt.timedelta(days=1)
+        if is_working_day(day, extra):
+            counted += 1
+    return day
+
+
+@lru_cache(maxsize=8192)
+def _working_day_before(day, n, extra):
+    counted = 0
+    while counted < n:
+        day -= dt.timedelta(days=1)
+        if is_working_day(day, extra):
+            counted += 1
+    return day
+
+
+@lru_cache(maxsize=8192)
+def _working_days_between(first, last, extra):
     count = 0
     day = first
     while day < last:

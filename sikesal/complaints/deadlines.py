@@ -2,6 +2,7 @@
 the escalation ladder. The lifecycle recomputes them on every change (docs/lifecycle.md)."""
 
 import datetime as dt
+from functools import lru_cache
 
 from django.conf import settings
 
@@ -46,13 +47,23 @@ LADDER_DEADLINES = frozenset({"verify_due_at", "followup_due_at", "final_due_at"
 def ladder_points(c):
     """{(deadline, stage): instant} for every rung: reminder before, overdue at, escalated after."""
     rules = settings.SIKESAL_ESCALATION
+    active = tuple(active_deadlines(c).items())
+    return dict(
+        _points(active, rules["reminder_working_days_before"], rules["escalate_after_working_days"], calendar.extra())
+    )
+
+
+@lru_cache(maxsize=65536)
+def _points(active, reminder_before, escalate_after, extra):
+    # Memoised by the deadlines, the rules and the calendar's editable days (issue #19: the set-based
+    # sweep reads the rungs of the same deadlines several times per report).
     points = {}
-    for name, due in active_deadlines(c).items():
+    for name, due in active:
         points[(name, "overdue")] = due
         if name in LADDER_DEADLINES:
-            points[(name, "reminder")] = calendar.subtract_working_days(due, rules["reminder_working_days_before"])
-            points[(name, "escalated")] = calendar.add_working_days(due, rules["escalate_after_working_days"])
-    return points
+            points[(name, "reminder")] = calendar.subtract_working_days(due, reminder_before)
+            points[(name, "escalated")] = calendar.add_working_days(due, escalate_after)
+    return tuple(points.items())
 
 
 def mark_key(name, due, stage="overdue"):

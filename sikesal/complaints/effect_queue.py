@@ -36,10 +36,12 @@ def enqueue(event):
     PendingEffect.objects.create(event=event, run_after=timezone.now())
 
 
-def enqueue_many(events):
-    """`enqueue` for many saved events at once (the bulk submission): one insert."""
+def enqueue_many(events, skip=()):
+    """`enqueue` for many saved events at once (the bulk submission, the set-based sweep): one insert.
+    Handlers named in `skip` do not run for them (the sweep tells the OPDs in one digest instead)."""
     now = timezone.now()
-    PendingEffect.objects.bulk_create([PendingEffect(event=event, run_after=now) for event in events])
+    only = [name for name in map(handler_name, effects.handlers()) if name not in skip] if skip else []
+    PendingEffect.objects.bulk_create([PendingEffect(event=event, handlers=only, run_after=now) for event in events])
 
 
 def due():

@@ -12,12 +12,20 @@ Two kinds, because their guarantees differ:
 from django.utils.module_loading import import_string
 
 RECORDERS = ("sikesal.integrations.lapor.outbound.on_event",)
+# The set-based sweep (sweep.py) writes a batch of events in one transaction. A recorder with a
+# counterpart for a list of events (the same rows, written together) is called once per batch through
+# it; any other recorder is called once per event, as the door calls it.
+BULK_RECORDERS = {"sikesal.integrations.lapor.outbound.on_event": "sikesal.integrations.lapor.outbound.on_events"}
 HANDLERS = (
     "sikesal.integrations.notify.handlers.notify_reporter",
     "sikesal.integrations.webpush.handlers.push_status",
     "sikesal.routing.service.on_event",
     "sikesal.backoffice.ladder.notify_rung",
 )
+# The set-based sweep tells each OPD of the rungs it marked in one digest per run
+# (backoffice.ladder.send_rung_digests) instead of one e-mail per rung: its events are dispatched
+# without these handlers.
+DIGESTED = ("sikesal.backoffice.ladder.notify_rung",)
 
 _resolved = {}
 
@@ -30,6 +38,17 @@ def _load(paths):
 
 def recorders():
     return _load(RECORDERS)
+
+
+def record_many(events):
+    """Run every recorder for `events` (saved, in the caller's transaction), in RECORDERS' order."""
+    for path in RECORDERS:
+        if path in BULK_RECORDERS:
+            _load((BULK_RECORDERS[path],))[0](events)
+        else:
+            record = _load((path,))[0]
+            for event in events:
+                record(event)
 
 
 def handlers():

@@ -124,17 +124,9 @@ def _saved_fields():
     return _SAVED_FIELDS
 
 
-def _event(c, action, actor, now, from_status, visibility, message="", payload=None):
-    event = _new_event(c, action, actor, now, from_status, visibility, message, payload)
-    event.save()
-    effect_queue.enqueue(event)  # its side effects, run by the worker in batches
-    for record in effects.recorders():  # in this transaction (complaints/effects.py)
-        record(event)
-    return event
-
-
-def _new_event(c, action, actor, now, from_status, visibility, message="", payload=None):
-    """The timeline row `_event` writes, not yet saved (the bulk submission inserts many at once)."""
+def new_event(c, action, actor, now, from_status, visibility, message="", payload=None):
+    """The timeline row of a change, not yet saved (the door saves it; the bulk submission and the set-based
+    sweep save many at once)."""
     # A reporter's account never appears on the timeline: the Reporter row, behind the policy, is
     # the only link between a person and their report (anonim reports stay anonymous to staff).
     is_reporter = actor.role == Role.CITIZEN
@@ -153,15 +145,21 @@ def _new_event(c, action, actor, now, from_status, visibility, message="", paylo
     )
 
 
+def _event(c, action, actor, now, from_status, visibility, message="", payload=None):
+    event = new_event(c, action, actor, now, from_status, visibility, message, payload)
+    event.save(force_insert=True)
+    effect_queue.enqueue(event)  # its side effects, run by the worker in batches
+    for record in effects.recorders():  # in this transaction (complaints/effects.py)
+        record(event)
+    return event
+
+
 def _events_bulk(events):
-    """`_event` for many unsaved rows of `_new_event` at once: one insert, one insert of their pending side
-    effects, and the recorders run for each, all in the caller's transaction."""
+    """`_event` for many unsaved rows of `new_event` at once: one insert, one insert of their pending side
+    effects, and the recorders (in bulk where they can), all in the caller's transaction."""
     Event.objects.bulk_create(events)
     effect_queue.enqueue_many(events)
-    recorders = effects.recorders()
-    for event in events:
-        for record in recorders:
-            record(event)
+    effects.record_many(events)
     return events
 
 
@@ -226,24 +224,7 @@ def _transition(complaint, action, spec, actor, now, expected_version, data, che
             raise ConcurrentChange(
                 "stale", _("The report was changed by someone else meanwhile; reload and try again.")
             )
-        if not policy.may(actor, action, c):
-            raise NotAllowed("not_allowed", _("You may not do this on this report."))
-        if c.status not in spec.sources:
-            raise InvalidTransition(
-                "invalid_transition",
-                _("This action is not possible while the report is “%(status)s”.") % {"status": c.get_status_display()},
-            )
-        change = Change(complaint=c, actor=actor, now=now, data=data)
-        spec.apply(change)
-        from_status = c.status
-        target = change.target or spec.target
-        if target is not None and target != c.status:
-            c.status = target
-            c.status_changed_at = now
-        if c.status in CLOSED_STATES and c.closed_at is None:
-            c.closed_at = now
-        refresh_deadlines(c)
-        c.updated_at = now
+        from_status, change = apply(c, action, spec, actor, now, data)
         updated = Complaint.objects.filter(pk=c.pk, version=c.version).update(
             version=c.version + 1, **{name: getattr(c, name) for name in _saved_fields()}
         )
@@ -252,13 +233,39 @@ def _transition(complaint, action, spec, actor, now, expected_version, data, che
                 "stale", _("The report was changed by someone else meanwhile; reload and try again.")
             )
         c.version += 1
-        visibility = change.visibility or spec.visibility
         if checked:
             change.payload["attachments"] = len(checked)
-        event = _event(c, action, actor, now, from_status, visibility, change.message, change.payload)
+        event = _event(c, action, actor, now, from_status, change.visibility, change.message, change.payload)
         for item in checked:
-            _store_attachment(c, item, stored, event=event, visibility=visibility)
+            _store_attachment(c, item, stored, event=event, visibility=change.visibility)
     return Result(c, event)
+
+
+def apply(c, action, spec, actor, now, data):
+    """The rules of one action on one report already read (and locked) by the caller, in memory: the
+    policy, the state table, the action's handler, the new state and the recomputed deadlines. Writes
+    nothing. The door calls it under the row lock; the set-based sweep (sweep.py) calls it for the rows of
+    a claimed batch and writes them together. Returns (from_status, change) with change.visibility set."""
+    if not policy.may(actor, action, c):
+        raise NotAllowed("not_allowed", _("You may not do this on this report."))
+    if c.status not in spec.sources:
+        raise InvalidTransition(
+            "invalid_transition",
+            _("This action is not possible while the report is “%(status)s”.") % {"status": c.get_status_display()},
+        )
+    change = Change(complaint=c, actor=actor, now=now, data=data)
+    spec.apply(change)
+    from_status = c.status
+    target = change.target or spec.target
+    if target is not None and target != c.status:
+        c.status = target
+        c.status_changed_at = now
+    if c.status in CLOSED_STATES and c.closed_at is None:
+        c.closed_at = now
+    refresh_deadlines(c)
+    c.updated_at = now
+    change.visibility = change.visibility or spec.visibility
+    return from_status, change
 
 
 def _store_attachment(c, checked, stored, event=None, visibility=Visibility.PUBLIC):

@@ -1,6 +1,7 @@
 """The Complaint aggregate: the report, its reporter (restricted), attachments and its timeline.
 
-Nothing here changes `status`: only sikesal.complaints.lifecycle.transition does.
+Nothing here changes `status`: only sikesal.complaints.lifecycle does (transition, and the set-based
+sweep through lifecycle.apply).
 """
 
 import hashlib

@@ -16,7 +16,7 @@ from sikesal.complaints import policy
 from sikesal.complaints.deadlines import initial_deadlines, refresh_deadlines
 from sikesal.complaints.errors import InvalidInput, NotAllowed
 from sikesal.complaints.intake import clean_report
-from sikesal.complaints.lifecycle import Result, _event, _events_bulk, _new_event, _store_attachment
+from sikesal.complaints.lifecycle import Result, _event, _events_bulk, _store_attachment, new_event
 from sikesal.complaints.models import Complaint, Reporter, hash_secret
 from sikesal.complaints.states import Status, Visibility
 
@@ -205,7 +205,7 @@ def submit_many(actor, datas, *, now=None, extra=None):
             ]
             Reporter.objects.bulk_create([r for r in reporters if r is not None])
             events = [
-                _new_event(c, "submit", actor, now, "", Visibility.PUBLIC, "", _submit_payload(c, cleaned))
+                new_event(c, "submit", actor, now, "", Visibility.PUBLIC, "", _submit_payload(c, cleaned))
                 for c, (_i, cleaned, _s) in zip(complaints, fresh, strict=True)
             ]
             _events_bulk(events)
