@@ -8,7 +8,7 @@ from sikesal.complaints import actions
 from sikesal.complaints.models import Complaint
 from sikesal.complaints.states import Visibility
 from sikesal.integrations.notify.models import Notification
-from sikesal.integrations.notify.tasks import send_notifications
+from sikesal.integrations.notify.tasks import deliver_all
 
 REPORTER_ACTIONS = actions.TELLS_REPORTER  # defined per action in complaints/actions.py
 
@@ -56,7 +56,10 @@ def _notify(events):
         )
     )
     if pending:
-        send_notifications.enqueue(pending)
+        # Sent here, in the side-effects batch, rather than as a task: a task waits behind whatever the
+        # worker's task loop runs (the statistics refresh takes seconds), and the receipt is what the
+        # citizen waits for. A notification that fails goes on its own task, with backoff.
+        deliver_all(pending)
 
 
 notify_reporter.batch = _notify

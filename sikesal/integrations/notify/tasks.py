@@ -59,8 +59,13 @@ def _message(notification):
 
 @task()
 def send_notifications(notification_ids):
-    """The notifications of one batch of events (complaints/effect_queue.py): one task for all of them,
-    read in one query; each is still sent under its own row lock, so it goes out once."""
+    """Notifications queued together by an earlier release."""
+    deliver_all(notification_ids)
+
+
+def deliver_all(notification_ids):
+    """The notifications of one batch of events (complaints/effect_queue.py), read in one query; each is
+    still sent under its own row lock, so it goes out once."""
     pending = Notification.objects.select_related("event__complaint").filter(
         pk__in=notification_ids, state=Notification.State.PENDING
     )
