@@ -67,7 +67,7 @@ class Command(BaseCommand):
                 for _ in range(20):
                     effect_queue.drain()
                     tasks_worker().run()
-                    if not effect_queue.backlog():
+                    if not effect_queue.due().exists():
                         break
             else:
                 # The events' side effects on their own thread, in batches, beside the tasks.
