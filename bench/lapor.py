@@ -34,18 +34,16 @@ def main():
     setup_django()
 
     from django.conf import settings
-    from django_tasks_db.models import DBTaskResult
 
-    from sikesal.complaints.models import Complaint, Event
-    from sikesal.complaints.tasks import dispatch_event
+    from sikesal.complaints.models import Complaint, Event, PendingEffect
     from sikesal.integrations.lapor import inbound, masters
     from sikesal.integrations.lapor.models import Link, RemoteFollowup, SyncState
     from tests.lapor.conftest import Sim, start_simulator
 
-    dispatches = DBTaskResult.objects.filter(task_path=dispatch_event.module_path)
+    dispatches = PendingEffect.objects.all()
 
     def empty_local():
-        dispatches.all()._raw_delete(DBTaskResult.objects.db)
+        dispatches.all()._raw_delete(PendingEffect.objects.db)
         Event.objects.all()._raw_delete(Event.objects.db)
         Complaint.objects.all().delete()
         SyncState.objects.all().delete()

@@ -70,7 +70,7 @@ def serve(request, view, stamp, render):
     hit = _get(key)
     if hit is None:
         response = render(CSRF_MARK)
-        if response.status_code != 200 or response.has_header("Set-Cookie"):
+        if response.status_code != 200 or response.cookies:
             return response
         content = response.content.decode()
         _put(key, content, response["Content-Type"])

@@ -60,6 +60,7 @@ class Command(BaseCommand):
 
         worker = tasks_worker()
         worker.configure_signals()
+        effects_thread = None
         self.stdout.write(f"SIKESAL worker {worker_id} started")
         try:
             if batch:
@@ -71,10 +72,12 @@ class Command(BaseCommand):
                         break
             else:
                 # The events' side effects on their own thread, in batches, beside the tasks.
-                self._effects_loop(interval, stop)
+                effects_thread = self._effects_loop(interval, stop)
                 worker.run()
         finally:
             stop.set()
+            if effects_thread is not None:  # a clean stop finishes its batch rather than leave it leased
+                effects_thread.join(timeout=60)
             try:
                 close_old_connections()
                 workers.forget(worker_id)
@@ -95,7 +98,9 @@ class Command(BaseCommand):
                 finally:
                     close_old_connections()
 
-        threading.Thread(target=loop, daemon=True).start()
+        thread = threading.Thread(target=loop, daemon=True)
+        thread.start()
+        return thread
 
     @staticmethod
     def _every(seconds, stop, what, *steps, start_after=0):
