@@ -78,12 +78,12 @@ def add_working_days(instant, n):
     day = wib_date(instant)
     if n == 0:
         return end_of_day_utc(day)
-    return end_of_day_utc(_working_day_after(day, n, _extra_non_working_days()))
+    return end_of_day_utc(_working_day_from(day, n, _extra_non_working_days(), 1))
 
 
 def subtract_working_days(instant, n):
     """End of the N-th working day before the day of `instant` (for reminders ahead of a deadline)."""
-    return end_of_day_utc(_working_day_before(wib_date(instant), n, _extra_non_working_days()))
+    return end_of_day_utc(_working_day_from(wib_date(instant), n, _extra_non_working_days(), -1))
 
 
 def working_days_between(start, end):
@@ -102,20 +102,11 @@ def working_days_between(start, end):
 # few hundred days hundreds of thousands of times (issue #19): a walk over two years for each was most
 # of its time.
 @lru_cache(maxsize=8192)
-def _working_day_after(day, n, extra):
+def _working_day_from(day, n, extra, step):
+    """The N-th working day after `day` (step 1) or before it (step -1)."""
     counted = 0
     while counted < n:
-        day += dt.timedelta(days=1)
-        if is_working_day(day, extra):
-            counted += 1
-    return day
-
-
-@lru_cache(maxsize=8192)
-def _working_day_before(day, n, extra):
-    counted = 0
-    while counted < n:
-        day -= dt.timedelta(days=1)
+        day += dt.timedelta(days=step)
         if is_working_day(day, extra):
             counted += 1
     return day

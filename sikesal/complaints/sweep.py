@@ -113,26 +113,21 @@ def _count(result, action):
 
 def _sweep_one(pk, now, actor, result):
     complaint = Complaint.objects.filter(pk=pk).first()
-    if complaint is None:
-        return
+    if complaint is not None:
+        _take_due_steps(complaint, now, actor, result, read_again=True)
+
+
+def _take_due_steps(complaint, now, actor, result, read_again):
     for action, data in _due_steps(complaint, now):
         try:
             lifecycle.transition(complaint, action, actor, now=now, **data)
             _count(result, action)
         except LifecycleError as exc:
-            # Another worker got there first, or the report moved on: what is due is read again.
+            # Another worker got there first, or the report moved on: what is due is read again, once.
             log.debug("sweep skipped %s %s %s: %s", complaint.tracking_number, action, data, exc.code)
-            complaint.refresh_from_db()
-            return _sweep_one_again(complaint, now, actor, result)
-
-
-def _sweep_one_again(complaint, now, actor, result):
-    for action, data in _due_steps(complaint, now):
-        try:
-            lifecycle.transition(complaint, action, actor, now=now, **data)
-            _count(result, action)
-        except LifecycleError as exc:
-            log.debug("sweep skipped %s %s %s again: %s", complaint.tracking_number, action, data, exc.code)
+            if read_again:
+                complaint.refresh_from_db()
+                _take_due_steps(complaint, now, actor, result, read_again=False)
             return
 
 

@@ -57,12 +57,6 @@ def _message(notification):
         return "", render_to_string("notify/short.txt", context).strip()
 
 
-@task()
-def send_notifications(notification_ids):
-    """Notifications queued together by an earlier release."""
-    deliver_all(notification_ids)
-
-
 def deliver_all(notification_ids):
     """The notifications of one batch of events (complaints/effect_queue.py), read in one query; each is
     still sent under its own row lock, so it goes out once."""
