@@ -22,11 +22,15 @@ def _fresh_statistics(settings):
 
 @pytest.fixture(autouse=True)
 def _no_pages_from_another_test():
+    from sikesal.accounts.models import forget_api_keys
     from sikesal.catalogue import snapshot
+    from sikesal.core import ratelimit
     from sikesal.portal import page_cache
 
     page_cache.clear()  # a rolled-back test's report can come back with the same id and version
     snapshot.clear()  # nor its catalogue
+    ratelimit.forget_local()  # nor the hits this process held back for its rolled-back counters
+    forget_api_keys()  # nor the API keys it read
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,5 @@
 import datetime as dt
+import time
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
@@ -103,11 +104,36 @@ class ApiKey(models.Model):
 
     @classmethod
     def lookup(cls, value):
+        """The active key with this value, or None. Kept in this process for `KEY_CACHE_SECONDS` (a partner
+        filing hundreds of reports a second would otherwise add a query to each); a change saved here
+        applies at once, in another process within those seconds (docs/api.md)."""
         if not value:
             return None
-        key = cls.objects.filter(key_hash=hash_api_key(value), active=True).first()
-        if key is not None:
-            now = timezone.now()
-            if key.last_used_at is None or now - key.last_used_at > dt.timedelta(minutes=1):  # one write a minute
-                cls.objects.filter(pk=key.pk).update(last_used_at=now)
+        digest = hash_api_key(value)
+        now = time.monotonic()
+        cached = _KEYS.get(digest)
+        if cached is None or now - cached[1] >= KEY_CACHE_SECONDS:
+            row = cls.objects.filter(key_hash=digest, active=True).values_list(*_KEY_FIELDS).first()
+            cached = _KEYS[digest] = (row, now)
+        if cached[0] is None:
+            return None
+        key = cls.from_db(cls.objects.db, _KEY_FIELDS, cached[0])  # a fresh object: callers may change theirs
+        used = timezone.now()
+        if key.last_used_at is None or used - key.last_used_at > dt.timedelta(minutes=1):  # one write a minute
+            cls.objects.filter(pk=key.pk).update(last_used_at=used)
+            _KEYS.pop(digest, None)
         return key
+
+
+# ApiKey.lookup's cache: key hash -> (the row's values or None, time.monotonic() when read).
+KEY_CACHE_SECONDS = 2.0
+_KEYS = {}
+_KEY_FIELDS = tuple(f.attname for f in ApiKey._meta.concrete_fields)
+
+
+def forget_api_keys(**kwargs):
+    _KEYS.clear()
+
+
+models.signals.post_save.connect(forget_api_keys, sender=ApiKey, dispatch_uid="forget_api_keys_saved")
+models.signals.post_delete.connect(forget_api_keys, sender=ApiKey, dispatch_uid="forget_api_keys_deleted")

@@ -155,3 +155,24 @@ def test_lists_cost_the_same_queries_at_any_size(client, key, submit, act, djang
         large = client.get(path, params, **key)
     assert small.status_code == large.status_code == 200
     assert len(large.content) > len(small.content)
+
+
+def test_a_revoked_key_stops_working(client, key, monkeypatch):
+    """Keys are kept in each process for a moment: a revocation saved here applies at once, one made
+    elsewhere (here: an update that sends no signal) within ApiKey's KEY_CACHE_SECONDS."""
+    from sikesal.accounts import models as account_models
+
+    clock = [5000.0]
+    monkeypatch.setattr(account_models.time, "monotonic", lambda: clock[0])
+    assert client.get("/api/v1/reports", **key).status_code == 200
+    api_key = ApiKey.objects.get(prefix="kunci-mi")
+    api_key.active = False
+    api_key.save()
+    assert client.get("/api/v1/reports", **key).status_code == 401
+    ApiKey.objects.filter(pk=api_key.pk).update(active=True)
+    clock[0] += account_models.KEY_CACHE_SECONDS
+    assert client.get("/api/v1/reports", **key).status_code == 200
+    ApiKey.objects.filter(pk=api_key.pk).update(active=False)  # as another process's admin would
+    clock[0] += account_models.KEY_CACHE_SECONDS
+    assert client.get("/api/v1/reports", **key).status_code == 401
+    assert post(client, key).status_code == 401 and not Complaint.objects.exists()

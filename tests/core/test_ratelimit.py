@@ -39,3 +39,52 @@ def test_ended_windows_are_purged(monkeypatch):
 def test_no_identity_or_no_limit_is_not_counted():
     assert ratelimit.allow("track-ip", "", 1, 60) and ratelimit.allow("track-ip", "x", 0, 60)
     assert not RateCounter.objects.exists()
+
+
+def _counted(scope, ident):
+    from sikesal.core.ratelimit import _counter_key
+
+    prefix = _counter_key(scope, ident)
+    return sum(RateCounter.objects.filter(key__startswith=prefix + ":").values_list("hits", flat=True))
+
+
+def test_a_busy_partner_far_below_its_limit_is_written_once_a_second(monkeypatch, django_assert_max_num_queries):
+    clock = [1000.0]
+    monkeypatch.setattr(ratelimit.time, "monotonic", lambda: clock[0])
+    # 6,000 a minute: a super app filing hundreds of reports a second must not add a write to each one.
+    with django_assert_max_num_queries(4):  # the first hit's write (and its transaction) only
+        assert all(ratelimit.allow("api-key", 42, 6000, 60) for _ in range(100))
+    assert _counted("api-key", 42) == 1
+    clock[0] += 1.5  # a second later the next hit writes what was held back
+    assert ratelimit.allow("api-key", 42, 6000, 60)
+    assert _counted("api-key", 42) == 101
+
+
+def test_near_its_limit_every_hit_is_counted_exactly(monkeypatch):
+    clock = [1000.0]
+    monkeypatch.setattr(ratelimit.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(ratelimit.time, "time", lambda: 1_800_000_000.0)  # one window for the whole test
+    # Another process has already used 990 of this key's 1,000 hits.
+    RateCounter.objects.create(key=ratelimit._counter_key("api-key", 7) + ":30000000", hits=990, expires=1_800_000_060)
+    answers = [ratelimit.allow("api-key", 7, 1000, 60) for _ in range(20)]
+    # The first hit is written at once (nothing written yet), it learns of the 990, and from then on the
+    # count is near the limit: exactly 10 more get through, whatever this process held back.
+    assert answers.count(True) == 10 and answers[:10] == [True] * 10
+    assert _counted("api-key", 7) == 1010
+
+
+def test_what_each_process_holds_back_is_bounded(monkeypatch):
+    """Two processes sharing one key (the second's state simulated by swapping the tallies): together
+    they never let through more than the limit plus what one other process may hold back."""
+    clock = [1000.0]
+    monkeypatch.setattr(ratelimit.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(ratelimit.time, "time", lambda: 1_800_000_000.0)
+    limit = 5000
+    mine, theirs = {}, {}
+    allowed = 0
+    for i in range(12000):
+        tallies = mine if i % 2 else theirs
+        monkeypatch.setattr(ratelimit, "_tallies", tallies)
+        clock[0] += 0.001
+        allowed += ratelimit.allow("api-key", 9, limit, 60)
+    assert limit <= allowed <= limit + limit * ratelimit.BATCH_SHARE
