@@ -58,7 +58,9 @@ def allow(scope, ident, limit, window_seconds, cost=1):
         tally = _tallies.get(key)
         if tally is None:
             tally = _tallies[key] = _Tally((window + 1) * window_seconds)
-        local = tally.pending + cost <= limit * BATCH_SHARE and tally.known + tally.pending + cost <= limit * LOCAL_SHARE
+        local = (
+            tally.pending + cost <= limit * BATCH_SHARE and tally.known + tally.pending + cost <= limit * LOCAL_SHARE
+        )
         if local:
             tally.pending += cost
             if time.monotonic() - _flushed[0] < FLUSH_SECONDS:
