@@ -90,8 +90,9 @@ class Command(BaseCommand):
             while not stop.is_set():
                 try:
                     close_old_connections()
-                    if not effect_queue.drain(max_seconds=30):
-                        stop.wait(interval)
+                    done = effect_queue.drain(max_seconds=30, gather_below=effect_queue.GATHER_BELOW)
+                    # Nothing due: poll again later. A small batch: let the next one gather a moment.
+                    stop.wait(min(interval, effect_queue.GATHER_SECONDS) if done else interval)
                 except Exception:  # a database hiccup must not end the loop
                     log.exception("side effects batch failed")
                     stop.wait(max(interval, 1))
