@@ -115,7 +115,7 @@ if DATABASE_URL:
 else:
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            "ENGINE": "sikesal.core.sqlite",  # Django's, with writers queued (core/sqlite/base.py)
             "NAME": env_str("SIKESAL_SQLITE_PATH", str(DATA_DIR / "sikesal.sqlite3")),
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",
