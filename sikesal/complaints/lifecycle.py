@@ -146,7 +146,12 @@ def new_event(c, action, actor, now, from_status, visibility, message="", payloa
 
 
 def _event(c, action, actor, now, from_status, visibility, message="", payload=None):
-    event = new_event(c, action, actor, now, from_status, visibility, message, payload)
+    return save_event(new_event(c, action, actor, now, from_status, visibility, message, payload))
+
+
+def save_event(event):
+    """Save a row of `new_event` with its pending side effects and its recorders' rows, in the caller's
+    transaction."""
     event.save(force_insert=True)
     effect_queue.enqueue(event)  # its side effects, run by the worker in batches
     for record in effects.recorders():  # in this transaction (complaints/effects.py)

@@ -7,7 +7,7 @@ import hmac
 import secrets
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -16,7 +16,7 @@ from sikesal.complaints import policy
 from sikesal.complaints.deadlines import initial_deadlines, refresh_deadlines
 from sikesal.complaints.errors import InvalidInput, NotAllowed
 from sikesal.complaints.intake import clean_report
-from sikesal.complaints.lifecycle import Result, _event, _events_bulk, _store_attachment, new_event
+from sikesal.complaints.lifecycle import Result, _events_bulk, _store_attachment, new_event, save_event
 from sikesal.complaints.models import Complaint, Reporter, hash_secret
 from sikesal.complaints.states import Status, Visibility
 
@@ -56,19 +56,26 @@ def submit(actor, data, files=(), *, now=None):
     cleaned = clean_report(data, files)
     now = now or timezone.now()
     secret = _secret_for(cleaned["idempotency_key"])
+    # Everything but the writes is made before the transaction: on SQLite the transaction holds the one
+    # write lock that every report filed meanwhile waits for.
+    c = _new_complaint(cleaned, secret, now, _unused_tracking_number(now, 4))
     stored = []
     try:
-        for attempt in range(8):
+        for attempt in range(1, 9):
+            reporter = _new_reporter(actor, c, cleaned)  # rows that point at c, made again with each try
+            event = new_event(c, "submit", actor, now, "", Visibility.PUBLIC, "", _submit_payload(c, cleaned))
             try:
                 with transaction.atomic():
-                    result = _create(actor, cleaned, secret, now, stored, length=4 if attempt < 4 else 6)
-                    return result
+                    _create(c, reporter, event, cleaned, stored)
+                    return Result(c, event, secret=secret)
             except IntegrityError:
                 for f in stored:
                     f.delete(save=False)
                 stored.clear()
                 if key and (replay := _replay(key)):
                     return replay
+                c.pk = None  # another report took the number meanwhile: draw again
+                c.tracking_number = _unused_tracking_number(now, 4 if attempt < 4 else 6)
         raise IntegrityError("could not allocate a tracking number")
     except BaseException:
         for f in stored:
@@ -76,16 +83,25 @@ def submit(actor, data, files=(), *, now=None):
         raise
 
 
-def _create(actor, cleaned, secret, now, stored, length):
-    c = _new_complaint(cleaned, secret, now, new_tracking_number(now, length))
-    c.save()
-    reporter = _new_reporter(actor, c, cleaned)
+def _unused_tracking_number(now, length):
+    """A new number not taken yet, looked up before the transaction (a unique index still decides)."""
+    table = connection.ops.quote_name(Complaint._meta.db_table)
+    with connection.cursor() as cursor:
+        for _ in range(4):
+            number = new_tracking_number(now, length)
+            cursor.execute(f"SELECT 1 FROM {table} WHERE tracking_number = %s", [number])  # noqa: S608
+            if cursor.fetchone() is None:
+                break
+    return number
+
+
+def _create(c, reporter, event, cleaned, stored):
+    c.save(force_insert=True)
     if reporter is not None:
-        reporter.save()
+        reporter.save(force_insert=True)
     for checked in cleaned["attachments"]:
         _store_attachment(c, checked, stored)
-    event = _event(c, "submit", actor, now, "", Visibility.PUBLIC, "", _submit_payload(c, cleaned))
-    return Result(c, event, secret=secret)
+    save_event(event)
 
 
 # What initial_deadlines and refresh_deadlines set on a new report: a function of `now` and its service.

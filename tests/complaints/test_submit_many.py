@@ -104,3 +104,20 @@ def test_taken_tracking_numbers_are_drawn_again_as_submit_does(catalogue, monkey
 def test_only_those_who_may_submit(catalogue, users):
     with pytest.raises(NotAllowed):
         submission.submit_many(Actor.for_user(users["liaison"]), [report_data()])
+
+
+def test_a_number_taken_meanwhile_is_drawn_again_and_every_row_follows_it(catalogue, monkeypatch):
+    """Another report can take the drawn number between the look-up and the insert: the report is filed
+    under a new number, with its reporter row and first event on it, and the first report untouched."""
+    first = submission.submit(Actor.system("test"), report_data(), now=T0).complaint
+    drawn = iter([first.tracking_number])
+    real = submission._unused_tracking_number
+    monkeypatch.setattr(submission, "_unused_tracking_number", lambda now, n: next(drawn, None) or real(now, n))
+    second = submission.submit(Actor.system("test"), report_data(reporter={"name": "Sari", "phone": "081311112222"}), now=T0)
+    c = Complaint.objects.get(pk=second.complaint.pk)
+    assert c.tracking_number != first.tracking_number and c.tracking_number == second.complaint.tracking_number
+    assert Reporter.objects.get(complaint=c).name == "Sari"
+    assert list(Event.objects.filter(complaint=c).values_list("action", flat=True)) == ["submit"]
+    assert PendingEffect.objects.filter(event=second.event).count() == 1
+    assert Reporter.objects.get(complaint=first).name == "Budi Santoso" and first.events.count() == 1
+    assert Complaint.objects.count() == 2
