@@ -9,12 +9,13 @@ import threading
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
 
 from sikesal.complaints import effect_queue
 from sikesal.core import scheduler, workers
+from sikesal.core.sqlite.base import CHECKPOINT_SECONDS, checkpoint
 
 log = logging.getLogger("sikesal.worker")
 
@@ -38,6 +39,8 @@ class Command(BaseCommand):
             step()
         heartbeat = max(1, settings.SIKESAL_WORKER_HEARTBEAT_SECONDS)
         self._every(heartbeat, stop, "worker heartbeat", *beat, start_after=heartbeat)
+        if connection.vendor == "sqlite" and not batch:
+            self._every(CHECKPOINT_SECONDS, stop, "WAL checkpoint", lambda: checkpoint(connection))
         if batch:
             if not no_scheduler:
                 scheduler.run_due_jobs(worker_id)
