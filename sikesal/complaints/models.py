@@ -42,12 +42,24 @@ class Complaint(models.Model):
     incident_date = models.DateField(_("date of incident"), null=True, blank=True)
     latitude = models.FloatField(_("latitude"), null=True, blank=True)
     longitude = models.FloatField(_("longitude"), null=True, blank=True)
+    # The area, service and OPD columns lead composite indexes (Meta.indexes) that serve their look-ups
+    # too: an index of their own would only cost every report filed another B-tree to write.
     area = models.ForeignKey(
-        "catalogue.Area", verbose_name=_("kelurahan"), null=True, blank=True, on_delete=models.PROTECT
+        "catalogue.Area",
+        verbose_name=_("kelurahan"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        db_index=False,
     )
     address = models.CharField(_("address"), max_length=300, blank=True)
     service = models.ForeignKey(
-        "catalogue.Service", verbose_name=_("service"), null=True, blank=True, on_delete=models.PROTECT
+        "catalogue.Service",
+        verbose_name=_("service"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        db_index=False,
     )
     answers = models.JSONField(_("answers to the service's questions"), default=dict, blank=True)
     institution = models.ForeignKey(
@@ -57,6 +69,7 @@ class Complaint(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="complaints",
+        db_index=False,
     )
     co_institutions = models.ManyToManyField(
         "catalogue.Institution", verbose_name=_("co-OPDs"), blank=True, related_name="co_complaints"
@@ -219,7 +232,8 @@ class ImmutableEventError(Exception):
 class Event(models.Model):
     """One entry of the timeline. Append-only: the timeline is the record."""
 
-    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="events")
+    # Served by the (complaint, created_at) index of Meta.indexes.
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="events", db_index=False)
     created_at = models.DateTimeField()
     action = models.CharField(max_length=40)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
