@@ -4,32 +4,78 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
-class Migration(migrations.Migration):
+# Each FK column's own index is dropped by name: the composite indexes it leads serve it. The state
+# changes only (db_index=False): on SQLite, AlterField would copy the whole table once per field.
+DROPPED = {
+    "complaints_complaint_area_id_a0673580": ("complaints_complaint", "area_id"),
+    "complaints_complaint_service_id_ddecfabc": ("complaints_complaint", "service_id"),
+    "complaints_complaint_institution_id_7124239d": ("complaints_complaint", "institution_id"),
+    "complaints_event_complaint_id_abd8bab6": ("complaints_event", "complaint_id"),
+}
 
+
+class Migration(migrations.Migration):
     dependencies = [
-        ('catalogue', '0002_catalogue_version'),
-        ('complaints', '0009_pending_effect'),
+        ("catalogue", "0002_catalogue_version"),
+        ("complaints", "0009_pending_effect"),
     ]
 
     operations = [
-        migrations.AlterField(
-            model_name='complaint',
-            name='area',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, to='catalogue.area', verbose_name='kelurahan'),
-        ),
-        migrations.AlterField(
-            model_name='complaint',
-            name='institution',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='complaints', to='catalogue.institution', verbose_name='assigned OPD'),
-        ),
-        migrations.AlterField(
-            model_name='complaint',
-            name='service',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, to='catalogue.service', verbose_name='service'),
-        ),
-        migrations.AlterField(
-            model_name='event',
-            name='complaint',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='events', to='complaints.complaint'),
+        migrations.SeparateDatabaseAndState(
+            database_operations=[
+                migrations.RunSQL(
+                    f'DROP INDEX IF EXISTS "{name}"', f'CREATE INDEX IF NOT EXISTS "{name}" ON "{table}" ("{column}")'
+                )
+                for name, (table, column) in DROPPED.items()
+            ],
+            state_operations=[
+                migrations.AlterField(
+                    model_name="complaint",
+                    name="area",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="catalogue.area",
+                        verbose_name="kelurahan",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="complaint",
+                    name="institution",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="complaints",
+                        to="catalogue.institution",
+                        verbose_name="assigned OPD",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="complaint",
+                    name="service",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="catalogue.service",
+                        verbose_name="service",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="event",
+                    name="complaint",
+                    field=models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="complaints.complaint",
+                    ),
+                ),
+            ],
         ),
     ]
