@@ -16,6 +16,8 @@ _SECRET_QUERY = re.compile(r"((?:[?&;]|^)(?:k|api_key)=)[^&#\s\"']*", re.IGNOREC
 def mask(text):
     if not isinstance(text, str) or not text:
         return text
+    if "=" not in text and "/pelapor/" not in text:  # most access-log atoms: nothing to look for
+        return text
     return _SECRET_QUERY.sub(r"\1" + MASK, _SECRET_PATH.sub(r"\1" + MASK, text))
 
 
