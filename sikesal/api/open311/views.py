@@ -29,6 +29,7 @@ from sikesal.core.ratelimit import allow, lookup_allowed
 
 from . import records
 from .edge import endpoint
+from .records import w3c
 from .render import clean_text, errors, respond, respond_object
 
 DEFAULT_DAYS, MAX_SPAN_DAYS, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE = 90, 90, 1000, 100
@@ -68,10 +69,6 @@ def page_size_default():
     more with page_size (up to 1000) and pages with page.
     """
     return max(1, min(int(getattr(settings, "SIKESAL_OPEN311_PAGE_SIZE", DEFAULT_PAGE_SIZE)), MAX_PAGE_SIZE))
-
-
-def w3c(instant):
-    return timezone.localtime(instant).isoformat(timespec="seconds") if instant else None
 
 
 def _key(request):
