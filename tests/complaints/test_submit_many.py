@@ -113,7 +113,9 @@ def test_a_number_taken_meanwhile_is_drawn_again_and_every_row_follows_it(catalo
     drawn = iter([first.tracking_number])
     real = submission._unused_tracking_number
     monkeypatch.setattr(submission, "_unused_tracking_number", lambda now, n: next(drawn, None) or real(now, n))
-    second = submission.submit(Actor.system("test"), report_data(reporter={"name": "Sari", "phone": "081311112222"}), now=T0)
+    second = submission.submit(
+        Actor.system("test"), report_data(reporter={"name": "Sari", "phone": "081311112222"}), now=T0
+    )
     c = Complaint.objects.get(pk=second.complaint.pk)
     assert c.tracking_number != first.tracking_number and c.tracking_number == second.complaint.tracking_number
     assert Reporter.objects.get(complaint=c).name == "Sari"

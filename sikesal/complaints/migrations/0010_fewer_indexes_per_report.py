@@ -12,6 +12,25 @@ DROPPED = {
     "complaints_complaint_institution_id_7124239d": ("complaints_complaint", "institution_id"),
     "complaints_event_complaint_id_abd8bab6": ("complaints_event", "complaint_id"),
 }
+# PostgreSQL's second index of a varchar column, for LIKE; SQLite has none.
+DROPPED_POSTGRESQL = {"complaints_complaint_area_id_a0673580_like": ("complaints_complaint", "area_id")}
+
+
+def _dropped(schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        return {**DROPPED, **DROPPED_POSTGRESQL}
+    return DROPPED
+
+
+def drop(apps, schema_editor):
+    for name in _dropped(schema_editor):
+        schema_editor.execute(f'DROP INDEX IF EXISTS "{name}"')
+
+
+def create(apps, schema_editor):
+    for name, (table, column) in _dropped(schema_editor).items():
+        opclass = " varchar_pattern_ops" if name.endswith("_like") else ""
+        schema_editor.execute(f'CREATE INDEX IF NOT EXISTS "{name}" ON "{table}" ("{column}"{opclass})')
 
 
 class Migration(migrations.Migration):
@@ -22,12 +41,7 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.SeparateDatabaseAndState(
-            database_operations=[
-                migrations.RunSQL(
-                    f'DROP INDEX IF EXISTS "{name}"', f'CREATE INDEX IF NOT EXISTS "{name}" ON "{table}" ("{column}")'
-                )
-                for name, (table, column) in DROPPED.items()
-            ],
+            database_operations=[migrations.RunPython(drop, create)],
             state_operations=[
                 migrations.AlterField(
                     model_name="complaint",
