@@ -40,7 +40,12 @@ def handler_name(handler):
 
 def enqueue(event):
     """Called inside the change's transaction: the effects exist exactly when the change does."""
-    PendingEffect.objects.create(event=event, run_after=timezone.now())
+    pending(event).save(force_insert=True)
+
+
+def pending(event):
+    """The unsaved queue row of `event`'s side effects (every handler, due now)."""
+    return PendingEffect(event=event, run_after=timezone.now())
 
 
 def enqueue_many(events, skip=()):

@@ -36,6 +36,7 @@ from sikesal.complaints.states import (
     Status,
     Visibility,
 )
+from sikesal.core.prepared import PreparedInsert
 
 S = Status
 
@@ -154,9 +155,28 @@ def save_event(event):
     transaction."""
     event.save(force_insert=True)
     effect_queue.enqueue(event)  # its side effects, run by the worker in batches
+    _record(event)
+    return event
+
+
+def prepared_event(event, complaint):
+    """`save_event` for the first event of a report not saved yet, its SQL compiled now (before the
+    transaction, core/prepared.py); returns the function that runs it inside, after the report's insert."""
+    insert = PreparedInsert(event, complaint=complaint)
+    queued = PreparedInsert(effect_queue.pending(event), event=event)
+
+    def run():
+        insert.run()
+        queued.run()
+        _record(event)
+        return event
+
+    return run
+
+
+def _record(event):
     for record in effects.recorders():  # in this transaction (complaints/effects.py)
         record(event)
-    return event
 
 
 def _events_bulk(events):

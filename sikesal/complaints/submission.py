@@ -16,9 +16,10 @@ from sikesal.complaints import policy
 from sikesal.complaints.deadlines import initial_deadlines, refresh_deadlines
 from sikesal.complaints.errors import InvalidInput, NotAllowed
 from sikesal.complaints.intake import clean_report
-from sikesal.complaints.lifecycle import Result, _events_bulk, _store_attachment, new_event, save_event
+from sikesal.complaints.lifecycle import Result, _events_bulk, _store_attachment, new_event, prepared_event
 from sikesal.complaints.models import Complaint, Reporter, hash_secret
 from sikesal.complaints.states import Status, Visibility
+from sikesal.core.prepared import PreparedInsert
 
 S = Status
 
@@ -62,11 +63,18 @@ def submit(actor, data, files=(), *, now=None):
     stored = []
     try:
         for attempt in range(1, 9):
-            reporter = _new_reporter(actor, c, cleaned)  # rows that point at c, made again with each try
+            # The rows, and their SQL, made again with each try (another number, the links to c).
+            reporter = _new_reporter(actor, c, cleaned)
             event = new_event(c, "submit", actor, now, "", Visibility.PUBLIC, "", _submit_payload(c, cleaned))
+            inserts = [PreparedInsert(c)] + ([PreparedInsert(reporter, complaint=c)] if reporter else [])
+            first_event = prepared_event(event, c)
             try:
                 with transaction.atomic():
-                    _create(c, reporter, event, cleaned, stored)
+                    for insert in inserts:
+                        insert.run()
+                    for checked in cleaned["attachments"]:
+                        _store_attachment(c, checked, stored)
+                    first_event()
                     return Result(c, event, secret=secret)
             except IntegrityError:
                 for f in stored:
@@ -74,7 +82,7 @@ def submit(actor, data, files=(), *, now=None):
                 stored.clear()
                 if key and (replay := _replay(key)):
                     return replay
-                c.pk = None  # another report took the number meanwhile: draw again
+                c.pk, c._state.adding = None, True  # another report took the number meanwhile: draw again
                 c.tracking_number = _unused_tracking_number(now, 4 if attempt < 4 else 6)
         raise IntegrityError("could not allocate a tracking number")
     except BaseException:
@@ -93,15 +101,6 @@ def _unused_tracking_number(now, length):
             if cursor.fetchone() is None:
                 break
     return number
-
-
-def _create(c, reporter, event, cleaned, stored):
-    c.save(force_insert=True)
-    if reporter is not None:
-        reporter.save(force_insert=True)
-    for checked in cleaned["attachments"]:
-        _store_attachment(c, checked, stored)
-    save_event(event)
 
 
 # What initial_deadlines and refresh_deadlines set on a new report: a function of `now` and its service.
