@@ -124,19 +124,29 @@ def _saved_fields():
     return _SAVED_FIELDS
 
 
-def new_event(c, action, actor, now, from_status, visibility, message="", payload=None):
-    """The timeline row of a change, not yet saved (the door saves it; the bulk submission and the set-based
-    sweep save many at once)."""
+def timeline_actor(actor):
+    """How `actor` appears on a timeline event: (user or None, role, label)."""
     # A reporter's account never appears on the timeline: the Reporter row, behind the policy, is
     # the only link between a person and their report (anonim reports stay anonymous to staff).
     is_reporter = actor.role == Role.CITIZEN
+    return (
+        None if is_reporter or not getattr(actor.user, "pk", None) else actor.user,
+        actor.role,
+        "Pelapor" if is_reporter else actor.label[:150],
+    )
+
+
+def new_event(c, action, actor, now, from_status, visibility, message="", payload=None):
+    """The timeline row of a change, not yet saved (the door saves it; the bulk submission saves many at
+    once; the set-based sweep builds the same rows from timeline_actor without the model)."""
+    user, role, label = timeline_actor(actor)
     return Event(
         complaint=c,
         created_at=now,
         action=action,
-        actor=None if is_reporter or not getattr(actor.user, "pk", None) else actor.user,
-        actor_role=actor.role,
-        actor_label="Pelapor" if is_reporter else actor.label[:150],
+        actor=user,
+        actor_role=role,
+        actor_label=label,
         from_status=from_status,
         to_status=c.status,
         visibility=visibility,
