@@ -24,6 +24,7 @@ from sikesal.complaints.deadlines import (  # noqa: F401 - part of the lifecycle
     ladder_points,
     mark_key,
     refresh_deadlines,
+    rungs,
     wd,
 )
 from sikesal.complaints.errors import ConcurrentChange, InvalidInput, InvalidTransition, NotAllowed

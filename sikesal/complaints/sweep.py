@@ -89,16 +89,15 @@ def sweep_each(now=None, batch_size=500):
 def _due_steps(complaint, now):
     """The steps due on one report, in the order the sweep takes them: [(action, data)]. An automatic
     close or archive ends the list (the report is no longer open)."""
-    active = lifecycle.active_deadlines(complaint)
     steps = []
-    for (name, stage), point in sorted(lifecycle.ladder_points(complaint).items(), key=lambda item: item[1]):
+    for name, stage, point, key, _ in lifecycle.rungs(complaint):
         if point > now:
-            continue
+            break  # the ladder is in order: no later rung is due either
         action = AUTOMATIC.get((name, complaint.status)) if stage == "overdue" else None
         if action:
             steps.append((action, {}))
             return steps
-        if lifecycle.mark_key(name, active[name], stage) not in complaint.overdue_marks:
+        if key not in complaint.overdue_marks:
             steps.append(("mark_overdue", {"deadline": name, "stage": stage}))
     return steps
 
