@@ -24,7 +24,7 @@ import operator
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from sikesal.complaints import effect_queue, effects, lifecycle, rawsql
@@ -298,28 +298,18 @@ def _bulk_batch(now, actor, last_id, batch_size, result):
 
 
 def _write(changed):
-    """One UPDATE statement, run for each changed row with its own values; the version read is in the
-    WHERE, so a row that moved on since it was read is left alone (and the batch rolled back)."""
+    """One UPDATE for the changed rows, each with its own values; the version read is in the WHERE, so a
+    row that moved on since it was read is left alone (and the batch rolled back)."""
     names = sorted(set().union(*(fields for _, _, fields in changed)))
     meta = Complaint._meta
+    version = meta.get_field("version")
     columns = [meta.get_field(name) for name in names]
-    qn = connection.ops.quote_name
-    # Names from the model and quote_name only; every value is a parameter.
-    sql = "UPDATE {} SET {}, {} = %s WHERE {} = %s AND {} = %s".format(  # noqa: S608
-        qn(meta.db_table),
-        ", ".join(f"{qn(f.column)} = %s" for f in columns),
-        qn("version"),
-        qn("id"),
-        qn("version"),
-    )
     prep = [rawsql.preparer(f) for f in columns]
-    params = [
-        [*(p(getattr(c, f.attname)) for p, f in zip(prep, columns, strict=True)), c.version, c.pk, old]
+    rows = [
+        (*(p(getattr(c, name)) for p, name in zip(prep, names, strict=True)), c.version, c.id, old)
         for c, old, _ in changed
     ]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
-        done = cursor.rowcount
+    done = rawsql.update_unless_moved(Complaint, [*columns, version], rows, version)
     if done not in (-1, len(changed)):
         raise _Moved(f"{len(changed) - done} of {len(changed)} rows changed meanwhile")
 
