@@ -6,6 +6,8 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
 from sikesal.catalogue import calendar
 from sikesal.complaints.states import (
@@ -45,13 +47,27 @@ def active_deadlines(c):
 LADDER_DEADLINES = frozenset({"verify_due_at", "followup_due_at", "final_due_at"})
 
 
+_ESCALATION = []  # settings.SIKESAL_ESCALATION's two numbers, as last read
+
+
+def _escalation():
+    """(reminder_working_days_before, escalate_after_working_days), read from the settings once: a read
+    of Django's lazy settings costs a microsecond, and the sweep needs them several times per report."""
+    if not _ESCALATION:
+        rules = settings.SIKESAL_ESCALATION
+        _ESCALATION.append((rules["reminder_working_days_before"], rules["escalate_after_working_days"]))
+    return _ESCALATION[0]
+
+
+@receiver(setting_changed)
+def _forget_escalation(setting, **kwargs):
+    if setting == "SIKESAL_ESCALATION":  # override_settings in tests
+        _ESCALATION.clear()
+
+
 def ladder_points(c):
     """{(deadline, stage): instant} for every rung: reminder before, overdue at, escalated after."""
-    rules = settings.SIKESAL_ESCALATION
-    active = tuple(active_deadlines(c).items())
-    return dict(
-        _points(active, rules["reminder_working_days_before"], rules["escalate_after_working_days"], calendar.extra())
-    )
+    return dict(_points(tuple(active_deadlines(c).items()), *_escalation(), calendar.extra()))
 
 
 @lru_cache(maxsize=65536)
@@ -83,9 +99,8 @@ def rungs(c, active=None):
     """ladder_points as a ladder: every Rung of the active deadlines (`active`, if the caller has them),
     earliest first, rungs due at the same instant in ladder_points' order. Memoised with their mark keys:
     the sweep reads the same report's ladder three times per step (issue #19)."""
-    rules = settings.SIKESAL_ESCALATION
     active = tuple((active_deadlines(c) if active is None else active).items())
-    return _rungs(active, rules["reminder_working_days_before"], rules["escalate_after_working_days"], calendar.extra())
+    return _rungs(active, *_escalation(), calendar.extra())
 
 
 @lru_cache(maxsize=65536)

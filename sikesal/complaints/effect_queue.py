@@ -58,9 +58,9 @@ def enqueue_ids(event_ids, skip=()):
         PendingEffect._meta.get_field(name) for name in ("event", "handlers", "attempt", "run_after")
     )
     same = (  # every row's values but its event, as the database takes them
-        rawsql.preparer(handlers)(handler_names(skip) if skip else []),
-        rawsql.preparer(attempt)(attempt.default),
-        rawsql.preparer(run_after)(timezone.now()),
+        rawsql.prepare(handlers, handler_names(skip) if skip else []),
+        rawsql.prepare(attempt, attempt.default),
+        rawsql.prepare(run_after, timezone.now()),
     )
     rawsql.insert(PendingEffect, [event, handlers, attempt, run_after], [(pk, *same) for pk in event_ids])
 

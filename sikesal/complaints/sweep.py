@@ -298,18 +298,22 @@ def _bulk_batch(now, actor, last_id, batch_size, result):
 
 
 def _write(changed):
-    """One UPDATE for the changed rows, each with its own values; the version read is in the WHERE, so a
-    row that moved on since it was read is left alone (and the batch rolled back)."""
-    names = sorted(set().union(*(fields for _, _, fields in changed)))
+    """The changed rows, each with its own values, in one UPDATE per set of changed fields (a row is
+    written only where it changed: on SQLite an index is rewritten when a column in it is set, even to
+    the same value). The version read is in the WHERE, so a row that moved on since it was read is left
+    alone (and the batch rolled back)."""
+    alike = {}
+    for c, old, fields in changed:
+        alike.setdefault(tuple(sorted(fields)), []).append((c, old))
     meta = Complaint._meta
     version = meta.get_field("version")
-    columns = [meta.get_field(name) for name in names]
-    prep = [rawsql.preparer(f) for f in columns]
-    rows = [
-        (*(p(getattr(c, name)) for p, name in zip(prep, names, strict=True)), c.version, c.id, old)
-        for c, old, _ in changed
-    ]
-    done = rawsql.update_unless_moved(Complaint, [*columns, version], rows, version)
+    done = 0
+    for names, group in alike.items():
+        columns = [meta.get_field(name) for name in names]
+        values = rawsql.values_of(columns)
+        rows = [(*values(c), c.version, c.id, old) for c, old in group]
+        updated = rawsql.update_unless_moved(Complaint, [*columns, version], rows, version)
+        done = -1 if -1 in (done, updated) else done + updated
     if done not in (-1, len(changed)):
         raise _Moved(f"{len(changed) - done} of {len(changed)} rows changed meanwhile")
 
@@ -317,8 +321,7 @@ def _write(changed):
 def _insert(events):
     """The events' rows, as Event.objects.bulk_create writes them, and their new ids."""
     fields = [f for f in Event._meta.concrete_fields if not f.primary_key]
-    prep = [rawsql.preparer(f) for f in fields]
-    read = operator.attrgetter(*(f.attname for f in fields))
-    rows = [[p(v) for p, v in zip(prep, read(e), strict=True)] for e in events]
+    values = rawsql.values_of(fields)
+    rows = [values(e) for e in events]
     for event, pk in zip(events, rawsql.insert(Event, fields, rows, returning=True), strict=True):
         event.pk = pk
