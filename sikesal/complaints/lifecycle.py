@@ -7,6 +7,7 @@ transaction: if the change rolls back, so does the task). docs/lifecycle.md has 
 """
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.db import transaction
 from django.utils import timezone
@@ -48,7 +49,7 @@ class Transition:
     target: str | None  # None: the state does not change
     apply: object
 
-    @property
+    @cached_property  # the action table does not change; read per step by the set-based sweep
     def visibility(self):
         return actions.spec(self.action).visibility
 
