@@ -2,6 +2,7 @@
 ORM would write, without a model instance or the query compiler per row (they were most of a sweep's
 time at 100,000 reports). Names come from the model and quote_name only; every value is a parameter."""
 
+import json
 import operator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -30,6 +31,8 @@ def preparer(field):
         return lambda value: None if value is None else adapt(value)
     if kind == "JSONField":
         adapt, encoder = connection.ops.adapt_json_value, field.encoder
+        if connection.vendor == "postgresql":  # JSON text, cast to jsonb by _arrays on the server
+            return lambda value: None if value is None else json.dumps(value, cls=encoder)
         return lambda value: None if value is None else adapt(value, encoder)
     return lambda value: field.get_db_prep_save(value, connection)
 
@@ -77,8 +80,15 @@ def cursor():
 
 def _arrays(fields):
     """PostgreSQL: one array parameter per column, cast as Django's bulk_create casts them (its UNNEST
-    insert): a short statement whatever the number of rows, planned once, its values dumped in C."""
-    return ", ".join(f"(%s)::{f.db_type(connection).split('(')[0]}[]" for f in fields)
+    insert): a short statement whatever the number of rows, planned once. The arrays travel in binary
+    (%b): psycopg dumps them several times faster than as text (ten times for timestamps); JSON goes as
+    text (preparer) and is cast to jsonb by the server."""
+    return ", ".join(
+        "(%b)::text[]::jsonb[]"
+        if f.get_internal_type() == "JSONField"
+        else f"(%b)::{f.db_type(connection).split('(')[0]}[]"
+        for f in fields
+    )
 
 
 def _columns(rows):
