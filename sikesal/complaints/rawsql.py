@@ -1,6 +1,8 @@
-"""Plain multi-row INSERTs for the bulk paths (the set-based sweep, its side-effect rows): the values the
+"""Plain INSERTs and versioned UPDATEs for the set-based sweep and its side-effect rows: the values the
 ORM would write, without a model instance or the query compiler per row (they were most of a sweep's
-time at 100,000 reports). Names come from the model and quote_name only; every value is a parameter."""
+time at 100,000 reports). Multi-row VALUES on SQLite; on PostgreSQL one statement over array parameters
+(UNNEST), as Django's own bulk_create does there. Names come from the model and quote_name only; every
+value is a parameter."""
 
 import json
 import operator

@@ -11,11 +11,11 @@ Two paths apply the same rules (the lifecycle's TRANSITIONS, policy and action h
 - set-based, when more than SIKESAL_SWEEP_BULK_OVER are due at once (after a long holiday or an
   outage, issue #19): a batch of due rows is claimed in one transaction (on PostgreSQL with
   SELECT ... FOR UPDATE SKIP LOCKED, so several workers share the work; on SQLite the write lock
-  serialises them), each row's steps are applied in memory by the same code the door runs, and the
-  batch is written together: one UPDATE statement run for every row with its version in the WHERE (a
-  row that moved on is untouched and the batch is retried one report at a time), the events with one
-  INSERT, the recorders' rows (the SP4N-LAPOR! outbox) together, and one dispatch task per batch
-  instead of one per event. The escalation rungs of a bulk run reach each OPD's people as one digest
+  serialises them), read as plain tuples into slotted rows (_Row), each row's steps are applied in
+  memory by the same code the door runs (lifecycle.apply), and the batch is written together with
+  plain SQL (rawsql.py): one UPDATE per set of changed fields with each row's version in the WHERE (a
+  row that moved on is untouched and the batch is retried one report at a time), the events and their
+  side-effect rows with multi-row INSERTs, and the recorders' rows (the SP4N-LAPOR! outbox) together. The escalation rungs of a bulk run reach each OPD's people as one digest
   per run (backoffice/ladder.send_rung_digests) instead of one e-mail per rung and report.
 """
 
