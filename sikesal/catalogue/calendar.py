@@ -67,6 +67,7 @@ def wib_date(instant):
     return instant.astimezone(WIB).date()
 
 
+@lru_cache(maxsize=8192)  # by day: the set-based sweep asks for the same few hundred days again and again
 def end_of_day_utc(day):
     return dt.datetime.combine(day, END_OF_DAY, tzinfo=WIB).astimezone(dt.UTC)
 

@@ -13,7 +13,7 @@ from sikesal.accounts.roles import OPD_ROLES
 from sikesal.catalogue import calendar
 from sikesal.catalogue.models import Institution, InstitutionKind
 from sikesal.complaints import policy
-from sikesal.complaints.deadlines import active_deadlines, ladder_points, mark_key, wd
+from sikesal.complaints.deadlines import rungs, wd
 from sikesal.complaints.errors import InvalidInput, InvalidTransition
 from sikesal.complaints.models import Complaint
 from sikesal.complaints.states import (
@@ -395,11 +395,10 @@ def record_ombudsman(ch):
 def mark_overdue(ch):
     """Record one rung of the escalation ladder: reminder before, overdue at, escalated after a deadline."""
     name, stage = ch.data.get("deadline"), ch.data.get("stage") or "overdue"
-    due = active_deadlines(ch.complaint).get(name)
-    point = ladder_points(ch.complaint).get((name, stage))
-    if due is None or point is None or point > ch.now:
+    rung = next((r for r in rungs(ch.complaint) if r.deadline == name and r.stage == stage), None)
+    if rung is None or rung.at > ch.now:  # not an active deadline, not a rung of it, or not yet due
         raise InvalidTransition("not_overdue", _("This deadline is not overdue."))
-    key = mark_key(name, due, stage)
+    key, due = rung.key, rung.due
     if key in ch.complaint.overdue_marks:
         raise InvalidTransition("already_marked", _("This deadline was already marked overdue."))
     ch.complaint.overdue_marks = [*ch.complaint.overdue_marks, key]

@@ -3,8 +3,11 @@ the escalation ladder. The lifecycle recomputes them on every change (docs/lifec
 
 import datetime as dt
 from functools import lru_cache
+from typing import NamedTuple
 
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
 from sikesal.catalogue import calendar
 from sikesal.complaints.states import (
@@ -44,13 +47,27 @@ def active_deadlines(c):
 LADDER_DEADLINES = frozenset({"verify_due_at", "followup_due_at", "final_due_at"})
 
 
+_ESCALATION = []  # settings.SIKESAL_ESCALATION's two numbers, as last read
+
+
+def _escalation():
+    """(reminder_working_days_before, escalate_after_working_days), read from the settings once: a read
+    of Django's lazy settings costs a microsecond, and the sweep needs them several times per report."""
+    if not _ESCALATION:
+        rules = settings.SIKESAL_ESCALATION
+        _ESCALATION.append((rules["reminder_working_days_before"], rules["escalate_after_working_days"]))
+    return _ESCALATION[0]
+
+
+@receiver(setting_changed)
+def _forget_escalation(setting, **kwargs):
+    if setting == "SIKESAL_ESCALATION":  # override_settings in tests
+        _ESCALATION.clear()
+
+
 def ladder_points(c):
     """{(deadline, stage): instant} for every rung: reminder before, overdue at, escalated after."""
-    rules = settings.SIKESAL_ESCALATION
-    active = tuple(active_deadlines(c).items())
-    return dict(
-        _points(active, rules["reminder_working_days_before"], rules["escalate_after_working_days"], calendar.extra())
-    )
+    return dict(_points(tuple(active_deadlines(c).items()), *_escalation(), calendar.extra()))
 
 
 @lru_cache(maxsize=65536)
@@ -70,15 +87,38 @@ def mark_key(name, due, stage="overdue"):
     return f"{name}@{due.isoformat()}" + ("" if stage == "overdue" else f"#{stage}")
 
 
+class Rung(NamedTuple):
+    deadline: str
+    stage: str
+    at: dt.datetime  # when the rung is due
+    key: str  # its mark in overdue_marks (mark_key)
+    due: dt.datetime  # the deadline's instant
+
+
+def rungs(c, active=None):
+    """ladder_points as a ladder: every Rung of the active deadlines (`active`, if the caller has them),
+    earliest first, rungs due at the same instant in ladder_points' order. Memoised with their mark keys:
+    the sweep reads the same report's ladder three times per step (issue #19)."""
+    active = tuple((active_deadlines(c) if active is None else active).items())
+    return _rungs(active, *_escalation(), calendar.extra())
+
+
+@lru_cache(maxsize=65536)
+def _rungs(active, reminder_before, escalate_after, extra):
+    due = dict(active)
+    ladder = (
+        Rung(name, stage, at, mark_key(name, due[name], stage), due[name])
+        for (name, stage), at in _points(active, reminder_before, escalate_after, extra)
+    )
+    return tuple(sorted(ladder, key=lambda rung: rung.at))  # stable: ties keep ladder_points' order
+
+
 def refresh_deadlines(c):
     active = active_deadlines(c)
     c.due_at = min(active.values(), default=None)
-    pending = [
-        point
-        for (name, stage), point in ladder_points(c).items()
-        if mark_key(name, active[name], stage) not in c.overdue_marks
-    ]
-    c.next_sweep_at = min(pending, default=None)
+    marks = c.overdue_marks
+    # The earliest rung not yet marked (the ladder is in order).
+    c.next_sweep_at = next((rung.at for rung in rungs(c, active) if rung.key not in marks), None)
 
 
 def initial_deadlines(c, now):

@@ -7,6 +7,7 @@ transaction: if the change rolls back, so does the task). docs/lifecycle.md has 
 """
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.db import transaction
 from django.utils import timezone
@@ -24,6 +25,7 @@ from sikesal.complaints.deadlines import (  # noqa: F401 - part of the lifecycle
     ladder_points,
     mark_key,
     refresh_deadlines,
+    rungs,
     wd,
 )
 from sikesal.complaints.errors import ConcurrentChange, InvalidInput, InvalidTransition, NotAllowed
@@ -48,7 +50,7 @@ class Transition:
     target: str | None  # None: the state does not change
     apply: object
 
-    @property
+    @cached_property  # the action table does not change; read per step by the set-based sweep
     def visibility(self):
         return actions.spec(self.action).visibility
 
@@ -125,19 +127,29 @@ def _saved_fields():
     return _SAVED_FIELDS
 
 
-def new_event(c, action, actor, now, from_status, visibility, message="", payload=None):
-    """The timeline row of a change, not yet saved (the door saves it; the bulk submission and the set-based
-    sweep save many at once)."""
+def timeline_actor(actor):
+    """How `actor` appears on a timeline event: (user or None, role, label)."""
     # A reporter's account never appears on the timeline: the Reporter row, behind the policy, is
     # the only link between a person and their report (anonim reports stay anonymous to staff).
     is_reporter = actor.role == Role.CITIZEN
+    return (
+        None if is_reporter or not getattr(actor.user, "pk", None) else actor.user,
+        actor.role,
+        "Pelapor" if is_reporter else actor.label[:150],
+    )
+
+
+def new_event(c, action, actor, now, from_status, visibility, message="", payload=None):
+    """The timeline row of a change, not yet saved (the door saves it; the bulk submission saves many at
+    once; the set-based sweep builds the same rows from timeline_actor without the model)."""
+    user, role, label = timeline_actor(actor)
     return Event(
         complaint=c,
         created_at=now,
         action=action,
-        actor=None if is_reporter or not getattr(actor.user, "pk", None) else actor.user,
-        actor_role=actor.role,
-        actor_label="Pelapor" if is_reporter else actor.label[:150],
+        actor=user,
+        actor_role=role,
+        actor_label=label,
         from_status=from_status,
         to_status=c.status,
         visibility=visibility,

@@ -286,3 +286,14 @@ def test_bulk_rungs_reach_each_opd_as_one_digest(mailboxes, in_state, other_opd)
     assert len(head) == 1 and "5" in head[0].body
     perkim = [m for m in mail.outbox if "other_liaison@jambikota.go.id" in m.to]
     assert len(perkim) == 1 and theirs.tracking_number in perkim[0].body
+
+
+def test_the_sweeps_light_rows_match_the_models():
+    """The set-based sweep reads reports into slots and builds events without the model: a field added to
+    Event must be added to its rows too, and _READ must name only real fields of a report."""
+    from sikesal.complaints.sweep import _READ, _NewEvent
+
+    columns = {f.attname for f in Event._meta.concrete_fields if not f.primary_key}
+    assert set(_NewEvent.__slots__) - {"pk", "complaint"} == columns
+    attnames = {f.attname for f in Complaint._meta.concrete_fields}
+    assert set(_READ) <= attnames and len(set(_READ)) == len(_READ)

@@ -148,3 +148,12 @@ def test_two_workers_claiming_at_once_never_take_the_same_events(submit):
     first, second = taken
     assert not set(first) & set(second)  # SKIP LOCKED on PostgreSQL, the write lock on SQLite
     assert len(first) + len(second) == 40
+
+
+def test_handler_names_are_read_without_importing_the_handlers():
+    """effect_queue.handler_names reads effects.HANDLERS as the handlers' names (the set-based sweep does
+    not import them): each path must be the name handler_name gives the imported handler."""
+    assert effect_queue.handler_names() == [effect_queue.handler_name(h) for h in effects.handlers()]
+    assert effect_queue.handler_names(skip=effects.DIGESTED) == [
+        effect_queue.handler_name(h) for h in effects.handlers() if effect_queue.handler_name(h) not in effects.DIGESTED
+    ]

@@ -74,7 +74,9 @@ def on_event(event):
 def on_events(events):
     """on_event for many events of one transaction (the set-based deadline sweep): the same rows, written
     with one read and one insert. An event that may create the report on SP4N-LAPOR! goes through
-    on_event itself; the others can only add a route, reject or follow-up row to a mirrored report."""
+    on_event itself; the others can only add a route, reject or follow-up row to a mirrored report.
+    Those others are read by their fields only (pk, action, visibility, complaint_id, complaint.channel):
+    the sweep passes light rows, not Event instances (sweep._NewEvent)."""
     if not is_enabled():
         return
     rows = []
@@ -98,7 +100,7 @@ def on_events(events):
     )
     now = timezone.now()
     new = [
-        Outbox(complaint_id=event.complaint_id, kind=kind, event=event, next_attempt_at=now)
+        Outbox(complaint_id=event.complaint_id, kind=kind, event_id=event.pk, next_attempt_at=now)
         for event, kind in rows
         if event.complaint_id in mirrored
     ]
