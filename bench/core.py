@@ -103,10 +103,11 @@ def one_run(n):
 def _empty():
     from django_tasks_db.models import DBTaskResult
 
-    from sikesal.complaints.models import Complaint, Event
+    from sikesal.complaints.models import Complaint, Event, PendingEffect
     from sikesal.integrations.lapor.models import Outbox
 
     Outbox.objects.all()._raw_delete(Outbox.objects.db)
+    PendingEffect.objects.all()._raw_delete(PendingEffect.objects.db)  # they point at the events
     Event.objects.all()._raw_delete(Event.objects.db)
     Complaint.co_institutions.through.objects.all()._raw_delete(Event.objects.db)
     Complaint.objects.all().delete()

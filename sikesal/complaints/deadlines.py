@@ -116,9 +116,14 @@ def _rungs(active, reminder_before, escalate_after, extra):
 def refresh_deadlines(c):
     active = active_deadlines(c)
     c.due_at = min(active.values(), default=None)
+    c.next_sweep_at = next_sweep_at(c, active)
+
+
+def next_sweep_at(c, active=None):
+    """The earliest rung of the ladder not yet marked (the ladder is in order): when the sweep next has
+    something to do for `c`."""
     marks = c.overdue_marks
-    # The earliest rung not yet marked (the ladder is in order).
-    c.next_sweep_at = next((rung.at for rung in rungs(c, active) if rung.key not in marks), None)
+    return next((rung.at for rung in rungs(c, active or active_deadlines(c)) if rung.key not in marks), None)
 
 
 def initial_deadlines(c, now):

@@ -29,6 +29,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from sikesal.complaints import effect_queue, effects, lifecycle, rawsql
+from sikesal.complaints.deadlines import next_sweep_at
 from sikesal.complaints.errors import LifecycleError
 from sikesal.complaints.intake import without_controls
 from sikesal.complaints.models import Complaint, Event
@@ -119,7 +120,10 @@ def _sweep_one(pk, now, actor, result):
 
 
 def _take_due_steps(complaint, now, actor, result, read_again):
-    for action, data in _due_steps(complaint, now):
+    steps = _due_steps(complaint, now)
+    if not steps:
+        _reschedule([(complaint.pk, complaint.version, complaint.next_sweep_at, next_sweep_at(complaint))])
+    for action, data in steps:
         try:
             lifecycle.transition(complaint, action, actor, now=now, **data)
             _count(result, action)
@@ -286,11 +290,12 @@ def _bulk_batch(now, actor, last_id, batch_size, result):
     claimed = [values[0] for values in rows]
     user, role, label = lifecycle.timeline_actor(actor)
     who = (getattr(user, "pk", None), role, label)
-    later, events, changed, counts = [], [], [], SweepResult(examined=len(rows))
+    later, events, changed, idle, counts = [], [], [], [], SweepResult(examined=len(rows))
     for values in rows:
         c = _Row(values)
         steps = _due_steps(c, now)
         if not steps:
+            idle.append((c.id, c.version, c.next_sweep_at, next_sweep_at(c)))
             continue
         try:
             mine = [_apply(c, action, data, actor, now, who) for action, data in steps]
@@ -314,6 +319,7 @@ def _bulk_batch(now, actor, last_id, batch_size, result):
             _write(changed)
         except _Moved as exc:
             raise _Moved(exc.args[0], claimed) from None  # the whole batch is rolled back
+    _reschedule(idle)
     if events:
         _insert(events)
         effect_queue.enqueue_ids([e.pk for e in events], skip=effects.DIGESTED)
@@ -324,6 +330,24 @@ def _bulk_batch(now, actor, last_id, batch_size, result):
     result.overdue_marked += counts.overdue_marked
     rung = any(e.action == "mark_overdue" and e.payload["deadline"] in lifecycle.LADDER_DEADLINES for e in events)
     return claimed, later, rung
+
+
+def _reschedule(idle):
+    """Reports read as due with nothing to do (their deadlines moved, or they were made due by hand): the
+    next sweep point recomputed, so that every sweep does not read them again. Not a change anyone sees:
+    no event, and the version stays (a reader's page and an officer's form stay current). [(id, version
+    read, next_sweep_at read, recomputed)]"""
+    moved = [(new, pk, version) for pk, version, old, new in idle if new != old]
+    if not moved:
+        return
+    meta = Complaint._meta
+    qn = connection.ops.quote_name
+    sql = "UPDATE {} SET {} = %s WHERE {} = %s AND {} = %s".format(  # noqa: S608 - names from the model only
+        qn(meta.db_table), qn("next_sweep_at"), qn("id"), qn("version")
+    )
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, [(None if new is None else adapt(new), pk, version) for new, pk, version in moved])
 
 
 def _write(changed):

@@ -297,3 +297,19 @@ def test_the_sweeps_light_rows_match_the_models():
     assert set(_NewEvent.__slots__) - {"pk", "complaint"} == columns
     attnames = {f.attname for f in Complaint._meta.concrete_fields}
     assert set(_READ) <= attnames and len(set(_READ)) == len(_READ)
+
+
+@pytest.mark.parametrize("path", [sweep_each, sweep_bulk])
+def test_a_report_due_with_nothing_to_do_is_not_read_by_every_sweep(submit, path):
+    """A report whose sweep point passed with nothing due (made due by hand, or its deadlines moved) gets
+    its next sweep point again, silently: no event, the same version; the next sweep does not read it."""
+    c = submit()
+    expected = c.next_sweep_at
+    assert expected > T0 + dt.timedelta(hours=1)
+    Complaint.objects.filter(pk=c.pk).update(next_sweep_at=T0)
+    now = T0 + dt.timedelta(hours=1)
+    assert path(now=now).examined == 1
+    c.refresh_from_db()
+    assert c.next_sweep_at == expected and c.version == 0
+    assert list(c.events.values_list("action", flat=True)) == ["submit"]
+    assert path(now=now).examined == 0
