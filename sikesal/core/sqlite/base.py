@@ -18,13 +18,14 @@ it, 5 ms or more, and would do so while holding the writers' lock. The threshold
 beside the writers; the threshold stays as a backstop for a system running without its worker.
 """
 
+import contextlib
 import errno
 import fcntl
 import os
 import time
 
 from django.db import OperationalError
-from django.db.backends.sqlite3 import base
+from django.db.backends.sqlite3 import base, creation
 
 # The waits between tries for the flock: short at first, then at most POLL_MAX seconds.
 POLL_FIRST = 0.0002
@@ -41,7 +42,17 @@ def checkpoint(connection):
             cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
 
+class DatabaseCreation(creation.DatabaseCreation):
+    def _destroy_test_db(self, test_database_name, verbosity):
+        """A test database's lock file goes with it."""
+        super()._destroy_test_db(test_database_name, verbosity)
+        if test_database_name and not self.is_in_memory_db(test_database_name):
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(f"{test_database_name}.writers")
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
+    creation_class = DatabaseCreation
     _writers = None  # the open lock file while this connection holds it
 
     def _lock_path(self):
