@@ -337,17 +337,10 @@ def _reschedule(idle):
     next sweep point recomputed, so that every sweep does not read them again. Not a change anyone sees:
     no event, and the version stays (a reader's page and an officer's form stay current). [(id, version
     read, next_sweep_at read, recomputed)]"""
-    moved = [(new, pk, version) for pk, version, old, new in idle if new != old]
-    if not moved:
-        return
-    meta = Complaint._meta
-    qn = connection.ops.quote_name
-    sql = "UPDATE {} SET {} = %s WHERE {} = %s AND {} = %s".format(  # noqa: S608 - names from the model only
-        qn(meta.db_table), qn("next_sweep_at"), qn("id"), qn("version")
-    )
-    adapt = connection.ops.adapt_datetimefield_value
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, [(None if new is None else adapt(new), pk, version) for new, pk, version in moved])
+    field = Complaint._meta.get_field("next_sweep_at")
+    moved = [(rawsql.prepare(field, new), pk, version) for pk, version, old, new in idle if new != old]
+    if moved:
+        rawsql.update_unless_moved(Complaint, [field], moved, Complaint._meta.get_field("version"))
 
 
 def _write(changed):
