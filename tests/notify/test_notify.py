@@ -7,9 +7,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from django.core import mail
 from django.core.management import call_command
+from django.db import connection
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from sikesal.complaints import effect_queue
 from sikesal.complaints.tasks import dispatch_event
 from sikesal.integrations.notify.models import Notification
 
@@ -23,11 +25,15 @@ class Gateway:
 
     def __init__(self):
         self.received, self.fail_next = [], 0
+        self.arrived, self.release = threading.Event(), None  # set `release` to hold every answer until it is set
         gateway = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                gateway.arrived.set()
+                if gateway.release is not None:
+                    gateway.release.wait(60)
                 if gateway.fail_next:
                     gateway.fail_next -= 1
                     self.send_response(503)
@@ -101,3 +107,54 @@ def test_anonymous_reporter_is_still_told_and_staff_notes_are_not_sent(in_state,
     assert len(mail.outbox) == 1 and "Perbaikan dijadwalkan Kamis." in mail.outbox[0].body
     lines = (tmp_path / "outbox" / "sms.jsonl").read_text().splitlines()
     assert any(c.tracking_number in json.loads(line)["message"] for line in lines)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_gateway_that_answers_slowly_does_not_hold_up_citizens_filing_reports(gateway, submit):
+    first = submit()
+    gateway.release = threading.Event()
+
+    def worker():
+        try:
+            effect_queue.drain()
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    try:
+        assert gateway.arrived.wait(30)
+        # The worker is waiting for the gateway's answer. A citizen files a report meanwhile. On SQLite, a
+        # worker that sent inside its transaction would hold the one write lock until the gateway answered
+        # or its HTTP client gave up (10 s): the filing would wait that long and the SMS would fail.
+        second = submit(title="Sampah menumpuk di pasar")
+        assert second.pk and not gateway.release.is_set()
+    finally:
+        gateway.release.set()
+        thread.join(60)
+    assert Notification.objects.filter(event__complaint=first, state="sent").count() == 2  # its e-mail and SMS
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_refused_message_of_a_batch_is_retried_alone_and_the_rest_go_out(gateway, submit):
+    gateway.fail_next = 1
+    reports = [submit(title=f"Lampu jalan mati nomor {i}") for i in range(3)]
+    run_worker()
+    sms = Notification.objects.filter(channel="sms").order_by("pk")
+    assert [n.state for n in sms] == ["pending", "sent", "sent"] and [n.attempts for n in sms] == [1, 1, 1]
+    assert [m.to for m in mail.outbox] == [["budi@example.com"]] * 3
+    texts = [body["message"] for _, body in gateway.received]
+    assert len(texts) == 2 and all(any(r.tracking_number in t for t in texts) for r in reports[1:])
+    assert DBTaskResult.objects.filter(task_path__endswith="send_notification", status="READY").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_of_receipts_goes_through_one_mail_connection(submit, settings, tmp_path):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    settings.EMAIL_FILE_PATH = tmp_path / "mail"
+    numbers = [submit(title=f"Jalan berlubang nomor {i}").tracking_number for i in range(3)]
+    run_worker()
+    files = list((tmp_path / "mail").iterdir())
+    assert len(files) == 1  # one session with the mail server, not one per message
+    text = files[0].read_text()
+    assert all(number in text for number in numbers)

@@ -5,6 +5,7 @@ import logging
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats, timezone, translation
@@ -13,7 +14,7 @@ from django_tasks import task
 from sikesal.complaints import actions
 from sikesal.complaints.states import Status
 from sikesal.integrations.notify.models import Notification
-from sikesal.integrations.notify.transports import send
+from sikesal.integrations.notify.transports import Outbox
 
 log = logging.getLogger("sikesal.notify")
 MAX_ATTEMPTS = 6
@@ -57,49 +58,65 @@ def _message(notification):
         return "", render_to_string("notify/short.txt", context).strip()
 
 
+# A batch's notifications are sent in chunks: each chunk is rendered and sent outside any transaction (a
+# mail server that answers slowly must not hold SQLite's one write lock, nor a PostgreSQL row lock), then its
+# outcomes are written in one transaction. A worker killed between the sending and the writing sends that
+# chunk again when its side effects run again (complaints/effect_queue.py): at most CHUNK messages twice,
+# never one lost. Two workers never hold the same notification at once: the effect queue leases each event
+# to one worker, and a retry runs as its own task.
+CHUNK = 50
+
+
 def deliver_all(notification_ids):
-    """The notifications of one batch of events (complaints/effect_queue.py), read in one query; each is
-    still sent under its own row lock, so it goes out once."""
-    pending = Notification.objects.select_related("event__complaint").filter(
-        pk__in=notification_ids, state=Notification.State.PENDING
+    """The notifications of one batch of events (complaints/effect_queue.py), read in one query."""
+    pending = list(
+        Notification.objects.select_related("event__complaint")
+        .filter(pk__in=notification_ids, state=Notification.State.PENDING)
+        .order_by("pk")
     )
-    for n in pending:
-        try:
-            deliver(n)
-        except Exception:  # e.g. the database, mid-batch: this one goes on its own later, the rest now
-            log.exception("notification %s: delivery failed; retried alone", n.pk)
-            send_notification.using(run_after=timezone.now() + dt.timedelta(seconds=30)).enqueue(n.pk)
+    for start in range(0, len(pending), CHUNK):
+        deliver_chunk(pending[start : start + CHUNK])
 
 
 @task()
 def send_notification(notification_id):
     """One notification (a retry, with its own backoff)."""
     n = Notification.objects.select_related("event__complaint").filter(pk=notification_id).first()
-    if n is not None:
-        deliver(n)
+    if n is not None and n.state == Notification.State.PENDING:
+        deliver_chunk([n])
 
 
-def deliver(n):
+def deliver_chunk(chunk):
+    errors = {}
+    with Outbox() as outbox:
+        for n in chunk:
+            try:
+                subject, body = _message(n)
+                outbox.send(n.channel, n.to, subject, body)
+            except Exception as exc:  # any failure of the transport is retried, never lost silently
+                errors[n.pk] = str(exc)[:300] or type(exc).__name__
+    sent = [n.pk for n in chunk if n.pk not in errors]
+    now = timezone.now()
     with transaction.atomic():
-        # Locked and read again: another worker may have sent it since it was loaded.
-        current = list(Notification.objects.select_for_update().filter(pk=n.pk).values_list("state", "attempts"))
-        if not current or current[0][0] != Notification.State.PENDING:
-            return  # already delivered or given up: a duplicate task changes nothing
-        n.state, n.attempts = Notification.State.PENDING, current[0][1] + 1
-        try:
-            subject, body = _message(n)
-            send(n.channel, n.to, subject, body)
-        except Exception as exc:  # any failure of the transport is retried, never lost silently
-            n.last_error = str(exc)[:300]
-            if n.attempts >= MAX_ATTEMPTS:
-                n.state = Notification.State.FAILED
-                log.warning("notification %s failed for good: %s", n.pk, exc)
-            else:
-                delay = dt.timedelta(seconds=30 * 2 ** (n.attempts - 1))
-                send_notification.using(run_after=timezone.now() + delay).enqueue(n.pk)
-        else:
-            n.state = Notification.State.SENT
-            n.sent_at = timezone.now()
-        Notification.objects.filter(pk=n.pk).update(
-            state=n.state, attempts=n.attempts, last_error=n.last_error, sent_at=n.sent_at
+        # Each row as it was read (still pending, same attempts): a row another worker wrote meanwhile is
+        # left as that worker wrote it.
+        Notification.objects.filter(pk__in=sent, state=Notification.State.PENDING).update(
+            state=Notification.State.SENT, attempts=F("attempts") + 1, sent_at=now
         )
+        for n in chunk:
+            if n.pk in errors:
+                _failed(n, errors[n.pk], now)
+
+
+def _failed(n, error, now):
+    attempts = n.attempts + 1
+    if attempts >= MAX_ATTEMPTS:
+        state = Notification.State.FAILED
+        log.warning("notification %s failed for good: %s", n.pk, error)
+    else:
+        state = Notification.State.PENDING
+        delay = dt.timedelta(seconds=30 * 2 ** (attempts - 1))
+        send_notification.using(run_after=now + delay).enqueue(n.pk)
+    Notification.objects.filter(pk=n.pk, state=Notification.State.PENDING, attempts=n.attempts).update(
+        state=state, attempts=attempts, last_error=error
+    )

@@ -1,11 +1,14 @@
 """Transports: e-mail through Django's backends; SMS/WhatsApp through an HTTP gateway or, in the demo
-and tests, a JSON-lines file under the data dir. Each raises on failure so the task can retry."""
+and tests, a JSON-lines file under the data dir. Each raises on failure so the task can retry.
+
+A batch of messages goes through one `Outbox`: one connection to the mail server and one HTTP client for
+the gateway, opened at the first message and closed at the end, instead of one per message."""
 
 import json
 
 import httpx
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import get_connection, send_mail
 from django.utils import timezone
 
 
@@ -20,25 +23,53 @@ def _gateway(channel):
 
 
 def send(channel, to, subject, body):
-    if channel == "email":
-        send_mail(subject, body, None, [to])
-        return
-    url, token = _gateway(channel)
-    if not url:
-        outbox = settings.DATA_DIR / "outbox"
-        outbox.mkdir(exist_ok=True)
-        line = {"at": timezone.now().isoformat(), "channel": channel, "to": to, "message": body}
-        with open(outbox / f"{channel}.jsonl", "a", encoding="utf-8") as fh:
-            fh.write(json.dumps(line, ensure_ascii=False) + "\n")
-        return
-    try:
-        response = httpx.post(
-            url,
-            json={"to": to, "message": body, "channel": channel},
-            headers={"Authorization": f"Bearer {token}"} if token else {},
-            timeout=httpx.Timeout(10.0, connect=5.0),
-        )
-    except httpx.HTTPError as exc:
-        raise DeliveryError(f"{channel} gateway unreachable: {exc}") from exc
-    if response.status_code >= 300:
-        raise DeliveryError(f"{channel} gateway answered {response.status_code}")
+    """One message on its own."""
+    with Outbox() as outbox:
+        outbox.send(channel, to, subject, body)
+
+
+class Outbox:
+    def __init__(self):
+        self._mail = None
+        self._http = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self._mail is not None:
+            self._mail.close()
+        if self._http is not None:
+            self._http.close()
+
+    def send(self, channel, to, subject, body):
+        if channel == "email":
+            if self._mail is None:
+                self._mail = get_connection()
+                self._mail.open()
+            send_mail(subject, body, None, [to], connection=self._mail)
+            return
+        url, token = _gateway(channel)
+        if not url:
+            _append_to_file(channel, to, body)
+            return
+        if self._http is None:
+            self._http = httpx.Client(timeout=httpx.Timeout(10.0, connect=5.0))
+        try:
+            response = self._http.post(
+                url,
+                json={"to": to, "message": body, "channel": channel},
+                headers={"Authorization": f"Bearer {token}"} if token else {},
+            )
+        except httpx.HTTPError as exc:
+            raise DeliveryError(f"{channel} gateway unreachable: {exc}") from exc
+        if response.status_code >= 300:
+            raise DeliveryError(f"{channel} gateway answered {response.status_code}")
+
+
+def _append_to_file(channel, to, body):
+    outbox = settings.DATA_DIR / "outbox"
+    outbox.mkdir(exist_ok=True)
+    line = {"at": timezone.now().isoformat(), "channel": channel, "to": to, "message": body}
+    with open(outbox / f"{channel}.jsonl", "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(line, ensure_ascii=False) + "\n")
