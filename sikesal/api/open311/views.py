@@ -168,8 +168,8 @@ def _parse_when(value):
     return parsed if parsed.tzinfo else timezone.make_aware(parsed)
 
 
-def _rows(request, queryset, extensions):
-    return [records.row(request, c, extensions) for c in queryset]
+def _rows(request, found, extensions):
+    return [records.row(request, c, extensions) for c in found]
 
 
 @endpoint("GET", "POST")
@@ -194,7 +194,7 @@ def requests_view(request, fmt):
     start = start or end - dt.timedelta(days=DEFAULT_DAYS)
     if end - start > dt.timedelta(days=MAX_SPAN_DAYS) or end < start:
         return errors(fmt, 400, _("From start_date to end_date may span at most 90 days."))
-    qs = records.listed(extensions).filter(submitted_at__gte=start, submitted_at__lte=end)
+    qs = records.listed().filter(submitted_at__gte=start, submitted_at__lte=end)
     if g.get("service_code"):
         qs = qs.filter(service__code__in=g["service_code"].split(","))
     statuses = set(g.get("status", "").split(",")) - {""}
@@ -209,8 +209,8 @@ def requests_view(request, fmt):
         size = max(1, min(int(g.get("page_size", page_size_default())), MAX_PAGE_SIZE))
     except ValueError:
         return errors(fmt, 400, _("page and page_size must be whole numbers."))
-    rows = qs.order_by("-submitted_at", "-pk")[(page - 1) * size : page * size]
-    return respond(fmt, "service_requests", "request", _rows(request, rows, extensions))
+    found = records.fetch(qs.order_by("-submitted_at", "-pk")[(page - 1) * size : page * size], extensions)
+    return respond(fmt, "service_requests", "request", _rows(request, found, extensions))
 
 
 def _attributes(post, service):
