@@ -35,6 +35,9 @@ ROOT = Path(__file__).resolve().parents[1]
 SWEEP_SAMPLE = 2000
 
 
+OPEN311_PAGE = "/open311/v2/requests.json?page_size=1000"
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -323,6 +326,12 @@ def run(args, reports, seconds, data_dir, keep):
             bare = load(base, seconds, args.threads, lambda c, i: c.get("/healthz").status_code == 200)
             track = load(base, seconds, args.threads,
                          lambda c, i: c.get(f"/lacak/{tracking[i % len(tracking)]}/").status_code == 200)  # fmt: skip
+        # A partner app's read (issue #19.6): the Open311 list at its largest page.
+        page_rows = len(httpx.get(base + OPEN311_PAGE, timeout=60).json())
+        if use_wrk:
+            open311 = wrk.load(base, [OPEN311_PAGE], seconds)
+        else:
+            open311 = load(base, seconds, args.threads, lambda c, i: c.get(OPEN311_PAGE).status_code == 200)
         before = Complaint.objects.count()
         last_pk = Complaint.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
         if use_wrk:
@@ -384,6 +393,10 @@ def run(args, reports, seconds, data_dir, keep):
             "track_rps": track["rps"],
             "track_p99_ms": track["p99_ms"],
             "track_errors": track["errors"],
+            "open311_page_rows": page_rows,
+            "open311_pages_per_s": open311["rps"],
+            "open311_page_p99_ms": open311["p99_ms"],
+            "open311_rows_per_s": round(open311["rps"] * page_rows),
             "intake_rps": intake_result["rps"],
             "intake_p99_ms": intake_result["p99_ms"],
             "intake_errors": intake_result["errors"],
