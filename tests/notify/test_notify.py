@@ -1,6 +1,7 @@
 """Reporter notifications: channels, a real HTTP gateway with failures and retries, no duplicates."""
 
 import json
+import socketserver
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -158,3 +159,54 @@ def test_a_batch_of_receipts_goes_through_one_mail_connection(submit, settings, 
     assert len(files) == 1  # one session with the mail server, not one per message
     text = files[0].read_text()
     assert all(number in text for number in numbers)
+
+
+class CappedMailServer:
+    """A real SMTP server on loopback that ends every session after `cap` messages, as many mail servers
+    do; it keeps what it accepted and counts the sessions."""
+
+    def __init__(self, cap):
+        self.messages, self.sessions = [], 0
+        server = self
+
+        class Handler(socketserver.StreamRequestHandler):
+            def handle(self):
+                server.sessions += 1
+                accepted = 0
+                self.wfile.write(b"220 localhost ESMTP\r\n")
+                while accepted < cap and (line := self.rfile.readline()):
+                    verb = line[:4].upper()
+                    if verb == b"DATA":
+                        self.wfile.write(b"354 go on\r\n")
+                        lines = []
+                        while (data := self.rfile.readline()) not in (b".\r\n", b""):
+                            lines.append(data)
+                        server.messages.append(b"".join(lines).decode())
+                        accepted += 1
+                        self.wfile.write(b"250 queued\r\n")
+                    elif verb == b"QUIT":
+                        self.wfile.write(b"221 bye\r\n")
+                        return
+                    else:  # EHLO, MAIL, RCPT, RSET, NOOP
+                        self.wfile.write(b"250 ok\r\n")
+                # The cap reached: the session ends without a word, as a server that drops it does.
+
+        socketserver.ThreadingTCPServer.allow_reuse_address = True
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_receipts_go_through_a_mail_server_that_ends_sessions_after_two_messages(submit, settings):
+    mail_server = CappedMailServer(cap=2)
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_USE_TLS = "127.0.0.1", mail_server.port, False
+    numbers = [submit(title=f"Drainase tersumbat nomor {i}").tracking_number for i in range(5)]
+    try:
+        run_worker()
+    finally:
+        mail_server.server.shutdown()
+    assert Notification.objects.filter(channel="email", state="sent").count() == 5
+    assert all(any(n in m for m in mail_server.messages) for n in numbers)
+    assert mail_server.sessions == 3  # two messages a session, not one session per message

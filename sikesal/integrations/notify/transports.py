@@ -5,11 +5,14 @@ A batch of messages goes through one `Outbox`: one connection to the mail server
 the gateway, opened at the first message and closed at the end, instead of one per message."""
 
 import json
+import logging
 
 import httpx
 from django.conf import settings
 from django.core.mail import get_connection, send_mail
 from django.utils import timezone
+
+log = logging.getLogger("sikesal.notify")
 
 
 class DeliveryError(Exception):
@@ -37,17 +40,38 @@ class Outbox:
         return self
 
     def __exit__(self, *exc):
-        if self._mail is not None:
-            self._mail.close()
+        self._close_mail()
         if self._http is not None:
             self._http.close()
 
+    def _send_mail(self, to, subject, body):
+        reused = self._mail is not None
+        if not reused:
+            self._mail = get_connection()
+        try:
+            self._mail.open()  # a no-op while the session is open
+            send_mail(subject, body, None, [to], connection=self._mail)
+        except Exception:
+            self._close_mail()
+            if not reused:
+                raise
+            # The server ended the session it had been keeping (many cap the messages per session): this
+            # message goes once more, on a new one.
+            self._send_mail(to, subject, body)
+
+    def _close_mail(self):
+        """Close the mail session; a server that errs on QUIT has still taken the messages it accepted (and
+        their outcomes must still be written, or they would be sent again)."""
+        mail, self._mail = self._mail, None
+        if mail is not None:
+            try:
+                mail.close()
+            except Exception:
+                log.warning("closing the mail connection failed", exc_info=True)
+
     def send(self, channel, to, subject, body):
         if channel == "email":
-            if self._mail is None:
-                self._mail = get_connection()
-                self._mail.open()
-            send_mail(subject, body, None, [to], connection=self._mail)
+            self._send_mail(to, subject, body)
             return
         url, token = _gateway(channel)
         if not url:
