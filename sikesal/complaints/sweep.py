@@ -15,8 +15,9 @@ Two paths apply the same rules (the lifecycle's TRANSITIONS, policy and action h
   memory by the same code the door runs (lifecycle.apply), and the batch is written together with
   plain SQL (rawsql.py): one UPDATE per set of changed fields with each row's version in the WHERE (a
   row that moved on is untouched and the batch is retried one report at a time), the events and their
-  side-effect rows with multi-row INSERTs, and the recorders' rows (the SP4N-LAPOR! outbox) together. The escalation rungs of a bulk run reach each OPD's people as one digest
-  per run (backoffice/ladder.send_rung_digests) instead of one e-mail per rung and report.
+  side-effect rows with multi-row INSERTs, and the recorders' rows (the SP4N-LAPOR! outbox) together.
+  The escalation rungs of a bulk run reach each OPD's people as one digest per run
+  (backoffice/ladder.send_rung_digests) instead of one e-mail per rung and report.
 """
 
 import logging
