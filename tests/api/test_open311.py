@@ -133,6 +133,18 @@ def test_listing_filters_pages_and_hides_rahasia(client, submit, act):
     assert ext[0]["extended_attributes"]["kecamatan"] == "Jelutung" and ext[0]["notes"]
 
 
+@pytest.mark.parametrize("page", ["99999999999999999999", "9223372036854775807", "1000001"])
+def test_a_page_past_any_report_is_an_empty_list_not_an_error(client, submit, act, page):
+    act(submit(), "verify")
+    assert get(client, "requests", "requests", page=page, page_size=1000) == []
+
+
+@pytest.mark.parametrize("page", ["0", "-3"])
+def test_a_page_before_the_first_is_the_first(client, submit, act, page):
+    act(submit(), "verify")
+    assert get(client, "requests", "requests", page=page) == get(client, "requests", "requests")
+
+
 def test_tokens_and_updates_both_ways(client, api_key, in_state):
     c = in_state("dispositioned")
     get(client, f"tokens/{c.tracking_number}", "token")

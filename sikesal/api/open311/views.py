@@ -33,6 +33,8 @@ from .records import w3c
 from .render import clean_text, errors, respond, respond_object
 
 DEFAULT_DAYS, MAX_SPAN_DAYS, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE = 90, 90, 1000, 100
+# Pages further than this are past any report (and an offset the database can still take): an empty list.
+MAX_PAGE = 1_000_000
 DESCRIPTION_MAX, MEDIA_URL_MAX = 4000, 500
 FALLBACK_CHANGESET = dt.datetime(2026, 11, 28, tzinfo=dt.timezone(dt.timedelta(hours=7)))
 # Extended statuses (FixMyStreet's back-office profile) → lifecycle actions.
@@ -205,7 +207,7 @@ def requests_view(request, fmt):
     elif statuses == {"closed"}:
         qs = qs.filter(status__in=CLOSED_STATES)
     try:
-        page = max(1, int(g.get("page", 1)))
+        page = max(1, min(int(g.get("page", 1)), MAX_PAGE))
         size = max(1, min(int(g.get("page_size", page_size_default())), MAX_PAGE_SIZE))
     except ValueError:
         return errors(fmt, 400, _("page and page_size must be whole numbers."))
