@@ -123,7 +123,7 @@ else:
                 "init_command": (
                     "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;"
                     "PRAGMA foreign_keys=ON;PRAGMA busy_timeout=30000;"
-                    "PRAGMA wal_autocheckpoint=20000;"  # the worker checkpoints (core/sqlite/base.py)
+                    "PRAGMA wal_autocheckpoint=262144;"  # the worker checkpoints (core/sqlite/base.py)
                 ),
             },
             # Reuse a connection across requests: opening one (with its PRAGMAs) cost a tenth of a page view.

@@ -49,6 +49,13 @@ def _national_holidays(year):
     return frozenset(holidays.country_holidays("ID", years=[year]).keys())
 
 
+def preload(years):
+    """Load the national holidays of `years` now: the `holidays` package imports every country's module on
+    its first use, a tenth of a second (core/warmup.py)."""
+    for year in years:
+        _national_holidays(year)
+
+
 def extra():
     """The editable non-working days now in force (a frozenset of dates): part of a memo's key."""
     return _extra_non_working_days()

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import transaction
 
 from sikesal.catalogue.models import Institution, InstitutionKind, Service
+from sikesal.complaints import effect_queue
 from sikesal.complaints.states import Status
 from sikesal.routing import model as router
 from sikesal.routing.concepts import build_lexicon
@@ -171,7 +172,8 @@ def record_many(complaints):
     if not todo:
         return
     found = suggest_many([(c.title, c.body, c.service.code if c.service_id else None) for c in todo])
-    Suggestion.objects.bulk_create(
+    effect_queue.bulk_create(
+        Suggestion,
         [
             Suggestion(
                 complaint=c,

@@ -4,7 +4,7 @@ from collections import defaultdict
 
 from django.conf import settings
 
-from sikesal.complaints import actions
+from sikesal.complaints import actions, effect_queue
 from sikesal.complaints.models import Complaint
 from sikesal.complaints.states import Visibility
 from sikesal.integrations.notify.models import Notification
@@ -49,7 +49,7 @@ def _notify(events):
     if not wanted:
         return
     # Unique per event, channel and address: a second run of the same events adds nothing, sends nothing.
-    Notification.objects.bulk_create(wanted, ignore_conflicts=True)
+    effect_queue.bulk_create(Notification, wanted, ignore_conflicts=True)
     pending = list(
         Notification.objects.filter(event__in=events, state=Notification.State.PENDING, attempts=0).values_list(
             "pk", flat=True

@@ -13,8 +13,8 @@ from django.db import close_old_connections, connection
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
 
-from sikesal.complaints import effect_queue
-from sikesal.core import scheduler, workers
+from sikesal.complaints import effect_queue, effects
+from sikesal.core import scheduler, warmup, workers
 from sikesal.core.sqlite.base import CHECKPOINT_SECONDS, checkpoint
 
 log = logging.getLogger("sikesal.worker")
@@ -63,6 +63,11 @@ class Command(BaseCommand):
 
         worker = tasks_worker()
         worker.configure_signals()
+        # The handlers' modules (the routing model's scikit-learn among them) loaded now, and with the rest
+        # kept out of the garbage collector's full collections (core/warmup.py): a pause of 100-200 ms
+        # there, in a batch's transaction, held SQLite's write lock and every citizen filing a report.
+        effects.handlers()
+        warmup.freeze()
         effects_thread = None
         self.stdout.write(f"SIKESAL worker {worker_id} started")
         try:
