@@ -36,9 +36,9 @@ POLL_MAX = 0.002
 
 CHECKPOINT_SECONDS = 0.5
 # The WAL starts over from its beginning only when a writer begins at an instant when every frame in it has
-# been copied back. Under steady writes that instant never came: at 500 reports a second the WAL grew by
-# 80 MB/s to gigabytes, every page read searched a longer index, and intake's p99 tripled (issue #19). Past
-# RESTART_FRAMES (4 KB each) the checkpoint makes that instant itself (`checkpoint`).
+# been copied back. Under steady writes that instant may never come: at 500 reports a second the WAL grew
+# by 80 MB/s, to 2.5 GB in 30 s, a file that stays on disk and that a restart after a crash reads whole
+# (issue #19). Past RESTART_FRAMES (4 KB each) the checkpoint makes that instant itself (`checkpoint`).
 RESTART_FRAMES = 65536
 # How long the restart waits for reads still on the WAL (milliseconds; they take a few) before giving up
 # until the next checkpoint: the writers wait meanwhile.
@@ -49,14 +49,14 @@ def checkpoint(connection):
     """Copy the WAL into the database without blocking writers or readers (PASSIVE); when the WAL has grown
     past RESTART_FRAMES, queue with the writers and restart it (RESTART: the frames written since the
     passive pass, then a wait of at most RESTART_WAIT_MS for reads still on it), so the next writer writes
-    from its beginning."""
+    from its beginning. Returns the WAL's length in frames as the passive pass found it."""
     if connection.vendor != "sqlite":
-        return
+        return 0
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
         _, frames, _ = cursor.fetchone()
     if frames < RESTART_FRAMES or connection.in_atomic_block:
-        return
+        return frames
     connection._take_writers_lock()
     try:
         with connection.cursor() as cursor:
@@ -67,6 +67,7 @@ def checkpoint(connection):
                 cursor.execute(f"PRAGMA busy_timeout={_busy_timeout_ms(connection)}")
     finally:
         connection._give_writers_lock()
+    return frames
 
 
 def _busy_timeout_ms(connection):
