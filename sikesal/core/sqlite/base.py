@@ -64,14 +64,10 @@ def checkpoint(connection):
             try:
                 cursor.execute("PRAGMA wal_checkpoint(RESTART)")
             finally:
-                cursor.execute(f"PRAGMA busy_timeout={_busy_timeout_ms(connection)}")
+                cursor.execute(f"PRAGMA busy_timeout={int(connection.timeout_seconds() * 1000)}")
     finally:
         connection._give_writers_lock()
     return frames
-
-
-def _busy_timeout_ms(connection):
-    return int(float(connection.settings_dict.get("OPTIONS", {}).get("timeout", 5)) * 1000)
 
 
 class DatabaseCreation(creation.DatabaseCreation):
@@ -86,6 +82,10 @@ class DatabaseCreation(creation.DatabaseCreation):
 class DatabaseWrapper(base.DatabaseWrapper):
     creation_class = DatabaseCreation
     _writers = None  # the open lock file while this connection holds it
+
+    def timeout_seconds(self):
+        """How long a writer waits for the others: the connection's `timeout` option (settings.py)."""
+        return float(self.settings_dict.get("OPTIONS", {}).get("timeout", 5))
 
     def _lock_path(self):
         name = str(self.settings_dict["NAME"])
@@ -122,7 +122,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if path is None or self._writers is not None:
             return
         handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        deadline = time.monotonic() + float(self.settings_dict.get("OPTIONS", {}).get("timeout", 5))
+        deadline = time.monotonic() + self.timeout_seconds()
         pause = POLL_FIRST
         try:
             while True:
