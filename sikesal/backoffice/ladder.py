@@ -18,6 +18,7 @@ from sikesal.accounts.models import User
 from sikesal.accounts.roles import Role
 from sikesal.catalogue.models import Institution, LiaisonContact
 from sikesal.complaints import timeline
+from sikesal.complaints.deadlines import ADMIN, DEADLINES, LADDER_DEADLINES
 from sikesal.complaints.models import Complaint, Event
 from sikesal.complaints.states import CLOSED_STATES
 
@@ -28,6 +29,7 @@ def _emails(users):
 
 def recipients(complaint, deadline, stage):
     """E-mail addresses for one rung; the admin koordinator's own deadline never goes to an OPD."""
+    admins_own = getattr(DEADLINES.get(deadline), "owner", None) == ADMIN
     admins = User.objects.filter(role=Role.ADMIN, is_active=True)
     executives = User.objects.filter(role=Role.EXECUTIVE, is_active=True)
     opd = complaint.institution
@@ -38,21 +40,17 @@ def recipients(complaint, deadline, stage):
             c.email for c in LiaisonContact.objects.filter(institution=opd) if c.email
         }
         heads = _emails(members.filter(role=Role.OPD_HEAD)) | ({opd.head_email} if opd.head_email else set())
-    own = _emails(admins) if deadline == "verify_due_at" or opd is None else liaisons
+    own = _emails(admins) if admins_own or opd is None else liaisons
     if stage == "reminder":
         return own
     if stage == "overdue":
-        return own | (heads if deadline != "verify_due_at" else set())
+        return own | (set() if admins_own else heads)
     return own | heads | _emails(executives) | _emails(admins)
 
 
 def notify_rung(event):
     """Event handler: mail the people on this rung (idempotent enough: one mail per event run)."""
-    if event.action != "mark_overdue" or event.payload.get("deadline") not in {
-        "verify_due_at",
-        "followup_due_at",
-        "final_due_at",
-    }:
+    if event.action != "mark_overdue" or event.payload.get("deadline") not in LADDER_DEADLINES:
         return
     complaint = event.complaint
     to = sorted(recipients(complaint, event.payload["deadline"], event.payload.get("stage", "overdue")))
@@ -72,7 +70,6 @@ def notify_rung(event):
     send_mail(subject, body, None, to)
 
 
-RUNG_DEADLINES = ("verify_due_at", "followup_due_at", "final_due_at")
 DIGEST_SAMPLE = 50  # reports listed per rung; the rest are counted and found in the inbox
 
 
@@ -89,7 +86,7 @@ def send_rung_digests(at):
         .values_list("complaint__institution_id", "complaint__tracking_number", "complaint__title", "payload")
     )
     for opd_id, tracking, title, payload in rows.iterator(chunk_size=2000):
-        if payload.get("deadline") not in RUNG_DEADLINES:
+        if payload.get("deadline") not in LADDER_DEADLINES:
             continue
         group = groups.setdefault((opd_id, payload["deadline"], payload.get("stage", "overdue")), [0, []])
         group[0] += 1

@@ -13,7 +13,7 @@ from sikesal.accounts.roles import OPD_ROLES
 from sikesal.catalogue import calendar
 from sikesal.catalogue.models import Institution, InstitutionKind
 from sikesal.complaints import policy
-from sikesal.complaints.deadlines import rungs, wd
+from sikesal.complaints.deadlines import ending, rungs
 from sikesal.complaints.errors import InvalidInput, InvalidTransition
 from sikesal.complaints.models import Complaint
 from sikesal.complaints.states import (
@@ -114,8 +114,6 @@ def _dispose_to(ch, inst):
         ch.payload["co_institutions"] = [i.short_name for i in co]
     c.institution = inst
     c.assigned_officer = None
-    c.followup_due_at = calendar.add_working_days(ch.now, wd("first_followup_working_days"))
-    c.verify_due_at = None
     # "Catatan untuk OPD" is for the OPD: kept in the payload, which only staff pages show, never in the
     # event's message that the public page, the reporter's e-mail, the API and Open311 carry.
     note = str(ch.data.get("note") or "").strip()[:5000]
@@ -142,14 +140,10 @@ def redisposition(ch):
 
 def request_info(ch):
     ch.message = ch.require_text("message", _("The question to the reporter"))
-    ch.complaint.verify_due_at = None
-    ch.complaint.info_due_at = calendar.add_days(ch.now, wd("pending_info_days"))
 
 
 def supply_info(ch):
     ch.message = ch.require_text("message", _("The information"))
-    ch.complaint.info_due_at = None
-    ch.complaint.verify_due_at = calendar.add_working_days(ch.now, wd("verify_working_days"))
 
 
 def archive(ch):
@@ -171,8 +165,6 @@ def return_not_authority(ch):
     c.institution = None  # back with the admin koordinator; the OPD no longer holds it
     c.assigned_officer = None
     c.co_institutions.clear()
-    c.followup_due_at = None
-    c.verify_due_at = calendar.add_working_days(ch.now, wd("verify_working_days"))
 
 
 def forward_external(ch):
@@ -225,7 +217,6 @@ def add_followup(ch):
     ch.visibility = Visibility.STAFF if internal else Visibility.PUBLIC
     if not internal:
         ch.complaint.first_response_at = ch.complaint.first_response_at or ch.now
-        ch.complaint.followup_due_at = None
 
 
 def complete_followup(ch):
@@ -233,8 +224,6 @@ def complete_followup(ch):
     ch.message = ch.require_text("message", _("The final follow-up"))
     c.first_response_at = c.first_response_at or ch.now
     c.followup_completed_at = ch.now
-    c.followup_due_at = None
-    c.reporter_due_at = calendar.add_working_days(ch.now, wd("reporter_silence_working_days"))
 
 
 def _rating(ch, required):
@@ -257,16 +246,13 @@ def _rating(ch, required):
 def confirm(ch):
     _rating(ch, required=False)
     ch.message = str(ch.data.get("comment") or "").strip()[:2000]
-    ch.complaint.reporter_due_at = None
 
 
 def dispute(ch):
     c = ch.complaint
     ch.message = ch.require_text("message", _("What is still wrong"))
     c.reopen_count += 1
-    c.reporter_due_at = None
     c.closed_at = None
-    c.followup_due_at = calendar.add_working_days(ch.now, wd("first_followup_working_days"))
 
 
 def rate(ch):
@@ -280,24 +266,22 @@ def comment(ch):
 
 def close_admin(ch):
     ch.message = str(ch.data.get("message") or "").strip()
-    ch.complaint.reporter_due_at = None
 
 
-def _require_passed(ch, field_name):
-    due = getattr(ch.complaint, field_name)
+def _require_passed(ch, action):
+    """The sweep's automatic `action` is taken only once the deadline whose passing takes it has passed."""
+    due = min((d for spec in ending(action) if (d := getattr(ch.complaint, spec.field)) is not None), default=None)
     if due is None or due > ch.now:
         raise InvalidTransition("not_due", _("The deadline has not passed yet."))
     ch.payload["due_at"] = due.isoformat()
 
 
 def close_system(ch):
-    _require_passed(ch, "reporter_due_at")
-    ch.complaint.reporter_due_at = None
+    _require_passed(ch, "close_system")
 
 
 def archive_system(ch):
-    _require_passed(ch, "info_due_at")
-    ch.complaint.info_due_at = None
+    _require_passed(ch, "archive_system")
 
 
 def merge(ch):
@@ -371,9 +355,7 @@ def lapor_mirror(ch):
             if wanted == S.IN_PROGRESS:  # reopened as a local dispute would be
                 c = ch.complaint
                 c.reopen_count += 1
-                c.reporter_due_at = None
                 c.closed_at = None
-                c.followup_due_at = calendar.add_working_days(ch.now, wd("first_followup_working_days"))
         elif wanted != ch.complaint.status:
             ch.payload["status_not_applied"] = wanted
 

@@ -1,50 +1,236 @@
-"""The deadlines of a complaint in its current state, in working days (calendar.py), and the points of
-the escalation ladder. The lifecycle recomputes them on every change (docs/lifecycle.md)."""
+"""The deadlines of a complaint: the table of deadline rules (DEADLINES), what an action does to them, the
+ones that bind a report in its current state, and the points of the escalation ladder. The lifecycle
+recomputes them on every change (docs/lifecycle.md, "Deadlines").
+
+A new deadline rule is one DeadlineSpec in DEADLINES (and its column on Complaint): the lifecycle starts
+and stops it on the events it names, the sweep marks it overdue (and climbs its ladder, or takes its
+automatic action), and the pages, messages, ladder mail, Ombudsman eligibility and statistics read it."""
 
 import datetime as dt
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
+from django.utils.translation import gettext_lazy as _
 
 from sikesal.catalogue import calendar
 from sikesal.complaints.states import (
     OPEN_STATES,
     Status,
+    Visibility,
 )
 
 S = Status
+
+# Its clock: what the length in settings.SIKESAL_DEADLINES counts (calendar.py), or the service's hours.
+WORKING_DAYS, CALENDAR_DAYS, SERVICE_HOURS = "working_days", "calendar_days", "service_hours"
+# Whose deadline it is: who must act before it passes (the ladder's mail, the pages' wording).
+OPD, ADMIN, REPORTER = "opd", "admin", "reporter"
+
+
+@dataclass(frozen=True)
+class DeadlineSpec:
+    """One deadline rule. Events are action names, with two refinements (deadline_event): only a public
+    add_followup counts (an internal one is a staff note), and a reopen mirrored from SP4N-LAPOR! is a
+    dispute."""
+
+    field: str  # the Complaint column it is stored in
+    label: str  # what pages, the timeline and the ladder's mail call it
+    owner: str  # OPD, ADMIN or REPORTER
+    clock: str  # WORKING_DAYS, CALENDAR_DAYS or SERVICE_HOURS
+    rule: str  # its length's name in settings.SIKESAL_DEADLINES ("" for SERVICE_HOURS)
+    states: frozenset  # the states in which it binds
+    started_by: frozenset  # events that (re)start it, from the event's instant
+    stopped_by: frozenset = frozenset()  # events that clear it
+    until_first_response: bool = False  # binds only until the first public follow-up
+    ladder: bool = False  # climbs the escalation ladder (reminder before, escalated after)
+    on_passing: str = ""  # the system action the sweep takes when it passes; "" marks it overdue
+    sp4n: bool = False  # overdue by SIKESAL_OMBUDSMAN["overdue_working_days"] opens the way to the Ombudsman
+
+    def due(self, c, now):
+        """Its instant when started at `now` on `c` (None for a service target without a service)."""
+        if self.clock == WORKING_DAYS:
+            return calendar.add_working_days(now, calendar.deadline_rule(self.rule))
+        if self.clock == CALENDAR_DAYS:
+            return calendar.add_days(now, calendar.deadline_rule(self.rule))
+        return now + dt.timedelta(hours=c.service.target_hours) if c.service is not None else None
+
+
+class _Table(dict):
+    """DEADLINES: a dict that rebuilds the indexes below whenever an entry is set or removed (a test
+    adds a scratch rule with monkeypatch.setitem), so the hot paths read prepared tuples."""
+
+    def __setitem__(self, key, spec):
+        super().__setitem__(key, spec)
+        _index()
+
+    def __delitem__(self, key):
+        super().__delitem__(key)
+        _index()
+
+    def _refused(self, *args, **kwargs):
+        raise TypeError("DEADLINES changes one entry at a time")
+
+    update = pop = popitem = clear = setdefault = _refused
+
+
+_RECEIVED_OR_RETURNED = frozenset({S.RECEIVED, S.RETURNED})
+_WITH_OPD = frozenset({S.DISPOSITIONED, S.IN_PROGRESS})
+
+# In the order a report meets them: the order of active_deadlines, so of ladder rungs due at one instant.
+DEADLINES = _Table()
+for _spec in (
+    DeadlineSpec(
+        "verify_due_at",
+        _("verification"),
+        ADMIN,
+        WORKING_DAYS,
+        "verify_working_days",
+        states=_RECEIVED_OR_RETURNED,
+        started_by=frozenset({"submit", "supply_info", "return_not_authority"}),
+        stopped_by=frozenset({"verify", "redisposition", "request_info"}),
+        ladder=True,
+        sp4n=True,
+    ),
+    DeadlineSpec(
+        "info_due_at",
+        _("information from the reporter"),
+        REPORTER,
+        CALENDAR_DAYS,
+        "pending_info_days",
+        states=frozenset({S.PENDING_INFO}),
+        started_by=frozenset({"request_info"}),
+        stopped_by=frozenset({"supply_info", "archive_system"}),
+        on_passing="archive_system",
+    ),
+    DeadlineSpec(
+        "followup_due_at",
+        _("first follow-up"),
+        OPD,
+        WORKING_DAYS,
+        "first_followup_working_days",
+        states=_WITH_OPD,
+        started_by=frozenset({"verify", "redisposition", "dispute"}),
+        stopped_by=frozenset({"add_followup", "complete_followup", "return_not_authority"}),
+        ladder=True,
+        sp4n=True,
+    ),
+    DeadlineSpec(
+        "reporter_due_at",
+        _("reporter's answer"),
+        REPORTER,
+        WORKING_DAYS,
+        "reporter_silence_working_days",
+        states=frozenset({S.FOLLOWED_UP}),
+        started_by=frozenset({"complete_followup"}),
+        stopped_by=frozenset({"confirm", "dispute", "close_admin", "close_system"}),
+        on_passing="close_system",
+    ),
+    DeadlineSpec(
+        "final_due_at",
+        _("final resolution"),
+        OPD,
+        CALENDAR_DAYS,
+        "final_days",
+        states=OPEN_STATES - {S.FOLLOWED_UP},
+        started_by=frozenset({"submit"}),
+        ladder=True,
+    ),
+    DeadlineSpec(
+        "target_due_at",
+        _("service target"),
+        OPD,
+        SERVICE_HOURS,
+        "",
+        states=OPEN_STATES,
+        started_by=frozenset({"submit"}),
+        until_first_response=True,
+    ),
+):
+    dict.__setitem__(DEADLINES, _spec.field, _spec)
+
+
+# Indexes of DEADLINES, rebuilt in place by _index (other modules hold these very objects).
+LADDER_DEADLINES = set()  # fields that climb the escalation ladder (the others are only marked, or end the report)
+ON_PASSING = {}  # field -> the system action its passing takes
+_RUNNING = {}  # state -> the specs that bind in it, in table order
+_STARTS, _STOPS = {}, {}  # event -> the specs it starts / stops
+_VERSION = [0]
+
+
+def _index():
+    LADDER_DEADLINES.clear()
+    LADDER_DEADLINES.update(spec.field for spec in DEADLINES.values() if spec.ladder)
+    ON_PASSING.clear()
+    ON_PASSING.update((spec.field, spec.on_passing) for spec in DEADLINES.values() if spec.on_passing)
+    _RUNNING.clear()
+    _RUNNING.update((state, tuple(s for s in DEADLINES.values() if state in s.states)) for state in S.values)
+    for index, events in ((_STARTS, "started_by"), (_STOPS, "stopped_by")):
+        index.clear()
+        for spec in DEADLINES.values():
+            for event in getattr(spec, events):
+                index[event] = (*index.get(event, ()), spec)
+    _VERSION[0] += 1
+    _points.cache_clear()
+    _rungs.cache_clear()
+
+
+def table_version():
+    """Bumped whenever DEADLINES changes: a key for what other modules derive from it (sweep's columns)."""
+    return _VERSION[0]
+
+
+def fields():
+    """The columns of every deadline, in table order."""
+    return tuple(DEADLINES)
+
+
+def label(field):
+    spec = DEADLINES.get(field)
+    return spec.label if spec is not None else ""
 
 
 def wd(name):
     return calendar.deadline_rule(name)
 
 
+def deadline_event(action, change):
+    """The event an applied action is for the deadlines (DeadlineSpec's refinements), or None."""
+    if action == "add_followup" and change.visibility == Visibility.STAFF:
+        return None  # an internal follow-up is a staff note: no answer to anyone
+    if action == "lapor_mirror":  # reopened on SP4N-LAPOR!, as a local dispute would be
+        return "dispute" if change.target == S.IN_PROGRESS else None
+    return action
+
+
+def follow_event(c, event, now):
+    """What `event` does to the deadlines of `c`: clears those it stops, then (re)starts those it starts."""
+    for spec in _STOPS.get(event, ()):
+        setattr(c, spec.field, None)
+    for spec in _STARTS.get(event, ()):
+        setattr(c, spec.field, spec.due(c, now))
+
+
+def initial_deadlines(c, now):
+    follow_event(c, "submit", now)
+
+
+def ending(action):
+    """The specs whose passing takes `action` (close_system, archive_system)."""
+    return tuple(spec for spec in DEADLINES.values() if spec.on_passing == action)
+
+
 def active_deadlines(c):
     """The deadlines that bind the complaint in its current state: {field name: instant}."""
-    s = c.status
-    if s not in OPEN_STATES:
-        return {}
     active = {}
-    if s in (S.RECEIVED, S.RETURNED):
-        active["verify_due_at"] = c.verify_due_at
-    elif s == S.PENDING_INFO:
-        active["info_due_at"] = c.info_due_at
-    elif s in (S.DISPOSITIONED, S.IN_PROGRESS):
-        active["followup_due_at"] = c.followup_due_at
-    elif s == S.FOLLOWED_UP:
-        active["reporter_due_at"] = c.reporter_due_at
-    if s != S.FOLLOWED_UP:
-        active["final_due_at"] = c.final_due_at
-    if c.first_response_at is None:
-        active["target_due_at"] = c.target_due_at
-    return {name: due for name, due in active.items() if due is not None}
-
-
-# Deadlines that climb the escalation ladder (the others are only marked overdue, or end the report).
-LADDER_DEADLINES = frozenset({"verify_due_at", "followup_due_at", "final_due_at"})
+    for spec in _RUNNING.get(c.status, ()):
+        due = getattr(c, spec.field)
+        if due is not None and not (spec.until_first_response and c.first_response_at is not None):
+            active[spec.field] = due
+    return active
 
 
 _ESCALATION = []  # settings.SIKESAL_ESCALATION's two numbers, as last read
@@ -134,8 +320,4 @@ def next_sweep_at(c, active=None):
     return next((rung.at for rung in rungs(c, active or active_deadlines(c)) if rung.key not in marks), None)
 
 
-def initial_deadlines(c, now):
-    c.verify_due_at = calendar.add_working_days(now, wd("verify_working_days"))
-    c.final_due_at = calendar.add_days(now, wd("final_days"))
-    if c.service is not None:
-        c.target_due_at = now + dt.timedelta(hours=c.service.target_hours)
+_index()

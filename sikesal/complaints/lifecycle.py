@@ -21,6 +21,8 @@ from sikesal.complaints.attachments import check_uploads
 from sikesal.complaints.deadlines import (  # noqa: F401 - part of the lifecycle's interface
     LADDER_DEADLINES,
     active_deadlines,
+    deadline_event,
+    follow_event,
     initial_deadlines,
     ladder_points,
     mark_key,
@@ -292,6 +294,7 @@ def apply(c, action, spec, actor, now, data):
         )
     change = Change(complaint=c, actor=actor, now=now, data=data)
     spec.apply(change)
+    follow_event(c, deadline_event(action, change), now)  # the deadlines this action starts and stops
     from_status = c.status
     target = change.target or spec.target
     if target is not None and target != c.status:

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from sikesal.accounts.roles import Role
 from sikesal.complaints import policy
+from sikesal.complaints.deadlines import fields as deadline_fields
 from sikesal.complaints.deadlines import initial_deadlines, refresh_deadlines
 from sikesal.complaints.errors import InvalidInput, NotAllowed
 from sikesal.complaints.intake import clean_report
@@ -103,10 +104,6 @@ def _unused_tracking_number(now, length):
     return number
 
 
-# What initial_deadlines and refresh_deadlines set on a new report: a function of `now` and its service.
-_NEW_DEADLINES = ("verify_due_at", "final_due_at", "target_due_at", "due_at", "next_sweep_at")
-
-
 def _new_complaint(cleaned, secret, now, tracking_number, deadlines=None):
     """The report row `submit` writes, with its deadlines, not yet saved. `deadlines` (a dict kept by the
     caller across reports filed at the same `now`) keeps them per service instead of computing again."""
@@ -144,7 +141,8 @@ def _new_complaint(cleaned, secret, now, tracking_number, deadlines=None):
     initial_deadlines(c, now)
     refresh_deadlines(c)
     if deadlines is not None:
-        deadlines[key] = {name: getattr(c, name) for name in _NEW_DEADLINES}
+        # What initial_deadlines and refresh_deadlines set: a function of `now` and the service.
+        deadlines[key] = {name: getattr(c, name) for name in (*deadline_fields(), "due_at", "next_sweep_at")}
     return c
 
 

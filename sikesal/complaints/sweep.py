@@ -24,13 +24,14 @@ import logging
 import operator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from sikesal.complaints import effect_queue, effects, lifecycle, rawsql
-from sikesal.complaints.deadlines import next_sweep_at
+from sikesal.complaints import deadlines, effect_queue, effects, lifecycle, rawsql
+from sikesal.complaints.deadlines import ON_PASSING, next_sweep_at
 from sikesal.complaints.errors import LifecycleError
 from sikesal.complaints.intake import without_controls
 from sikesal.complaints.models import Complaint, Event
@@ -38,12 +39,6 @@ from sikesal.complaints.policy import Actor
 from sikesal.complaints.states import Status
 
 log = logging.getLogger("sikesal.sweep")
-
-# Deadlines whose passing ends the report instead of merely being recorded as overdue.
-AUTOMATIC = {
-    ("reporter_due_at", Status.FOLLOWED_UP): "close_system",
-    ("info_due_at", Status.PENDING_INFO): "archive_system",
-}
 
 ACTOR_LABEL = "Penjadwal tenggat"
 
@@ -96,7 +91,8 @@ def _due_steps(complaint, now):
     for name, stage, point, key, _ in lifecycle.rungs(complaint):
         if point > now:
             break  # the ladder is in order: no later rung is due either
-        action = AUTOMATIC.get((name, complaint.status)) if stage == "overdue" else None
+        # A deadline whose passing ends the report (DeadlineSpec.on_passing) instead of being marked.
+        action = ON_PASSING.get(name) if stage == "overdue" else None
         if action:
             steps.append((action, {}))
             return steps
@@ -141,37 +137,56 @@ def _take_due_steps(complaint, now, actor, result, read_again):
 
 # What a claimed row is read with: every field the sweep's actions, the deadline functions and the
 # recorders read, those the sweep never writes first. A rule that needs another field leaves its report
-# to the door (_Row); the test suite checks that a batch costs a fixed number of queries.
+# to the door (_Row); the test suite checks that a batch costs a fixed number of queries. The deadline
+# columns are the table's (deadlines.DEADLINES), so a new deadline rule is read and written here too.
 _KEPT = ("id", "tracking_number", "version", "channel", "institution_id")
-_WRITABLE = (
-    "status",
-    "status_changed_at",
-    "closed_at",
-    "first_response_at",
-    "verify_due_at",
-    "info_due_at",
-    "followup_due_at",
-    "reporter_due_at",
-    "final_due_at",
-    "target_due_at",
-    "due_at",
-    "next_sweep_at",
-    "overdue_marks",
-    "updated_at",
-)
-_READ = _KEPT + _WRITABLE
-_writable = operator.attrgetter(*_WRITABLE)
+
+
+def _writable():
+    return (
+        "status",
+        "status_changed_at",
+        "closed_at",
+        "first_response_at",
+        *deadlines.fields(),
+        "due_at",
+        "next_sweep_at",
+        "overdue_marks",
+        "updated_at",
+    )
+
+
+class _Layout:
+    """The columns of a claimed row for one version of the deadline table, and its slotted row class."""
+
+    def __init__(self, writable):
+        self.writable = writable
+        self.read = _KEPT + writable
+        self.values = operator.attrgetter(*writable)
+        self.row = type("_Row", (_Row,), {"__slots__": self.read, "_READ": self.read})
+
+
+@lru_cache(maxsize=4)
+def _layout(version):  # memoised per version of the deadline table (a test adds a scratch rule)
+    return _Layout(_writable())
+
+
+def _read_columns():
+    """The columns a claimed row is read with, for the deadline table as it is now."""
+    return _layout(deadlines.table_version()).read
 
 
 class _Row:
-    """A claimed report as the rules see it: the _READ fields in slots, without the model's __init__,
-    descriptors and signals (a fifth of a batch's time). A rule that reads or writes any other field
-    raises AttributeError, and that report goes through the door, which reads the whole row."""
+    """A claimed report as the rules see it: the layout's fields in slots (a subclass per _Layout),
+    without the model's __init__, descriptors and signals (a fifth of a batch's time). A rule that reads or
+    writes any other field raises AttributeError, and that report goes through the door, which reads the
+    whole row."""
 
-    __slots__ = _READ
+    __slots__ = ()
+    _READ = ()
 
     def __init__(self, values):
-        for name, value in zip(_READ, values, strict=True):
+        for name, value in zip(self._READ, values, strict=True):
             setattr(self, name, value)
 
     @property
@@ -280,11 +295,12 @@ def _sweep_batches(now, actor, result, batch_size):
 def _bulk_batch(now, actor, last_id, batch_size, result):
     """One batch in the caller's transaction. Returns (claimed ids, ids left to the one-report path,
     whether a ladder rung was marked)."""
+    layout = _layout(deadlines.table_version())
     rows = list(
         Complaint.objects.filter(next_sweep_at__lte=now, pk__gt=last_id)
         .select_for_update(skip_locked=True, of=("self",))  # PostgreSQL; a no-op on SQLite
         .order_by("pk")
-        .values_list(*_READ)[:batch_size]
+        .values_list(*layout.read)[:batch_size]
     )
     if not rows:
         return [], [], False
@@ -293,7 +309,7 @@ def _bulk_batch(now, actor, last_id, batch_size, result):
     who = (getattr(user, "pk", None), role, label)
     later, events, changed, idle, counts = [], [], [], [], SweepResult(examined=len(rows))
     for values in rows:
-        c = _Row(values)
+        c = layout.row(values)
         steps = _due_steps(c, now)
         if not steps:
             idle.append((c.id, c.version, c.next_sweep_at, next_sweep_at(c)))
@@ -304,14 +320,14 @@ def _bulk_batch(now, actor, last_id, batch_size, result):
             log.debug("bulk sweep left %s to the door: %s", c.tracking_number, exc.code)
             later.append(c.id)
             continue
-        except AttributeError as exc:  # a rule read or wrote a field not in _READ
-            log.error("bulk sweep: %s needs fields beyond _READ (%s); left to the door", c.tracking_number, exc)
+        except AttributeError as exc:  # a rule read or wrote a field not in the layout
+            log.error("bulk sweep: %s needs fields beyond the layout (%s); left to the door", c.tracking_number, exc)
             later.append(c.id)
             continue
         for event in mine:
             _count(counts, event.action)
         before = values[len(_KEPT) :]
-        fields = {name for name, old, new in zip(_WRITABLE, before, _writable(c), strict=True) if old != new}
+        fields = {name for name, old, new in zip(layout.writable, before, layout.values(c), strict=True) if old != new}
         changed.append((c, c.version, fields))
         c.version += len(mine)
         events.extend(mine)
@@ -329,7 +345,7 @@ def _bulk_batch(now, actor, last_id, batch_size, result):
     result.closed += counts.closed
     result.archived += counts.archived
     result.overdue_marked += counts.overdue_marked
-    rung = any(e.action == "mark_overdue" and e.payload["deadline"] in lifecycle.LADDER_DEADLINES for e in events)
+    rung = any(e.action == "mark_overdue" and e.payload["deadline"] in deadlines.LADDER_DEADLINES for e in events)
     return claimed, later, rung
 
 

@@ -3,7 +3,7 @@
 from django.utils.translation import gettext_lazy as _
 
 from sikesal.accounts.roles import OPD_ROLES, Role
-from sikesal.complaints import actions
+from sikesal.complaints import actions, deadlines
 from sikesal.complaints.states import Visibility
 
 AUDIENCE_VISIBILITY = {
@@ -42,18 +42,9 @@ LADDER_LABELS = {
     "escalated": _("Escalated: deadline long passed"),
 }
 
-DEADLINE_LABELS = {
-    "verify_due_at": _("verification"),
-    "followup_due_at": _("first follow-up"),
-    "final_due_at": _("final resolution"),
-    "target_due_at": _("service target"),
-    "info_due_at": _("information from the reporter"),
-    "reporter_due_at": _("reporter's answer"),
-}
-
 
 def action_label(event):
     if event.action == "mark_overdue":
         stage = LADDER_LABELS.get(event.payload.get("stage", "overdue"), "")
-        return f"{stage} ({DEADLINE_LABELS.get(event.payload.get('deadline'), '')})"
+        return f"{stage} ({deadlines.label(event.payload.get('deadline'))})"
     return ACTION_LABELS.get(event.action, event.action)

@@ -15,6 +15,7 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from sikesal.catalogue import calendar
+from sikesal.complaints.deadlines import DEADLINES
 from sikesal.complaints.models import Complaint
 from sikesal.complaints.states import Status
 from sikesal.core import params as params_module
@@ -74,7 +75,9 @@ def compute(start=None, end=None, now=None):
             "institution_id", "reopen_count", "rating", "due_at",
         )[:MAX_ROWS]
     )  # fmt: skip
-    rules = settings.SIKESAL_DEADLINES
+    # Compliance with the deadlines the SP4N rules publish, their lengths as the table names them.
+    verify_days, final_days = (calendar.deadline_rule(DEADLINES[f].rule) for f in ("verify_due_at", "final_due_at"))
+    followup = DEADLINES["followup_due_at"]
     first_hours = [(r[3] - r[1]).total_seconds() / 3600 for r in rows if r[3]]
     resolution_days = [(r[4] - r[1]).total_seconds() / 86400 for r in rows if r[4] and r[5] in RESOLVED]
     per_opd = {}
@@ -87,15 +90,15 @@ def compute(start=None, end=None, now=None):
              "resolved_60": 0, "overdue_now": 0, "reopened": 0, "ratings": []},
         )  # fmt: skip
         o["n"] += 1
-        if verified and calendar.working_days_between(submitted, verified) <= rules["verify_working_days"]:
+        if verified and calendar.working_days_between(submitted, verified) <= verify_days:
             o["verified_in_time"] += 1
         if verified:
-            followup_due = calendar.add_working_days(verified, rules["first_followup_working_days"])
+            followup_due = followup.due(None, verified)  # its clock from the verification
             if first or followup_due < now:  # only reports whose first follow-up was due (or came) count
                 o["followup_due"] += 1
                 if first and first <= followup_due:
                     o["followup_in_time"] += 1
-        if status in RESOLVED and closed and (closed - submitted).days <= rules["final_days"]:
+        if status in RESOLVED and closed and (closed - submitted).days <= final_days:
             o["resolved_60"] += 1
         if due and due < now:
             o["overdue_now"] += 1

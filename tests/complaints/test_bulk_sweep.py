@@ -291,7 +291,9 @@ def test_bulk_rungs_reach_each_opd_as_one_digest(mailboxes, in_state, other_opd)
 def test_the_sweeps_light_rows_match_the_models():
     """The set-based sweep reads reports into slots and builds events without the model: a field added to
     Event must be added to its rows too, and _READ must name only real fields of a report."""
-    from sikesal.complaints.sweep import _READ, _NewEvent
+    from sikesal.complaints.sweep import _NewEvent, _read_columns
+
+    _READ = _read_columns()
 
     columns = {f.attname for f in Event._meta.concrete_fields if not f.primary_key}
     assert set(_NewEvent.__slots__) - {"pk", "complaint"} == columns

@@ -2,10 +2,14 @@
 
 import datetime as dt
 
+import pytest
+
 from sikesal.catalogue import calendar
+from sikesal.complaints import lifecycle, timeline
+from sikesal.complaints.deadlines import CALENDAR_DAYS, DEADLINES, OPD, WORKING_DAYS, DeadlineSpec
 from sikesal.complaints.models import Event
 from sikesal.complaints.states import Status
-from sikesal.complaints.sweep import sweep
+from sikesal.complaints.sweep import sweep, sweep_bulk, sweep_each
 from tests.conftest import T0
 
 DAY = dt.timedelta(days=1)
@@ -119,3 +123,79 @@ def test_sweep_skips_closed_reports(in_state):
     c = in_state("archived_admin")
     assert c.next_sweep_at is None
     assert sweep(now=T0 + 500 * DAY).examined == 0
+
+
+# --- A new deadline rule is one entry in DEADLINES --------------------------------------------------------
+# No column is free for a scratch rule without a migration, so the scratch rules below borrow
+# followup_completed_at, which only complete_followup sets and which these tests never reach.
+SCRATCH_FIELD = "followup_completed_at"
+
+
+@pytest.fixture
+def scratch_rule(monkeypatch, settings):
+    """add(**spec) puts one scratch rule in the table (and its length in the settings), as a new rule
+    would be added; both go away after the test."""
+
+    def add(rule_days, **spec):
+        settings.SIKESAL_DEADLINES = {**settings.SIKESAL_DEADLINES, "scratch_days": rule_days}
+        rule = DeadlineSpec(SCRATCH_FIELD, "scratch", OPD, rule="scratch_days", **spec)
+        monkeypatch.setitem(DEADLINES, SCRATCH_FIELD, rule)
+        return rule
+
+    return add
+
+
+@pytest.mark.parametrize("path", [sweep_each, sweep_bulk])
+def test_a_new_rule_in_the_table_is_started_swept_laddered_and_stopped(submit, act, scratch_rule, path):
+    # "The OPD starts work within 1 working day of the disposition", climbing the ladder.
+    scratch_rule(
+        1,
+        clock=WORKING_DAYS,
+        states=frozenset({Status.DISPOSITIONED}),
+        started_by=frozenset({"verify", "redisposition"}),
+        stopped_by=frozenset({"start"}),
+        ladder=True,
+    )
+    c = submit()
+    assert getattr(c, SCRATCH_FIELD) is None  # not started by the submission
+    act(c, "verify", now=T0)
+    due = calendar.add_working_days(T0, 1)  # end of Tuesday 3 Nov
+    assert getattr(c, SCRATCH_FIELD) == due
+    assert lifecycle.active_deadlines(c)[SCRATCH_FIELD] == due
+    assert c.due_at == min(due, c.target_due_at) and c.next_sweep_at <= due
+
+    path(now=due + dt.timedelta(hours=1))
+    marks = Event.objects.filter(complaint=c, action="mark_overdue", payload__deadline=SCRATCH_FIELD)
+    assert sorted(e.payload["stage"] for e in marks) == ["overdue", "reminder"]
+    assert all(e.payload["due_at"] == due.isoformat() for e in marks)
+    assert "scratch" in timeline.action_label(marks.get(payload__stage="overdue"))
+    path(now=calendar.add_working_days(due, 2) + dt.timedelta(hours=1))
+    assert marks.filter(payload__stage="escalated").count() == 1
+
+    c.refresh_from_db()
+    act(c, "start", now=due + 3 * DAY)
+    assert getattr(c, SCRATCH_FIELD) is None and SCRATCH_FIELD not in lifecycle.active_deadlines(c)
+
+
+@pytest.mark.parametrize("path", [sweep_each, sweep_bulk])
+def test_a_new_rule_whose_passing_ends_the_report(submit, act, scratch_rule, path):
+    # A shorter wait for information than the 30 days: after 5 calendar days the system archives.
+    scratch_rule(
+        5,
+        clock=CALENDAR_DAYS,
+        states=frozenset({Status.PENDING_INFO}),
+        started_by=frozenset({"request_info"}),
+        stopped_by=frozenset({"supply_info", "archive_system"}),
+        on_passing="archive_system",
+    )
+    c = submit()
+    act(c, "request_info", now=T0)
+    due = calendar.add_days(T0, 5)
+    assert getattr(c, SCRATCH_FIELD) == due and c.info_due_at == calendar.add_days(T0, 30)
+    assert path(now=due - dt.timedelta(minutes=1)).archived == 0
+    result = path(now=due + dt.timedelta(minutes=1))
+    c.refresh_from_db()
+    assert result.archived == 1 and c.status == Status.ARCHIVED_SYSTEM
+    assert c.events.last().payload["due_at"] == due.isoformat()
+    assert getattr(c, SCRATCH_FIELD) is None
+    assert not c.events.filter(action="mark_overdue", payload__deadline=SCRATCH_FIELD).exists()

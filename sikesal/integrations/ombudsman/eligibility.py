@@ -14,11 +14,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sikesal.catalogue import calendar
-from sikesal.complaints.deadlines import active_deadlines
+from sikesal.complaints.deadlines import DEADLINES, active_deadlines
 from sikesal.complaints.states import Status
 
 RESOLVED = {Status.CLOSED_REPORTER, Status.CLOSED_ADMIN}
-SP4N_DEADLINES = {"verify_due_at", "followup_due_at"}
 NOT_RECEIVED = {Status.ARCHIVED_REPORTER, Status.MERGED}
 
 
@@ -48,12 +47,12 @@ def check(complaint, now=None):
             _("The report was not resolved within the final deadline of %(n)d days.")
             % {"n": settings.SIKESAL_DEADLINES["final_days"]}
         )
-    # The SP4N working-day deadlines (verification, first follow-up); the city's own hour targets and
-    # the reporter's deadlines do not open the way to the Ombudsman.
+    # The SP4N working-day deadlines (DeadlineSpec.sp4n: verification, first follow-up); the city's own
+    # hour targets and the reporter's deadlines do not open the way to the Ombudsman.
     late = [
         (name, calendar.working_days_between(due, now))
         for name, due in active_deadlines(complaint).items()
-        if due < now and name in SP4N_DEADLINES
+        if due < now and DEADLINES[name].sp4n
     ]
     worst = max((days for _name, days in late), default=0)
     if worst >= rules["overdue_working_days"]:
