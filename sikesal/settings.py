@@ -49,7 +49,7 @@ CSRF_TRUSTED_ORIGINS = env_list("SIKESAL_CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = env_str("SIKESAL_SITE_URL", f"http://127.0.0.1:{env_int('SIKESAL_PORT', 8000)}")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "sikesal.accounts.admin_site.SikesalAdminConfig",  # Django's admin, opened by role
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -101,6 +101,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "sikesal.core.context_processors.may",
             ],
         },
     },

@@ -1,14 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.utils.translation import gettext_lazy as _
 
-from sikesal.backoffice.auth import admin_login_redirect
 from sikesal.core import views as core_views
-
-admin.site.site_header = _("SIKESAL Kota Jambi administration")
-admin.site.site_title = "SIKESAL"
-admin.site.index_title = _("Administration")
-admin.site.login = admin_login_redirect
 
 urlpatterns = [
     path("healthz", core_views.health, name="health"),

@@ -13,7 +13,14 @@ from sikesal.complaints import policy
 class SikesalUserAdmin(UserAdmin):
     list_display = ("username", "get_full_name", "role", "institution", "is_active")
     list_filter = ("role", "institution", "is_active")
-    fieldsets = UserAdmin.fieldsets + ((_("Role in SIKESAL"), {"fields": ("role", "institution", "phone")}),)
+    # The role decides everything, Django's admin included (policy.can_use_django_admin): the staff and
+    # superuser flags, groups and per-user permissions would only look like they do something.
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        (_("Personal info"), {"fields": ("first_name", "last_name", "email")}),
+        (_("Role in SIKESAL"), {"fields": ("role", "institution", "phone", "is_active")}),
+        (_("Important dates"), {"fields": ("last_login", "date_joined")}),
+    )
     add_fieldsets = UserAdmin.add_fieldsets + ((_("Role in SIKESAL"), {"fields": ("role", "institution")}),)
 
 

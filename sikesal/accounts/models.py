@@ -1,13 +1,20 @@
 import datetime as dt
 import time
 
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from sikesal.accounts.roles import OPD_ROLES, STAFF_ROLES, Role
+from sikesal.accounts.roles import Role, belongs_to_one_opd
+
+
+class SikesalUserManager(UserManager):
+    def create_superuser(self, username, email=None, password=None, **extra_fields):
+        """`createsuperuser` makes an admin koordinator: the role, not the flag, opens Django's admin."""
+        extra_fields.setdefault("role", Role.ADMIN)
+        return super().create_superuser(username, email, password, **extra_fields)
 
 
 class User(AbstractUser):
@@ -33,25 +40,28 @@ class User(AbstractUser):
     failed_logins = models.PositiveSmallIntegerField(default=0, editable=False)
     locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
 
+    objects = SikesalUserManager()
+
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
 
     def clean(self):
         super().clean()
-        if self.role in OPD_ROLES and not self.institution_id:
+        if belongs_to_one_opd(self.role) and not self.institution_id:
             raise ValidationError({"institution": _("OPD roles must belong to an OPD.")})
-        if self.role not in OPD_ROLES and self.institution_id:
+        if not belongs_to_one_opd(self.role) and self.institution_id:
             raise ValidationError({"institution": _("Only OPD roles belong to an OPD.")})
 
-    @property
-    def is_staff_role(self):
-        return self.role in STAFF_ROLES
+    # Django's admin asks these for every model page: the role decides (policy.can_use_django_admin),
+    # never is_superuser or per-user permission rows.
+    def has_perm(self, perm, obj=None):
+        from sikesal.complaints import policy
 
-    @property
-    def needs_second_factor(self):
-        """Staff with TOTP set up always give a code; the admin koordinator must set it up."""
-        return self.role in STAFF_ROLES and (self.totp_confirmed or self.role == Role.ADMIN)
+        return policy.can_use_django_admin(policy.Actor.for_user(self))
+
+    def has_module_perms(self, app_label):
+        return self.has_perm(app_label)
 
 
 def hash_api_key(value):

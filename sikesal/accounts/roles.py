@@ -18,3 +18,8 @@ class Role(models.TextChoices):
 # Roles that belong to exactly one OPD.
 OPD_ROLES = frozenset({Role.OPD_LIAISON, Role.OPD_OFFICER, Role.OPD_HEAD})
 STAFF_ROLES = frozenset({Role.ADMIN, Role.EXECUTIVE, Role.OMBUDSMAN}) | OPD_ROLES
+
+
+def belongs_to_one_opd(role):
+    """The shape of an account, not an access decision: an OPD role names its OPD, no other role does."""
+    return role in OPD_ROLES

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from sikesal.accounts import totp
 from sikesal.accounts.models import User
-from sikesal.accounts.roles import STAFF_ROLES
+from sikesal.complaints import policy
 from sikesal.core import ratelimit
 from sikesal.core.ratelimit import client_ip
 
@@ -99,7 +99,7 @@ LOCKED_MESSAGE = _lazy("Too many failed attempts. The account is locked for a wh
 
 
 def login_view(request):
-    if request.user.is_authenticated and request.user.role in STAFF_ROLES:
+    if policy.may_log_in_to_backoffice(request.user):
         return redirect(_next_url(request))
     error = None
     if request.method == "POST":
@@ -109,12 +109,12 @@ def login_view(request):
             error = str(LOCKED_MESSAGE)
         else:
             authenticated = authenticate(request, username=username, password=request.POST.get("password", ""))
-            if authenticated is None or authenticated.role not in STAFF_ROLES:
+            if not policy.may_log_in_to_backoffice(authenticated):
                 _password_failed(request, user, username)
                 error = _("Wrong user name or password.")
             else:
                 ratelimit.forgive("login-user-ip", f"{username}|{client_ip(request)}")
-                if not authenticated.needs_second_factor:
+                if not policy.needs_second_factor(authenticated):
                     login(request, authenticated)
                     _audit(request, "login", authenticated, second_factor=False)
                     return redirect(_next_url(request))
@@ -178,7 +178,7 @@ def admin_login_redirect(request, extra_context=None):
     Staff already logged in land here when the admin refuses them (no admin access): sending them to the
     log-in again would bounce straight back to /admin/, so they go to the back office with a message.
     """
-    if request.user.is_authenticated and request.user.role in STAFF_ROLES:
+    if policy.may_log_in_to_backoffice(request.user):
         messages.error(request, _("Your account has no access to the administration pages."))
         return redirect("backoffice:inbox")
     return redirect(f"{reverse('backoffice:login')}?next={request.GET.get('next', '/admin/')}")

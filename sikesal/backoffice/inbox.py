@@ -5,7 +5,6 @@ import datetime as dt
 from django.db.models import Q
 from django.utils import timezone
 
-from sikesal.accounts.roles import OPD_ROLES
 from sikesal.catalogue.calendar import end_of_day_utc
 from sikesal.complaints import policy
 from sikesal.complaints.models import Complaint
@@ -24,7 +23,7 @@ def queues_for(actor):
     # index range: no "status not in closed" scan.
     due_today = Q(due_at__gte=now, due_at__lte=today_end)
     overdue = Q(due_at__lt=now)
-    if actor.role in OPD_ROLES:
+    if policy.works_in_an_opd(actor):
         return [
             ("didisposisi", _("New for us"), Q(status=Status.DISPOSITIONED)),
             ("untuk-saya", _("Assigned to me"), Q(assigned_officer_id=actor.user_id) & Q(due_at__isnull=False)),
@@ -57,7 +56,7 @@ def filtered(actor, params, queue_q):
     qs = policy.visible_complaints(actor, Complaint.objects.all()).filter(queue_q)
     if params.get("status") in Status.values:
         qs = qs.filter(status=params["status"])
-    if (opd := params_module.object_id(params.get("opd"))) and actor.role not in OPD_ROLES:
+    if (opd := params_module.object_id(params.get("opd"))) and not policy.works_in_an_opd(actor):
         qs = qs.filter(institution_id=opd)
     if params.get("layanan"):
         qs = qs.filter(service__code=params["layanan"])
@@ -95,4 +94,4 @@ def page_of(qs, page, size=50, newest_first=False):
 
 
 def default_queue(actor):
-    return "didisposisi" if actor.role in OPD_ROLES else "baru"
+    return "didisposisi" if policy.works_in_an_opd(actor) else "baru"

@@ -14,10 +14,8 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from sikesal.accounts.models import User
-from sikesal.accounts.roles import Role
 from sikesal.catalogue.models import Institution, LiaisonContact
-from sikesal.complaints import timeline
+from sikesal.complaints import policy, timeline
 from sikesal.complaints.deadlines import ADMIN, DEADLINES, LADDER_DEADLINES
 from sikesal.complaints.models import Complaint, Event
 from sikesal.complaints.states import CLOSED_STATES
@@ -30,16 +28,15 @@ def _emails(users):
 def recipients(complaint, deadline, stage):
     """E-mail addresses for one rung; the admin koordinator's own deadline never goes to an OPD."""
     admins_own = getattr(DEADLINES.get(deadline), "owner", None) == ADMIN
-    admins = User.objects.filter(role=Role.ADMIN, is_active=True)
-    executives = User.objects.filter(role=Role.EXECUTIVE, is_active=True)
+    admins = policy.admins_to_alert()
+    executives = policy.executives_to_alert()
     opd = complaint.institution
     liaisons, heads = set(), set()
     if opd is not None:
-        members = User.objects.filter(institution=opd, is_active=True)
-        liaisons = _emails(members.filter(role=Role.OPD_LIAISON)) | {
+        liaisons = _emails(policy.liaisons_to_alert(opd)) | {
             c.email for c in LiaisonContact.objects.filter(institution=opd) if c.email
         }
-        heads = _emails(members.filter(role=Role.OPD_HEAD)) | ({opd.head_email} if opd.head_email else set())
+        heads = _emails(policy.heads_to_alert(opd)) | ({opd.head_email} if opd.head_email else set())
     own = _emails(admins) if admins_own or opd is None else liaisons
     if stage == "reminder":
         return own

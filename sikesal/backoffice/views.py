@@ -15,8 +15,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from sikesal.accounts.models import User
-from sikesal.accounts.roles import OPD_ROLES
 from sikesal.backoffice import inbox
 from sikesal.backoffice.models import AuditEntry, ResponseTemplate
 from sikesal.catalogue.models import Area, AreaLevel, Institution, InstitutionKind, Service
@@ -103,7 +101,7 @@ def inbox_view(request, actor):
             "opds": Institution.objects.exclude(kind=InstitutionKind.EXTERNAL).filter(active=True),
             "services": Service.objects.filter(active=True),
             "kecamatan": Area.objects.filter(level=AreaLevel.KECAMATAN).order_by("name"),
-            "is_opd": actor.role in OPD_ROLES,
+            "is_opd": policy.works_in_an_opd(actor),
             "bulk": current[0] == "baru" and policy.may(actor, "verify", None),
             "now": timezone.now(),
         },
@@ -158,9 +156,7 @@ def report_view(request, actor, tracking, revealed=False):
             "archive_reasons": ArchiveReason.choices,
             "classifications": Classification.choices,
             "templates": ResponseTemplate.for_complaint(complaint),
-            "officers": User.objects.filter(institution_id=complaint.institution_id, role__in=OPD_ROLES, is_active=True)
-            if complaint.institution_id
-            else [],
+            "officers": policy.assignable_officers(complaint),
             "now": timezone.now(),
             **_routing_context(actor, complaint, actions),
         },

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from sikesal.accounts.roles import OPD_ROLES
 from sikesal.catalogue import calendar
 from sikesal.catalogue.models import Institution, InstitutionKind
 from sikesal.complaints import policy
@@ -183,15 +182,9 @@ def start(ch):
 
 def assign(ch):
     """The OPD hands the report to one of its officers (or back to nobody)."""
-    from sikesal.accounts.models import User
-
     c = ch.complaint
     raw = ch.data.get("officer")
-    officer = (
-        User.objects.filter(pk=raw, institution_id=c.institution_id, role__in=OPD_ROLES, is_active=True).first()
-        if raw
-        else None
-    )
+    officer = policy.assignable_officers(c).filter(pk=raw).first() if raw else None
     if raw and officer is None:
         raise InvalidInput("unknown_officer", _("Choose an officer of this OPD."), {"officer": [_("Unknown officer.")]})
     c.assigned_officer = officer

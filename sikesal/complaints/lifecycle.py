@@ -13,7 +13,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from sikesal.accounts.roles import Role
 from sikesal.complaints import action_handlers as h
 from sikesal.complaints import actions, effect_queue, effects, policy
 from sikesal.complaints.action_handlers import MIRROR_KINDS, MIRROR_TARGETS, OMBUDSMAN_STATES, Change  # noqa: F401
@@ -133,7 +132,7 @@ def timeline_actor(actor):
     """How `actor` appears on a timeline event: (user or None, role, label)."""
     # A reporter's account never appears on the timeline: the Reporter row, behind the policy, is
     # the only link between a person and their report (anonim reports stay anonymous to staff).
-    is_reporter = actor.role == Role.CITIZEN
+    is_reporter = policy.hides_author(actor)
     return (
         None if is_reporter or not getattr(actor.user, "pk", None) else actor.user,
         actor.role,

@@ -17,10 +17,16 @@ The rules, in words:
   never reads an identity.
 - Back-office pages: staff only; the sync health page, the audit log and the identity columns of an
   export are the admin koordinator's; an OPD sees its own monthly report; the Ombudsman pages are the
-  observer's (the admin may look at the list).
+  observer's (the admin may look at the list). Templates read these through `PageDecisions` (`may.…`).
+- Log-in: staff log in to the back office; staff who set up a second factor always give a code, the
+  admin koordinator must. Django's admin is the admin koordinator's, by role alone (is_staff and
+  is_superuser mean nothing here).
+- Who is told: the sync alarm and the deadline ladder go to the people in the roles below
+  (admins_to_alert and friends); a report is assigned only to an active officer of its own OPD.
 """
 
 import enum
+import functools
 from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
@@ -213,6 +219,27 @@ def can_use_backoffice(actor):
     return actor.role in STAFF_ROLES
 
 
+def may_log_in_to_backoffice(user):
+    """The back office's log-in gate: a staff account (a citizen's password opens nothing there)."""
+    return user is not None and user.is_authenticated and can_use_backoffice(Actor.for_user(user))
+
+
+def needs_second_factor(user):
+    """Staff with TOTP set up always give a code; the admin koordinator must set it up."""
+    return user.role in STAFF_ROLES and (user.totp_confirmed or user.role == Role.ADMIN)
+
+
+def can_use_django_admin(actor):
+    """Django's admin (users, API keys, catalogue): the admin koordinator's, whatever is_staff says."""
+    return actor.role == Role.ADMIN and actor.user is not None and actor.user.is_active
+
+
+def works_in_an_opd(actor):
+    """An OPD's staff work in their OPD's queues, with no OPD filter or column (the policy already
+    narrowed what they see); everyone else works in the admin koordinator's queues."""
+    return actor.role in OPD_ROLES
+
+
 def can_use_citizen_account(actor):
     """The "my reports" pages: a citizen logged in to their own account."""
     return actor.role == Role.CITIZEN and actor.user_id is not None
@@ -252,6 +279,39 @@ def can_observe_ombudsman(actor):
 def can_act_as_ombudsman(actor):
     """The escalation file (with the identity UU 37/2008 requires) and the Ombudsman's own progress."""
     return actor.role == Role.OMBUDSMAN
+
+
+class PageDecisions:
+    """The page decisions a template may read, as `may.manage_sync` and so on (the context processor
+    sikesal.core.context_processors.may hands one to every template). The actor is built on first use,
+    so a page that asks nothing loads no user."""
+
+    def __init__(self, user):
+        self._user = user
+
+    @functools.cached_property
+    def _actor(self):
+        return Actor.for_user(self._user)
+
+    @property
+    def use_backoffice(self):
+        return can_use_backoffice(self._actor)
+
+    @property
+    def manage_sync(self):
+        return can_manage_sync(self._actor)
+
+    @property
+    def read_audit(self):
+        return can_read_audit(self._actor)
+
+    @property
+    def observe_ombudsman(self):
+        return can_observe_ombudsman(self._actor)
+
+    @property
+    def act_as_ombudsman(self):
+        return can_act_as_ombudsman(self._actor)
 
 
 def partner_may(actor, scope):
@@ -302,6 +362,54 @@ def identity_access(actor, complaint):
     if actor.role == Role.OMBUDSMAN:
         return IdentityAccess.ALLOWED if complaint.ombudsman_escalated_at else IdentityAccess.DENIED
     return IdentityAccess.DENIED
+
+
+def reporter_account(actor):
+    """The account a report `actor` files is linked to: a citizen's own; staff filing for someone at a
+    desk link nobody's (the report's reporter row holds who it is)."""
+    return actor.user if actor.role == Role.CITIZEN else None
+
+
+def hides_author(actor):
+    """Does an event by `actor` hide who acted (account and name) on the timeline? A reporter's does: the
+    Reporter row, behind this policy, is the only link between a person and their report."""
+    return actor.role == Role.CITIZEN
+
+
+def assignable_officers(complaint):
+    """Who a report may be assigned to: the active staff of its own OPD (none before it has one)."""
+    from sikesal.accounts.models import User
+
+    if complaint.institution_id is None:
+        return User.objects.none()
+    return User.objects.filter(institution_id=complaint.institution_id, role__in=OPD_ROLES, is_active=True)
+
+
+# --- Who is told (alarms and the deadline ladder) ---------------------------------------------------------
+
+
+def _active_in(*roles, institution=None):
+    from sikesal.accounts.models import User
+
+    people = User.objects.filter(role__in=roles, is_active=True)
+    return people if institution is None else people.filter(institution=institution)
+
+
+def admins_to_alert():
+    """The admin koordinators: the sync alarm, their own verification deadline, the ladder's top rung."""
+    return _active_in(Role.ADMIN)
+
+
+def executives_to_alert():
+    return _active_in(Role.EXECUTIVE)
+
+
+def liaisons_to_alert(institution):
+    return _active_in(Role.OPD_LIAISON, institution=institution)
+
+
+def heads_to_alert(institution):
+    return _active_in(Role.OPD_HEAD, institution=institution)
 
 
 def may(actor, action, complaint):

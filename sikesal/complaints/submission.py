@@ -11,7 +11,6 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from sikesal.accounts.roles import Role
 from sikesal.complaints import policy
 from sikesal.complaints.deadlines import fields as deadline_fields
 from sikesal.complaints.deadlines import initial_deadlines, refresh_deadlines
@@ -149,7 +148,7 @@ def _new_complaint(cleaned, secret, now, tracking_number, deadlines=None):
 def _new_reporter(actor, c, cleaned):
     """The restricted reporter row of a new report, not yet saved; None when nothing identifies anyone."""
     identity = cleaned["reporter"]
-    user = identity.get("user") or (actor.user if actor.role == Role.CITIZEN else None)
+    user = identity.get("user") or policy.reporter_account(actor)
     if user is not None or any(identity[k] for k in ("name", "phone", "email", "nik")):
         return Reporter(complaint=c, user=user, **{k: identity[k] for k in ("name", "phone", "email", "nik")})
     return None

@@ -131,3 +131,66 @@ def test_co_opd_reads_and_adds_follow_ups_only(in_state, act, actors, opd, other
     # handing the report back clears the helpers too
     act(complaint, "return_not_authority")
     assert not policy.can_view(helper, complaint)
+
+
+# --- Issue 26 item 1: the decisions that used to sit elsewhere -----------------------------------------
+
+# who: (logs in to the back office, needs a code without TOTP set up, enters Django's admin, works in an OPD)
+ACCOUNTS = {
+    "admin": (True, True, True, False),
+    "liaison": (True, False, False, True),
+    "officer": (True, False, False, True),
+    "head": (True, False, False, True),
+    "executive": (True, False, False, False),
+    "ombudsman": (True, False, False, False),
+    "citizen": (False, False, False, False),
+}
+
+
+def test_account_decisions_matrix(users, actors):
+    for name, expected in ACCOUNTS.items():
+        user, actor = users[name], actors[name]
+        got = (
+            policy.may_log_in_to_backoffice(user),
+            policy.needs_second_factor(user),
+            policy.can_use_django_admin(actor),
+            policy.works_in_an_opd(actor),
+        )
+        assert got == expected, name
+        user.totp_confirmed = True  # whoever set up a second factor gives a code, citizens have none to give
+        assert policy.needs_second_factor(user) is (name != "citizen"), name
+    assert not policy.may_log_in_to_backoffice(None)
+    assert not policy.can_use_django_admin(Actor.for_user(None)) and not policy.can_use_django_admin(Actor.system())
+    users["admin"].is_active = False
+    assert not policy.can_use_django_admin(Actor.for_user(users["admin"]))
+
+
+def test_a_report_is_assigned_only_to_an_active_officer_of_its_own_opd(in_state, users):
+    complaint = in_state("dispositioned")  # with Dinas PUPR
+    users["head"].is_active = False
+    users["head"].save()
+    assignable = set(policy.assignable_officers(complaint).values_list("username", flat=True))
+    assert assignable == {users["liaison"].username, users["officer"].username}
+    complaint.institution = None
+    assert not policy.assignable_officers(complaint).exists()
+
+
+def test_only_a_citizens_filing_links_their_account_and_hides_their_name(users, actors):
+    citizen = Actor.for_user(users["citizen"])
+    assert policy.reporter_account(citizen) == users["citizen"] and policy.hides_author(citizen)
+    for name in ("admin", "liaison"):
+        assert policy.reporter_account(actors[name]) is None and not policy.hides_author(actors[name]), name
+    assert policy.reporter_account(Actor.filing_citizen(None)) is None
+
+
+def names(people):
+    return {u.username for u in people}
+
+
+def test_who_is_told(users, opd, other_opd):
+    users["executive"].is_active = False
+    users["executive"].save()
+    assert names(policy.admins_to_alert()) == {"admin"}
+    assert names(policy.executives_to_alert()) == set()  # no one inactive is told anything
+    assert names(policy.liaisons_to_alert(opd)) == {"pupr"} and names(policy.liaisons_to_alert(other_opd)) == {"perkim"}
+    assert names(policy.heads_to_alert(opd)) == {"pupr-head"} and not policy.heads_to_alert(other_opd).exists()

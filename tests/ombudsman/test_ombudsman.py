@@ -260,3 +260,63 @@ def test_state_through_the_api_and_dashboard_pdf(client, users, in_state, act):
     assert Escalation.objects.get().state == "received"
     pdf = client.get(reverse("ombudsman:compliance") + "?format=pdf")
     assert pdf["Content-Type"] == "application/pdf" and "Dinas PUPR" in pdf_text(pdf.content)
+
+
+# --- Issue 26: the observer's page asks the policy and saves through the REST call's path -----------------
+
+
+def test_the_pages_draw_what_the_policy_allows(client, users, in_state, act):
+    c = in_state("followed_up")
+    act(c, "dispute")
+    escalation = service.escalate(c, Actor.reporter(c), IDENTITY)
+    form = reverse("ombudsman:update_state", args=[escalation.pk])
+    sync = reverse("backoffice:lapor_sync")
+    client.force_login(users["ombudsman"])
+    page = client.get(reverse("ombudsman:escalations")).content.decode()
+    assert form in page and reverse("ombudsman:file", args=[escalation.pk, "pdf"]) in page and sync not in page
+    client.force_login(users["admin"])  # looks at the list, acts on nothing, keeps the sync page
+    page = client.get(reverse("ombudsman:escalations")).content.decode()
+    assert c.tracking_number in page and form not in page and sync in page
+
+
+def _recorded(complaint):
+    event = complaint.events.filter(action="record_ombudsman").get()
+    return {
+        "actor": (event.actor_id, event.actor_role, event.actor_label),
+        "visibility": event.visibility,
+        "message": event.message,
+        "payload": event.payload,
+        "status": (event.from_status, event.to_status),
+        "escalation": Escalation.objects.get(complaint=complaint).state,
+    }
+
+
+def test_the_observer_page_and_rest_record_the_same_outcome(client, users, in_state, act):
+    by_page, by_rest = in_state("followed_up"), in_state("followed_up")
+    for c in (by_page, by_rest):
+        act(c, "dispute")
+        service.escalate(c, Actor.reporter(c), IDENTITY)
+    client.force_login(users["ombudsman"])
+    escalation = Escalation.objects.get(complaint=by_page)
+    page = client.post(
+        reverse("ombudsman:update_state", args=[escalation.pk]), {"state": "examining", "message": "Diperiksa."}
+    )
+    assert page.status_code == 302
+    rest = client.post(
+        f"/api/v1/ombudsman/escalations/{by_rest.tracking_number}/state",
+        {"state": "examining", "message": "Diperiksa."},
+        content_type="application/json",
+    )
+    assert rest.status_code == 200, rest.content
+    assert _recorded(by_page) == _recorded(by_rest)
+    assert _recorded(by_page)["escalation"] == "examining"
+
+
+def test_a_refused_state_changes_nothing_on_the_page(client, users, in_state, act):
+    c = in_state("followed_up")
+    act(c, "dispute")
+    escalation = service.escalate(c, Actor.reporter(c), IDENTITY)
+    client.force_login(users["ombudsman"])
+    client.post(reverse("ombudsman:update_state", args=[escalation.pk]), {"state": "no-such-state"})
+    escalation.refresh_from_db()
+    assert escalation.state != "no-such-state" and not c.events.filter(action="record_ombudsman").exists()

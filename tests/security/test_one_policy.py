@@ -2,6 +2,7 @@
 escalation door, internal notes, and the action table that every label and notice comes from."""
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -194,39 +195,67 @@ def test_the_note_for_the_opd_is_not_published(client, submit, actors, opd, mail
 
 # --- How "no role check outside policy.py" is kept -------------------------------------------------------
 
-# Presentation only (which queues or columns to draw), never a decision to allow or refuse.
-PRESENTATION = {
-    ("sikesal/backoffice/views.py", "inbox_view"),  # is_opd: which columns the inbox draws
-    ("sikesal/backoffice/inbox.py", "queues_for"),  # which queues an OPD or the admin works in
-    ("sikesal/backoffice/inbox.py", "filtered"),  # an OPD has no OPD filter (the policy already narrows)
-    ("sikesal/backoffice/inbox.py", "default_queue"),
-}
+# Where roles are defined or decided; everything else asks these two.
+ROLE_HOMES = {"sikesal/complaints/policy.py", "sikesal/accounts/roles.py"}
+# Presentation only, never a decision to allow or refuse: how a past event's author is named on a timeline.
+PRESENTATION = {("sikesal/complaints/timeline.py", "actor_display")}
+QUERIES = {"filter", "exclude", "get", "Q"}
 
 
-def test_no_view_or_api_compares_roles_itself():
-    """Views and API handlers hold no role checks: any comparison with `.role` there is a finding."""
+def _is_role(node):
+    """`x.role`, `x.actor_role`, a Role member or a *_ROLES set: the things a role check compares."""
+    if isinstance(node, ast.Attribute):
+        return node.attr in ("role", "actor_role") or (isinstance(node.value, ast.Name) and node.value.id == "Role")
+    return isinstance(node, ast.Name) and node.id.endswith("_ROLES")
+
+
+def _role_checks(tree):
+    """(line, function) of every role comparison and every query by role in a module."""
+    scopes = [(tree, "<module>")] + [(f, f.name) for f in ast.walk(tree) if isinstance(f, ast.FunctionDef)]
+    found = {}
+    for scope, name in reversed(scopes):  # innermost first: a line is reported under the function that holds it
+        for node in ast.walk(scope):
+            if isinstance(node, ast.Compare) and any(_is_role(side) for side in [node.left, *node.comparators]):
+                found.setdefault(node.lineno, name)
+            if isinstance(node, ast.Call):
+                func = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+                for kw in node.keywords:
+                    if kw.arg and (kw.arg.startswith("role__") or (kw.arg == "role" and func in QUERIES)):
+                        found.setdefault(node.lineno, name)
+    return sorted(found.items())
+
+
+def test_no_module_or_template_compares_roles_itself():
+    """Outside policy.py (and roles.py, which names the roles), nothing compares a role or queries users
+    by role: a view, a template, a model, a sweep or a recipient list asks the policy."""
     root = Path(settings.BASE_DIR)
-    modules = [
-        *root.glob("sikesal/backoffice/views.py"),
-        *root.glob("sikesal/backoffice/inbox.py"),
-        *root.glob("sikesal/integrations/ombudsman/views.py"),
-        *root.glob("sikesal/api/**/*.py"),
-        *root.glob("sikesal/portal/views*.py"),
-    ]
     found = []
-    for path in modules:
-        tree = ast.parse(path.read_text())
-        for func in ast.walk(tree):
-            if not isinstance(func, ast.FunctionDef):
-                continue
-            for node in ast.walk(func):
-                if isinstance(node, ast.Compare) and any(
-                    isinstance(side, ast.Attribute) and side.attr == "role" for side in [node.left, *node.comparators]
-                ):
-                    rel = str(path.relative_to(root))
-                    if (rel, func.name) not in PRESENTATION:
-                        found.append(f"{rel}:{node.lineno} in {func.name}")
-    assert found == [], found
+    for path in sorted(root.glob("sikesal/**/*.py")):
+        rel = str(path.relative_to(root))
+        if rel in ROLE_HOMES or "/migrations/" in rel:
+            continue
+        for line, name in _role_checks(ast.parse(path.read_text())):
+            if (rel, name) not in PRESENTATION:
+                found.append(f"{rel}:{line} in {name}")
+    for path in sorted(root.glob("sikesal/**/templates/**/*.html")):
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if re.search(r"\.role\b|\brole\s*(==|!=|\bin\b)", line):
+                found.append(f"{path.relative_to(root)}:{number}")
+    assert not found, "\n".join(found)
+
+
+def test_the_guard_finds_what_it_is_for():
+    """The guard's own check: each way of deciding by role it must catch, and markup it must not."""
+    caught = """
+def a(user): return user.role == "admin"
+def b(actor): return actor.role in OPD_ROLES
+def c(role): return role == Role.ADMIN
+def d(): return User.objects.filter(role__in=STAFF)
+def e(): return User.objects.filter(role=Role.ADMIN)
+def f(e): return e.actor_role not in X
+"""
+    assert [name for _, name in _role_checks(ast.parse(caught))] == ["a", "b", "c", "d", "e", "f"]
+    assert _role_checks(ast.parse("def g(): return User(role=Role.CITIZEN, name='x')")) == []
 
 
 @pytest.mark.parametrize("rahasia", [False, True])

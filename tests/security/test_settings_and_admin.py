@@ -67,3 +67,54 @@ def test_with_a_secret_key_the_check_passes(tmp_path):
         SIKESAL_SECRET_KEY="a-long-random-production-secret-" + "x" * 40,
     )
     assert "sikesal.E001" not in result.stderr and "SIKESAL_SECRET_KEY is not set" not in result.stderr
+
+
+# --- Issue 26 item 1: Django's admin follows the role, through the policy ---------------------------------
+
+
+def test_an_admin_koordinator_uses_django_admin_without_any_flag(client, users):
+    admin = users["admin"]
+    assert not admin.is_staff and not admin.is_superuser  # created by role alone, as the admin form does
+    client.force_login(admin)
+    assert client.get("/admin/").status_code == 200
+    assert client.get("/admin/accounts/user/").status_code == 200
+    assert client.get("/admin/accounts/apikey/add/").status_code == 200
+    assert client.get("/admin/login/")["Location"] == "/admin/"  # already in: no detour to the back office
+
+
+@pytest.mark.parametrize("flags", [{"is_staff": True}, {"is_staff": True, "is_superuser": True}])
+def test_django_flags_on_an_opd_account_open_nothing(client, users, flags):
+    liaison = users["liaison"]
+    for name, value in flags.items():
+        setattr(liaison, name, value)
+    liaison.save()
+    client.force_login(liaison)
+    response = client.get("/admin/", follow=True)
+    assert response.redirect_chain[-1][0] == "/kantor/"
+    for path in ("/admin/accounts/user/", "/admin/accounts/apikey/add/"):
+        assert client.get(path).status_code == 302, path
+    assert not liaison.has_perm("accounts.change_user")
+
+
+def test_createsuperuser_makes_an_admin_koordinator(client, db):
+    from django.core.management import call_command
+
+    from sikesal.accounts.models import User
+
+    call_command("createsuperuser", username="kominfo", email="k@example.id", interactive=False, verbosity=0)
+    user = User.objects.get(username="kominfo")
+    assert user.role == "admin"
+    client.force_login(user)
+    assert client.get("/admin/accounts/user/").status_code == 200
+
+
+def test_the_seeded_admin_uses_django_admin_and_the_seeded_opd_does_not(client, db, catalogue):
+    from django.core.management import call_command
+
+    from sikesal.accounts.models import User
+
+    call_command("seed_demo", no_reports=True)
+    client.force_login(User.objects.get(username="admin"))
+    assert client.get("/admin/accounts/apikey/").status_code == 200
+    client.force_login(User.objects.get(username="pupr"))
+    assert client.get("/admin/accounts/apikey/").status_code == 302

@@ -143,8 +143,7 @@ def health():
 def alert_on_change():
     """E-mail the admin koordinator once each time the set of red states changes (and once when it is
     green again), never on every run."""
-    from sikesal.accounts.models import User
-    from sikesal.accounts.roles import Role
+    from sikesal.complaints import policy
 
     h = health()
     red = sorted(h["red"])
@@ -154,7 +153,7 @@ def alert_on_change():
             return None
         row.value = {"red": red, "changed_at": timezone.now().isoformat()}
         row.save(update_fields=["value", "updated_at"])
-    to = list(User.objects.filter(role=Role.ADMIN, is_active=True).exclude(email="").values_list("email", flat=True))
+    to = list(policy.admins_to_alert().exclude(email="").values_list("email", flat=True))
     if to:
         subject = f"SP4N-LAPOR!: {', '.join(red)}" if red else "SP4N-LAPOR!: sinkronisasi kembali normal"
         lines = [f"Keadaan sinkronisasi SP4N-LAPOR! berubah: {', '.join(red) or 'normal'}.", ""]

@@ -63,7 +63,6 @@ def escalations(request):
         {
             "items": items,
             "states": [(s, Escalation.State(s).label) for s in lifecycle.OMBUDSMAN_STATES],
-            "actor": actor,
         },
     )
 
@@ -76,21 +75,12 @@ def update_state(request, pk):
     escalation = Escalation.objects.select_related("complaint").filter(pk=pk).first()
     if escalation is None:
         raise Http404
-    state = request.POST.get("state")
     try:
-        lifecycle.transition(
-            escalation.complaint,
-            "record_ombudsman",
-            actor,
-            kind="state",
-            state=state,
-            message=request.POST.get("message", ""),
-        )
+        # the REST call's path too: the timeline event and the row change together or not at all
+        service.update_state(escalation, actor, request.POST.get("state"), request.POST.get("message", ""))
     except LifecycleError as exc:
         messages.error(request, str(exc.message))
     else:
-        escalation.state = state
-        escalation.save(update_fields=["state"])
         messages.success(request, _("Saved."))
     return redirect("ombudsman:escalations")
 

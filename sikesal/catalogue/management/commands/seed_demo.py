@@ -91,11 +91,10 @@ class Command(BaseCommand):
             institution = Institution.objects.get(short_name=opd) if opd else None
             user, created = User.objects.get_or_create(
                 username=username,
-                defaults={"first_name": name, "role": role, "institution": institution, "is_staff": role == Role.ADMIN},
+                defaults={"first_name": name, "role": role, "institution": institution},
             )
             if created:  # re-running keeps a password the operator changed
                 user.set_password(password)
-                user.is_superuser = role == Role.ADMIN
                 user.save()
 
     def _api_key(self):
