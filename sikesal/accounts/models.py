@@ -45,10 +45,6 @@ class User(AbstractUser):
             raise ValidationError({"institution": _("Only OPD roles belong to an OPD.")})
 
     @property
-    def is_staff_role(self):
-        return self.role in STAFF_ROLES
-
-    @property
     def needs_second_factor(self):
         """Staff with TOTP set up always give a code; the admin koordinator must set it up."""
         return self.role in STAFF_ROLES and (self.totp_confirmed or self.role == Role.ADMIN)
