@@ -43,7 +43,7 @@ def one_run(n):
 
     from sikesal.accounts.models import User
     from sikesal.catalogue.models import Area, Institution, Service
-    from sikesal.complaints import lifecycle
+    from sikesal.complaints import lifecycle, submission
     from sikesal.complaints.policy import Actor
     from sikesal.complaints.sweep import sweep_each
 
@@ -58,7 +58,7 @@ def one_run(n):
     start = time.perf_counter()
     ids = []
     for i in range(n):
-        result = lifecycle.submit(
+        result = submission.submit(
             system,
             {
                 "service": services[i % len(services)],

@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.lapor [--reports 100000] [--runs 1] [--per-report] [--lag-samples 50] [--json FILE]
 
 Starts the simulator on a free loopback port with its own data dir, has it "file" N citizen reports
-addressed to the city (the national admin dispositions them), then times `inbound.pull()` reading
+addressed to the city (the national admin dispositions them), then times `pull.pull()` reading
 all of them into a fresh SIKESAL database (SQLite in a temp dir, or DATABASE_URL's PostgreSQL,
 emptied of complaints first). With `--runs R` the local side is emptied and the same N reports are
 pulled again, R times in all: `lapor_backfill_rps` is the median (each run in `backfill_per_run`).
@@ -36,7 +36,7 @@ def main():
     from django.conf import settings
 
     from sikesal.complaints.models import Complaint, Event, PendingEffect
-    from sikesal.integrations.lapor import inbound, masters
+    from sikesal.integrations.lapor import masters, pull
     from sikesal.integrations.lapor.models import Link, RemoteFollowup, SyncState
     from tests.lapor.conftest import Sim, start_simulator
 
@@ -69,7 +69,7 @@ def main():
             if run:
                 empty_local()
             start = time.perf_counter()
-            counts = inbound.pull(bulk=not args.per_report)
+            counts = pull.pull(bulk=not args.per_report)
             runs.append(time.perf_counter() - start)
             assert counts["created"] == args.reports, counts
             assert Link.objects.count() == args.reports
@@ -87,7 +87,7 @@ def main():
             # the worker's rhythm: a pull every `poll` seconds, at a random phase of the change
             time.sleep(args.poll * (len(lags) % 10) / 10)
             while not RemoteFollowup.objects.filter(complaint__lapor_link__remote_id=rid).exists():
-                inbound.pull()
+                pull.pull()
                 if not RemoteFollowup.objects.filter(complaint__lapor_link__remote_id=rid).exists():
                     time.sleep(args.poll)
             lags.append(time.perf_counter() - written)

@@ -19,9 +19,9 @@ def generate(n, seed=0, batch=5000, progress=True):
     from django.utils import timezone
 
     from sikesal.catalogue.models import Area, Institution, Service
-    from sikesal.complaints.lifecycle import TRACKING_ALPHABET
     from sikesal.complaints.models import Complaint, Event
     from sikesal.complaints.states import Status
+    from sikesal.complaints.submission import TRACKING_ALPHABET
 
     rng = random.Random(seed)
     services = list(Service.objects.select_related("default_institution"))

@@ -1,4 +1,4 @@
-"""The LAPOR! calls, as seen in public integrator code (shared/docs/lapor-api.md), and `/__sim/*`.
+"""The LAPOR! calls, as seen in public integrator code (docs/lapor.md, "Evidence"), and `/__sim/*`.
 
 Handlers take a `Request` and return `(status, body)`; `server.py` does HTTP, auth and faults.
 Answers are wrapped the LAPOR! way: `{"success": true, "results": {"data": ...}}`, except the

@@ -1,7 +1,7 @@
 """Simulator settings: command line, environment defaults, and run-time changes.
 
 By default the simulator behaves like the real SP4N-LAPOR! as seen by its only public client
-(shared/docs/lapor-api.md, "Exact shapes the public client relies on"): no idempotency, the secret
+(docs/lapor.md, "Evidence: what the public client relies on"): no idempotency, the secret
 expected as exactly `Authorization: Bearer <secret>`, a `token` header. Kinder behaviour is opt-in
 (`--idempotency`), and the endpoints with no public evidence can be switched off (`--without`).
 """

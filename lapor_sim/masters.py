@@ -2,7 +2,7 @@
 
 Every id here is the simulator's invention (the real ids come from LAPOR!'s own master calls); the
 names are real Indonesian agencies so that demos read naturally. Kota Jambi's kecamatan and kelurahan
-come from shared/data/wilayah-kota-jambi.csv (Kepmendagri 300.2.2-2138/2025, compiled by
+come from sikesal/catalogue/data/wilayah-kota-jambi.csv (Kepmendagri 300.2.2-2138/2025, compiled by
 cahyadsn/wilayah, MIT licence). Like the real service (the public client sends `location_id` 34), a
 location's id is a SMALL LAPOR! number, not the Kemendagri code: 1..N in the order of the sorted
 Kemendagri codes (so stable across runs); the code itself is given in each item's `code`.

@@ -1,6 +1,6 @@
 """The LAPOR! status table: every status code and name lives here and nowhere else.
 
-No official list of LAPOR! status codes is public (see shared/docs/domain.md); the names below are the
+No official list of LAPOR! status codes is public (docs/lapor.md, "Statuses and conflicts"); the names below are the
 ones seen in LAPOR! exports and admin dashboards, the numeric codes are the simulator's own choice.
 A connector must map them through configuration, never hard-code them.
 """

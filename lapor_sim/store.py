@@ -260,17 +260,6 @@ class Store:
             self.db.execute("DELETE FROM meta WHERE key <> 'schema_version'")
             self._init_sequences()
 
-    def meta_int(self, key: str) -> int:
-        row = self.read_one("SELECT value FROM meta WHERE key = ?", (key,))
-        return int(row["value"]) if row else 0
-
-    def set_meta(self, key: str, value: object) -> None:
-        with self.transaction():
-            self.db.execute(
-                "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                (key, str(value)),
-            )
-
     # -- documents ------------------------------------------------------------------------------
 
     def save_doc(self, name: str, mime_type: str, data: bytes) -> dict:

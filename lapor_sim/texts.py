@@ -59,7 +59,6 @@ DURATIONS = (
     "sejak musim hujan kemarin",
     "sudah seminggu lebih",
 )
-OUT_OF_AUTHORITY = frozenset({"listrik_pln", "jalan_nasional", "bpjs", "pungli_polisi"})
 
 TOPICS: tuple[Topic, ...] = (
     Topic(

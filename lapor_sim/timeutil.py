@@ -23,10 +23,6 @@ class Clock:
             self._last = max(now, self._last + 1)
             return self._last
 
-    def raise_floor(self, floor_us: int) -> None:
-        with self._lock:
-            self._last = max(self._last, floor_us)
-
 
 def to_datetime(us: int) -> datetime:
     return (EPOCH + timedelta(microseconds=us)).astimezone(WIB)

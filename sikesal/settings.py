@@ -195,7 +195,6 @@ SIKESAL_ESCALATION = env_json_object(
 # long holiday or an outage); fewer go one by one through the lifecycle's door (complaints/sweep.py).
 SIKESAL_SWEEP_BULK_OVER = env_int("SIKESAL_SWEEP_BULK_OVER", 200)
 SIKESAL_SWEEP_BULK_BATCH = env_int("SIKESAL_SWEEP_BULK_BATCH", 5000)
-SIKESAL_TIME_ZONE = "Asia/Jakarta"
 SIKESAL_TRACKING_PREFIX = env_str("SIKESAL_TRACKING_PREFIX", "JBI")
 SIKESAL_TITLE_MAX = env_int("SIKESAL_TITLE_MAX", 150)
 SIKESAL_BODY_MIN = env_int("SIKESAL_BODY_MIN", 20)

@@ -9,7 +9,7 @@ from sikesal.accounts.models import User
 from sikesal.accounts.roles import Role
 from sikesal.catalogue.models import Institution, Service
 from sikesal.catalogue.seed import load_catalogue
-from sikesal.complaints import lifecycle
+from sikesal.complaints import lifecycle, submission
 from sikesal.complaints.policy import Actor
 
 pytest_plugins = ["tests.browser_fixtures"]  # Playwright on Debian's chromium
@@ -110,7 +110,7 @@ def report_data(**overrides):
 @pytest.fixture
 def submit(catalogue):
     def _submit(now=T0, files=(), **overrides):
-        return lifecycle.submit(Actor.system("test"), report_data(**overrides), files, now=now).complaint
+        return submission.submit(Actor.system("test"), report_data(**overrides), files, now=now).complaint
 
     return _submit
 

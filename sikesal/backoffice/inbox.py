@@ -44,9 +44,6 @@ def queues_for(actor):
     ]
 
 
-FILTERS = ("status", "opd", "layanan", "kecamatan", "kelurahan", "kanal", "dari", "sampai", "anonim", "rahasia", "q")
-
-
 def _date(value):
     return params_module.date(value)
 

@@ -45,10 +45,6 @@ class Institution(models.Model):
     def __str__(self):
         return self.short_name
 
-    @property
-    def is_external(self):
-        return self.kind == InstitutionKind.EXTERNAL
-
 
 class LiaisonContact(models.Model):
     """A liaison (admin penghubung) of an institution, reached by reminders and digests."""

@@ -1,24 +1,24 @@
 """The worker's side of complaints/effects.py: events' side effects taken from the queue in batches.
 
-Each change writes one PendingEffect row in its own transaction (lifecycle._event). A worker claims up to
+Each change writes one PendingEffect row in its own transaction (events.save_event). A worker claims up to
 BATCH due rows at once (SKIP LOCKED on PostgreSQL, so several workers share the queue without doing the
 same rows; SQLite's write lock serialises the claim), runs every handler over the whole batch (a handler
-with a `batch` attribute takes the list at once: one matrix product for the routing suggestions, one insert
-for the notifications), and deletes the rows in one statement. A claim is a lease: the rows of a worker
-killed mid-batch go again when it runs out (handlers are idempotent). A handler that fails is run again
-later for the events it failed on, alone, with backoff; its neighbours are not repeated.
+with a counterpart in effects.BATCHED takes the list at once: one matrix product for the routing
+suggestions, one insert for the notifications), and deletes the rows in one statement. A claim is a lease
+(core/leases.py): the rows of a worker killed mid-batch go again when it runs out (handlers are
+idempotent). A handler that fails is run again later for the events it failed on, alone, with backoff; its
+neighbours are not repeated.
 """
 
 import datetime as dt
 import logging
 import time
 
-from django.db import connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from sikesal.complaints import effects, rawsql
 from sikesal.complaints.models import Event, PendingEffect
+from sikesal.core import leases
 
 log = logging.getLogger("sikesal.effects")
 
@@ -56,7 +56,7 @@ def pending(event):
 def handler_names(skip=()):
     """The handlers' names (handler_name) but those in `skip`, read from effects.HANDLERS without importing
     the handlers: the routing model's handler loads scikit-learn, seconds in a sweep that only queues rows.
-    A handler's path in HANDLERS is its handler_name (tests/complaints/test_effects.py checks it)."""
+    A handler's path in HANDLERS is its handler_name (tests/complaints/test_side_effects.py checks it)."""
     return [name for name in effects.HANDLERS if name not in skip]
 
 
@@ -91,21 +91,20 @@ def bulk_create(model, objs, **options):
 
 
 def due():
+    """The rows whose effects may run now and that no worker holds."""
     now = timezone.now()
-    return PendingEffect.objects.filter(run_after__lte=now).filter(
-        Q(leased_until__isnull=True) | Q(leased_until__lt=now)
-    )
+    return PendingEffect.objects.filter(run_after__lte=now).filter(leases.free("leased_until", now))
 
 
 def claim(limit=BATCH):
     now = timezone.now()
-    with transaction.atomic():
-        rows = due().order_by("run_after", "id")
-        if connection.features.has_select_for_update_skip_locked:
-            rows = rows.select_for_update(skip_locked=True)
-        ids = list(rows.values_list("id", flat=True)[:limit])
-        if ids:
-            PendingEffect.objects.filter(id__in=ids).update(leased_until=now + LEASE)
+    ids = leases.claim(
+        PendingEffect.objects.filter(run_after__lte=now).order_by("run_after", "id"),
+        "leased_until",
+        now,
+        now + LEASE,
+        limit,
+    )
     rows = list(PendingEffect.objects.filter(id__in=ids).order_by("id"))
     events = Event.objects.select_related("complaint__service", "complaint__reporter").in_bulk(
         [r.event_id for r in rows]
@@ -117,7 +116,7 @@ def claim(limit=BATCH):
 
 def _run(handler, events):
     """Run one handler over events; returns the ids of the events it failed on."""
-    batch = getattr(handler, "batch", None)
+    batch = effects.batched(handler)
     if batch is not None and len(events) > 1:
         try:
             batch(events)

@@ -22,10 +22,20 @@ HANDLERS = (
     "sikesal.routing.service.on_event",
     "sikesal.backoffice.ladder.notify_rung",
 )
+# A handler with a counterpart for a list of events (one query, one insert for a whole batch): the worker
+# calls the counterpart for a claimed batch, and the handler per event only when the counterpart raises (to
+# find the event at fault, complaints/effect_queue.py). Keyed by the handler's path in HANDLERS.
+BATCHED = {
+    "sikesal.integrations.notify.handlers.notify_reporter": "sikesal.integrations.notify.handlers._notify",
+    "sikesal.integrations.webpush.handlers.push_status": "sikesal.integrations.webpush.handlers.push_many",
+    "sikesal.routing.service.on_event": "sikesal.routing.service.on_events",
+}
 # The set-based sweep tells each OPD of the rungs it marked in one digest per run
 # (backoffice.ladder.send_rung_digests) instead of one e-mail per rung: its events are dispatched
 # without these handlers.
 DIGESTED = ("sikesal.backoffice.ladder.notify_rung",)
+# ... and the task that sends those digests, enqueued once per run that marked a rung.
+RUNG_DIGESTS = "sikesal.backoffice.tasks.rung_digests"
 
 _resolved = {}
 
@@ -53,3 +63,14 @@ def record_many(events):
 
 def handlers():
     return _load(HANDLERS)
+
+
+def batched(handler):
+    """The counterpart of `handler` for a list of events (BATCHED), or None when it has none."""
+    path = BATCHED.get(f"{handler.__module__}.{handler.__qualname__}")
+    return _load((path,))[0] if path else None
+
+
+def digest_rungs(at):
+    """Enqueue the digest of the rungs a set-based sweep run marked at `at` (RUNG_DIGESTS)."""
+    _load((RUNG_DIGESTS,))[0].enqueue(at.isoformat())

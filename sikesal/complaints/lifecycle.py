@@ -1,4 +1,5 @@
-"""The one door: every change of a complaint's state passes through `transition` (or `submit`).
+"""The one door: every change of a complaint's state passes through `transition` (a new report through
+submission.submit).
 
 Each call, in one database transaction: locks the complaint row, checks that the actor may take the
 action (policy.may) from the current state (TRANSITIONS), applies the action, recomputes the deadlines,
@@ -14,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sikesal.complaints import action_handlers as h
-from sikesal.complaints import actions, effect_queue, effects, policy
+from sikesal.complaints import actions, policy
 from sikesal.complaints.action_handlers import MIRROR_KINDS, MIRROR_TARGETS, OMBUDSMAN_STATES, Change  # noqa: F401
 from sikesal.complaints.attachments import check_uploads
 from sikesal.complaints.deadlines import (  # noqa: F401 - part of the lifecycle's interface
@@ -30,16 +31,15 @@ from sikesal.complaints.deadlines import (  # noqa: F401 - part of the lifecycle
     wd,
 )
 from sikesal.complaints.errors import ConcurrentChange, InvalidInput, InvalidTransition, NotAllowed
+from sikesal.complaints.events import Result, new_event, save_event, store_attachment
 from sikesal.complaints.intake import without_controls
-from sikesal.complaints.models import Attachment, Complaint, Event
+from sikesal.complaints.models import Complaint
 from sikesal.complaints.states import (
     CLOSED_STATES,
     OPEN_STATES,
     WITH_OPD_STATES,
     Status,
-    Visibility,
 )
-from sikesal.core.prepared import PreparedInsert
 
 S = Status
 
@@ -58,14 +58,6 @@ class Transition:
     @property
     def roles(self):
         return policy.ACTION_ROLES[self.action]
-
-
-@dataclass
-class Result:
-    complaint: Complaint
-    event: Event
-    secret: str | None = None  # the private-link secret, known only right after submission
-    replayed: bool = False  # an idempotent repeat of an earlier submission
 
 
 _ALL_BUT_MERGED = frozenset(Status.values) - {S.MERGED}
@@ -126,79 +118,6 @@ def _saved_fields():
             if f.attname not in {"id", "version", "created_at", "secret_hash", "tracking_number", "title", "body"}
         ]
     return _SAVED_FIELDS
-
-
-def timeline_actor(actor):
-    """How `actor` appears on a timeline event: (user or None, role, label)."""
-    # A reporter's account never appears on the timeline: the Reporter row, behind the policy, is
-    # the only link between a person and their report (anonim reports stay anonymous to staff).
-    is_reporter = policy.hides_author(actor)
-    return (
-        None if is_reporter or not getattr(actor.user, "pk", None) else actor.user,
-        actor.role,
-        "Pelapor" if is_reporter else actor.label[:150],
-    )
-
-
-def new_event(c, action, actor, now, from_status, visibility, message="", payload=None):
-    """The timeline row of a change, not yet saved (the door saves it; the bulk submission saves many at
-    once; the set-based sweep builds the same rows from timeline_actor without the model)."""
-    user, role, label = timeline_actor(actor)
-    return Event(
-        complaint=c,
-        created_at=now,
-        action=action,
-        actor=user,
-        actor_role=role,
-        actor_label=label,
-        from_status=from_status,
-        to_status=c.status,
-        visibility=visibility,
-        message=message,
-        payload=payload or {},
-    )
-
-
-def _event(c, action, actor, now, from_status, visibility, message="", payload=None):
-    return save_event(new_event(c, action, actor, now, from_status, visibility, message, payload))
-
-
-def save_event(event):
-    """Save a row of `new_event` with its pending side effects and its recorders' rows, in the caller's
-    transaction."""
-    event.save(force_insert=True)
-    effect_queue.enqueue(event)  # its side effects, run by the worker in batches
-    _record(event)
-    return event
-
-
-def prepared_event(event, complaint):
-    """`save_event` for the first event of a report not saved yet, its SQL compiled now (before the
-    transaction, core/prepared.py); returns the function that runs it inside, after the report's insert."""
-    insert = PreparedInsert(event, complaint=complaint)
-    queued = PreparedInsert(effect_queue.pending(event), event=event)
-
-    def run():
-        insert.run()
-        queued.run()
-        _record(event)
-        return event
-
-    return run
-
-
-def _record(event):
-    for record in effects.recorders():  # in this transaction (complaints/effects.py)
-        record(event)
-
-
-def _events_bulk(events):
-    """`_event` for many unsaved rows of `new_event` at once: one insert, one insert of their pending side
-    effects, and the recorders (in bulk where they can), all in the caller's transaction."""
-    Event.objects.bulk_create(events)
-    effect_queue.enqueue_many(events)
-    effects.record_many(events)
-    return events
 
 
 # Actions that may carry files: evidence of a follow-up (the "after" photos), or what a reporter adds.
@@ -273,9 +192,11 @@ def _transition(complaint, action, spec, actor, now, expected_version, data, che
         c.version += 1
         if checked:
             change.payload["attachments"] = len(checked)
-        event = _event(c, action, actor, now, from_status, change.visibility, change.message, change.payload)
+        event = save_event(
+            new_event(c, action, actor, now, from_status, change.visibility, change.message, change.payload)
+        )
         for item in checked:
-            _store_attachment(c, item, stored, event=event, visibility=change.visibility)
+            store_attachment(c, item, stored, event=event, visibility=change.visibility)
     return Result(c, event)
 
 
@@ -305,23 +226,3 @@ def apply(c, action, spec, actor, now, data):
     c.updated_at = now
     change.visibility = change.visibility or spec.visibility
     return from_status, change
-
-
-def _store_attachment(c, checked, stored, event=None, visibility=Visibility.PUBLIC):
-    att = Attachment(
-        complaint=c,
-        event=event,
-        visibility=visibility,
-        kind=checked.kind,
-        content_type=checked.content_type,
-        extension=checked.extension,
-        original_name=checked.original_name,
-        size=checked.size,
-        sha256=checked.sha256,
-    )
-    att.file.save("upload", checked.as_django_file(), save=False)
-    stored.append(att.file)
-    att.save()
-
-
-from sikesal.complaints.submission import TRACKING_ALPHABET, new_tracking_number, submit  # noqa: E402, F401 - the other door

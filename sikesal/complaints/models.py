@@ -19,10 +19,6 @@ from sikesal.complaints.states import (
     Visibility,
 )
 
-# Deadline fields, in the order a report meets them. `next_sweep_at` is the earliest of them that
-# the sweep has not yet handled, so the sweep reads an index instead of scanning open reports.
-DEADLINE_FIELDS = ("verify_due_at", "info_due_at", "followup_due_at", "reporter_due_at", "final_due_at")
-
 
 def hash_secret(secret):
     return hashlib.sha256(secret.encode()).hexdigest()
@@ -163,12 +159,6 @@ class Complaint(models.Model):
 
     def check_secret(self, secret):
         return bool(secret) and secrets.compare_digest(self.secret_hash, hash_secret(secret))
-
-    @property
-    def is_open(self):
-        from sikesal.complaints.states import OPEN_STATES
-
-        return self.status in OPEN_STATES
 
 
 class Reporter(models.Model):

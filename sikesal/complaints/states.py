@@ -21,25 +21,6 @@ class Status(models.TextChoices):
     MERGED = "merged", _("Merged as a duplicate")
 
 
-# LAPOR!'s own status name for each internal state (domain.md). The LAPOR! connector keeps its raw
-# status_code/status_name beside ours; this table is the name we would show a LAPOR! user.
-LAPOR_STATUS_NAME = {
-    Status.RECEIVED: "Belum Terverifikasi",
-    Status.PENDING_INFO: "Tertunda",
-    Status.DISPOSITIONED: "Terdisposisi Belum Ditindaklanjuti",
-    Status.IN_PROGRESS: "Terdisposisi Sedang Diproses",
-    Status.FOLLOWED_UP: "Terdisposisi Selesai",
-    Status.CLOSED_REPORTER: "Ditutup oleh Pelapor",
-    Status.CLOSED_ADMIN: "Ditutup oleh Admin",
-    Status.CLOSED_SYSTEM: "Ditutup oleh Sistem",
-    Status.ARCHIVED_ADMIN: "Diarsipkan oleh Admin",
-    Status.ARCHIVED_SYSTEM: "Diarsipkan oleh Sistem",
-    Status.ARCHIVED_REPORTER: "Diarsipkan oleh Pelapor",
-    Status.RETURNED: "Bukan Wewenang",
-    Status.FORWARDED: "Bukan Wewenang",
-    Status.MERGED: "Diarsipkan oleh Admin",
-}
-
 CLOSED_STATES = frozenset(
     {
         Status.CLOSED_REPORTER,

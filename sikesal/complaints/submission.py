@@ -15,8 +15,8 @@ from sikesal.complaints import policy
 from sikesal.complaints.deadlines import fields as deadline_fields
 from sikesal.complaints.deadlines import initial_deadlines, refresh_deadlines
 from sikesal.complaints.errors import InvalidInput, NotAllowed
+from sikesal.complaints.events import Result, new_event, prepared_event, save_events, store_attachment
 from sikesal.complaints.intake import clean_report
-from sikesal.complaints.lifecycle import Result, _events_bulk, _store_attachment, new_event, prepared_event
 from sikesal.complaints.models import Complaint, Reporter, hash_secret
 from sikesal.complaints.states import Status, Visibility
 from sikesal.core.prepared import PreparedInsert
@@ -73,7 +73,7 @@ def submit(actor, data, files=(), *, now=None):
                     for insert in inserts:
                         insert.run()
                     for checked in cleaned["attachments"]:
-                        _store_attachment(c, checked, stored)
+                        store_attachment(c, checked, stored)
                     first_event()
                     return Result(c, event, secret=secret)
             except IntegrityError:
@@ -220,7 +220,7 @@ def submit_many(actor, datas, *, now=None, extra=None):
                 new_event(c, "submit", actor, now, "", Visibility.PUBLIC, "", _submit_payload(c, cleaned))
                 for c, (_i, cleaned, _s) in zip(complaints, fresh, strict=True)
             ]
-            _events_bulk(events)
+            save_events(events)
         for c, event, (i, _cleaned, secret) in zip(complaints, events, fresh, strict=True):
             results[i] = Result(c, event, secret=secret)
     for i, key in enumerate(keys):

@@ -33,6 +33,7 @@ from django.utils import timezone
 from sikesal.complaints import deadlines, effect_queue, effects, lifecycle, rawsql
 from sikesal.complaints.deadlines import ON_PASSING, next_sweep_at
 from sikesal.complaints.errors import LifecycleError
+from sikesal.complaints.events import timeline_actor
 from sikesal.complaints.intake import without_controls
 from sikesal.complaints.models import Complaint, Event
 from sikesal.complaints.policy import Actor
@@ -221,7 +222,7 @@ class _NewEvent:
 
 def _apply(c, action, data, actor, now, who):
     """One step on one claimed report by the door's rules (lifecycle.apply), and its timeline row as
-    lifecycle.new_event makes it; `who` is lifecycle.timeline_actor(actor) as (user id, role, label)."""
+    events.new_event makes it; `who` is timeline_actor(actor) as (user id, role, label)."""
     from_status, change = lifecycle.apply(c, action, lifecycle.TRANSITIONS[action], actor, now, without_controls(data))
     e = _NewEvent()
     e.pk, e.complaint, e.complaint_id, e.created_at, e.action = None, c, c.id, now, action
@@ -287,9 +288,7 @@ def _sweep_batches(now, actor, result, batch_size):
                 _sweep_one(pk, now, actor, result)
     finally:
         if rungs:  # also after a failed batch: the committed ones have been marked
-            from sikesal.backoffice.tasks import rung_digests
-
-            rung_digests.enqueue(now.isoformat())
+            effects.digest_rungs(now)
 
 
 def _bulk_batch(now, actor, last_id, batch_size, result):
@@ -305,7 +304,7 @@ def _bulk_batch(now, actor, last_id, batch_size, result):
     if not rows:
         return [], [], False
     claimed = [values[0] for values in rows]
-    user, role, label = lifecycle.timeline_actor(actor)
+    user, role, label = timeline_actor(actor)
     who = (getattr(user, "pk", None), role, label)
     later, events, changed, idle, counts = [], [], [], [], SweepResult(examined=len(rows))
     for values in rows:

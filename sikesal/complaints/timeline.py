@@ -12,7 +12,7 @@ AUDIENCE_VISIBILITY = {
     "staff": [Visibility.PUBLIC, Visibility.REPORTER, Visibility.STAFF],
 }
 
-ACTION_LABELS = actions.LABELS  # every action has one (tests/complaints/test_actions.py)
+ACTION_LABELS = actions.LABELS  # every action has one: its ActionSpec in actions.ACTIONS
 
 
 def events_for(complaint, audience):

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from sikesal.catalogue.models import Area, AreaLevel, ServiceGroup
-from sikesal.complaints import form_actions, lifecycle, policy, timeline
+from sikesal.complaints import form_actions, lifecycle, policy, submission, timeline
 from sikesal.complaints.errors import LifecycleError
 from sikesal.complaints.models import Attachment, Complaint, hash_secret
 from sikesal.complaints.policy import Actor
@@ -113,7 +113,7 @@ def file_report(request):
         return render(request, "portal/file.html", ctx)
     actor = Actor.filing_citizen(request.user)
     try:
-        result = lifecycle.submit(actor, data, request.FILES.getlist("attachments"))
+        result = submission.submit(actor, data, request.FILES.getlist("attachments"))
     except LifecycleError as exc:
         errors = {name: [str(m) for m in msgs] for name, msgs in exc.fields.items()} or {"__all__": [str(exc.message)]}
         return render(request, "portal/file.html", _form_context(values, errors), status=400)

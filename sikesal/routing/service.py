@@ -193,11 +193,9 @@ def on_event(event):
         record(event.complaint)
 
 
-def _on_events(events):
+def on_events(events):
+    """on_event for a batch of events: one fit of the model's suggestions for all new reports."""
     record_many([e.complaint for e in events if e.action == "submit"])
-
-
-on_event.batch = _on_events
 
 
 def live_accuracy(last=200):

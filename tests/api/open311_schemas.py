@@ -1,5 +1,5 @@
-"""JSON Schemas of GeoReport v2 responses, written by us from the specification (shared docs open311.md and
-the GeoReport v2 text). They add to the upstream schemas in open311_schema/upstream/ (open311/schema-validation,
+"""JSON Schemas of GeoReport v2 responses, written by us from the specification (the GeoReport
+v2 text). They add to the upstream schemas in open311_schema/upstream/ (open311/schema-validation,
 see its SOURCE.md): SERVICES, SERVICE_DEFINITION and REQUESTS are stricter local companions of upstream
 ones (no personal field, W3C datetimes with an offset), the others cover documents upstream has no schema
 for (discovery, errors, the POST answer, tokens, servicerequestupdates). The XML form of each response is

@@ -7,7 +7,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from sikesal.complaints import lifecycle
+from sikesal.complaints import submission
 from sikesal.complaints.policy import Actor
 from tests.browser_steps import block_outside
 from tests.conftest import report_data
@@ -60,7 +60,7 @@ def walk(browser, live_server, language, paths, cookies=(), viewport=PHONE, chec
 @pytest.fixture
 def reports(act, catalogue):
     def filed(*actions, **overrides):
-        result = lifecycle.submit(Actor.system("test"), report_data(**overrides), [])
+        result = submission.submit(Actor.system("test"), report_data(**overrides), [])
         for action in actions:
             act(result.complaint, action)
         return result.complaint, result.secret

@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from sikesal.complaints import lifecycle
+from sikesal.complaints import submission
 from sikesal.complaints.policy import Actor
 from tests.browser_steps import block_outside
 from tests.conftest import report_data
@@ -13,7 +13,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def filed(act, *actions, **overrides):
     """A report through the lifecycle, with its private link's secret."""
-    result = lifecycle.submit(Actor.system("test"), report_data(**overrides), [])
+    result = submission.submit(Actor.system("test"), report_data(**overrides), [])
     for action in actions:
         act(result.complaint, action)
     return result.complaint, result.secret

@@ -7,7 +7,7 @@ import pytest
 from django.conf import settings
 from PIL import Image
 
-from sikesal.complaints import lifecycle
+from sikesal.complaints import submission
 from sikesal.complaints.errors import InvalidInput, NotAllowed
 from sikesal.complaints.models import Attachment, Complaint, Event, Reporter
 from sikesal.complaints.policy import Actor
@@ -65,7 +65,7 @@ def test_a_good_report_is_received(submit):
 )
 def test_bad_input_is_refused_with_a_clear_message(catalogue, overrides, field):
     with pytest.raises(InvalidInput) as exc:
-        lifecycle.submit(Actor.system(), report_data(**overrides))
+        submission.submit(Actor.system(), report_data(**overrides))
     assert field in exc.value.fields
     assert exc.value.as_dict()["code"] == "invalid_report"
     assert nothing_written()
@@ -73,16 +73,16 @@ def test_bad_input_is_refused_with_a_clear_message(catalogue, overrides, field):
 
 def test_all_problems_are_reported_at_once(catalogue):
     with pytest.raises(InvalidInput) as exc:
-        lifecycle.submit(Actor.system(), report_data(title="", body="", service="x"))
+        submission.submit(Actor.system(), report_data(title="", body="", service="x"))
     assert {"title", "body", "service"} <= set(exc.value.fields)
 
 
 def test_extra_questions_are_checked(catalogue):
     data = report_data(service="pipa-bocor", answers={"besar_bocor": "tsunami"})
     with pytest.raises(InvalidInput) as exc:
-        lifecycle.submit(Actor.system(), data)
+        submission.submit(Actor.system(), data)
     assert "answers.besar_bocor" in exc.value.fields
-    c = lifecycle.submit(
+    c = submission.submit(
         Actor.system(), report_data(service="pipa-bocor", answers={"besar_bocor": "menyembur"})
     ).complaint
     assert c.answers == {"besar_bocor": "menyembur"}
@@ -90,22 +90,22 @@ def test_extra_questions_are_checked(catalogue):
 
 def test_idempotency_key_makes_a_repeat_harmless(catalogue):
     data = report_data(idempotency_key="form-7f3a9c21")
-    first = lifecycle.submit(Actor.system(), data)
-    again = lifecycle.submit(Actor.system(), data)
+    first = submission.submit(Actor.system(), data)
+    again = submission.submit(Actor.system(), data)
     assert again.replayed and again.complaint.pk == first.complaint.pk
     assert again.secret == first.secret and first.complaint.check_secret(first.secret)
     assert Complaint.objects.count() == 1
 
 
 def test_secret_is_stored_only_as_hash(submit, catalogue):
-    result = lifecycle.submit(Actor.system(), report_data())
+    result = submission.submit(Actor.system(), report_data())
     assert result.secret not in result.complaint.secret_hash
     assert result.complaint.check_secret(result.secret)
     assert not result.complaint.check_secret("tebakan")
 
 
 def test_photo_is_stored_without_exif(catalogue):
-    c = lifecycle.submit(Actor.system(), report_data(), [("lubang.jpg", jpeg_with_gps())]).complaint
+    c = submission.submit(Actor.system(), report_data(), [("lubang.jpg", jpeg_with_gps())]).complaint
     att = c.attachments.get()
     assert att.kind == "photo" and att.content_type == "image/jpeg"
     with att.file.open("rb") as fh, Image.open(fh) as img:
@@ -117,7 +117,7 @@ def test_disguised_file_is_refused_and_nothing_is_written(catalogue):
     before = stored_files()
     files = [("foto.jpg", jpeg_with_gps()), ("foto2.jpg", b"MZ\x90\x00 this is a windows program")]
     with pytest.raises(InvalidInput) as exc:
-        lifecycle.submit(Actor.system(), report_data(), files)
+        submission.submit(Actor.system(), report_data(), files)
     assert "foto2.jpg" in str(exc.value.fields["attachments"])
     assert nothing_written() and Attachment.objects.count() == 0
     assert stored_files() == before
@@ -125,24 +125,24 @@ def test_disguised_file_is_refused_and_nothing_is_written(catalogue):
 
 def test_broken_image_with_jpeg_magic_is_refused(catalogue):
     with pytest.raises(InvalidInput):
-        lifecycle.submit(Actor.system(), report_data(), [("x.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 100)])
+        submission.submit(Actor.system(), report_data(), [("x.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 100)])
 
 
 def test_size_limits_and_count(catalogue, settings):
     settings.SIKESAL_UPLOAD_MAX_BYTES = {"photo": 1000, "pdf": 1000, "video": 1000}
     with pytest.raises(InvalidInput):
-        lifecycle.submit(Actor.system(), report_data(), [("a.pdf", b"%PDF-1.4\n" + b"0" * 2000)])
+        submission.submit(Actor.system(), report_data(), [("a.pdf", b"%PDF-1.4\n" + b"0" * 2000)])
     with pytest.raises(InvalidInput):
-        lifecycle.submit(Actor.system(), report_data(), [("a.pdf", b"%PDF-1.4\n")] * 6)
-    c = lifecycle.submit(Actor.system(), report_data(), [("surat.pdf", b"%PDF-1.4\nsmall")]).complaint
+        submission.submit(Actor.system(), report_data(), [("a.pdf", b"%PDF-1.4\n")] * 6)
+    c = submission.submit(Actor.system(), report_data(), [("surat.pdf", b"%PDF-1.4\nsmall")]).complaint
     assert c.attachments.get().kind == "pdf"
     assert nothing_written() is False
 
 
 def test_only_allowed_roles_submit(catalogue, actors):
     with pytest.raises(NotAllowed):
-        lifecycle.submit(actors["liaison"], report_data())
-    c = lifecycle.submit(actors["citizen"], report_data()).complaint
+        submission.submit(actors["liaison"], report_data())
+    c = submission.submit(actors["citizen"], report_data()).complaint
     assert c.reporter.user == actors["citizen"].user
     event = c.events.get()
     assert event.actor is None and event.actor_label == "Pelapor"  # the timeline never names the reporter

@@ -91,8 +91,8 @@ def test_side_effects_run_in_batches_and_one_bad_event_does_not_fail_its_batch(s
             if "rusak" in event.complaint.title:
                 raise ValueError("one bad text")
 
-    handler.batch = whole
     monkeypatch.setattr(effects, "handlers", lambda: [handler])
+    monkeypatch.setattr(effects, "batched", lambda h: whole if h is handler else None)
     complaints = [submit(title=f"Sampah menumpuk {i}") for i in range(3)]
     assert effect_queue.drain() == 3
     assert batches == [[c.tracking_number for c in complaints]] and singles == []  # one call for the three
@@ -148,6 +148,13 @@ def test_two_workers_claiming_at_once_never_take_the_same_events(submit):
     first, second = taken
     assert not set(first) & set(second)  # SKIP LOCKED on PostgreSQL, the write lock on SQLite
     assert len(first) + len(second) == 40
+
+
+def test_every_batched_counterpart_belongs_to_a_handler_and_loads():
+    assert set(effects.BATCHED) <= set(effects.HANDLERS)
+    assert all(
+        callable(effects.batched(h)) for h in effects.handlers() if effect_queue.handler_name(h) in effects.BATCHED
+    )
 
 
 def test_handler_names_are_read_without_importing_the_handlers():

@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings
 from django_tasks_db.models import DBTaskResult
 
-from sikesal.integrations.lapor.tasks import lapor_push
+from sikesal.integrations.lapor.outbound import lapor_push
 from tests.core.test_processes import database_env, wait_for
 
 

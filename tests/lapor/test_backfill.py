@@ -14,7 +14,7 @@ from sikesal.catalogue.models import Area, AreaLevel
 from sikesal.complaints import submission
 from sikesal.complaints.models import Complaint, Event, PendingEffect, Reporter
 from sikesal.complaints.states import Channel
-from sikesal.integrations.lapor import inbound, masters, outbound
+from sikesal.integrations.lapor import masters, outbound, pull
 from sikesal.integrations.lapor.models import Conflict, Link, Master, Parked, RemoteFollowup, SyncState
 
 
@@ -143,7 +143,7 @@ def pull_as_from_scratch(sim, *, bulk):
     sim.faults()
     sim.api("GET", "/complaints", params={"page": 10_000, "page_size": 10})  # no page tail to repeat
     sim.faults(duplicate_rate=1.0, corrupt_rate=0.1, seed=11)  # the same faults, drawn the same way
-    counts = inbound.pull(bulk=bulk)
+    counts = pull.pull(bulk=bulk)
     sim.faults()
     return counts
 
@@ -209,7 +209,7 @@ def test_a_page_of_new_reports_is_written_with_a_few_statements(synced, settings
     synced.citizens(50)
     synced.tick()
     with CaptureQueriesContext(connection) as queries:
-        counts = inbound.pull()
+        counts = pull.pull()
     assert counts["created"] == 50, counts
     writes = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("INSERT")]
     # complaints, reporters, events, their pending side effects, links: one insert each (SQLite batches by 999 params)

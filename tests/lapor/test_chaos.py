@@ -23,7 +23,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db.models import Count
 
-from sikesal.complaints import lifecycle
+from sikesal.complaints import lifecycle, submission
 from sikesal.complaints.models import Complaint
 from sikesal.complaints.policy import Actor
 from sikesal.complaints.states import Channel
@@ -159,7 +159,7 @@ def storm(tmp_path, users, settings, *, local, remote, disabled=()):
         last_kill = time.monotonic()
         for i in range(local):
             data = report_data(title=f"Jalan berlubang nomor {i}", is_anonymous=i % 3 == 0, is_secret=i % 5 == 0)
-            filed.append(lifecycle.submit(system, data).complaint)
+            filed.append(submission.submit(system, data).complaint)
             if time.monotonic() - last_kill > 4 and kills < 6:
                 kill_one(workers, rng, env, log)
                 kills, last_kill = kills + 1, time.monotonic()

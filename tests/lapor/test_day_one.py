@@ -14,10 +14,11 @@ from PIL import Image
 from sikesal.catalogue.models import Institution
 from sikesal.complaints.models import Complaint, Event
 from sikesal.complaints.states import Channel, Status
-from sikesal.integrations.lapor import health, inbound, mapping, masters, operator, outbound
+from sikesal.integrations.lapor import health, mapping, masters, operator, outbound, pull
 from sikesal.integrations.lapor.models import Conflict, Link, Outbox, RemoteFollowup
+from sikesal.integrations.lapor.outbound import lapor_push
 from sikesal.integrations.lapor.reconcile import reconcile
-from sikesal.integrations.lapor.tasks import lapor_push, lapor_sync
+from sikesal.integrations.lapor.tasks import lapor_sync
 from tests.lapor.test_sync import drain, remote_of
 
 CLEAN = {
@@ -46,7 +47,7 @@ def settle(sim):
     for _ in range(2):
         drain()
         sim.tick()
-        inbound.pull()
+        pull.pull()
         drain()
 
 
@@ -70,7 +71,7 @@ def test_a_dispute_on_lapor_of_an_unverified_report_is_no_mismatch(synced, submi
     settle(synced)
     rid = int(remote_of(synced, complaint)["id"])
     synced.post(f"/__sim/complaint/{rid}", {"status_code": mapping.IN_PROCESS})
-    inbound.pull()
+    pull.pull()
     complaint.refresh_from_db()
     assert complaint.status == Status.RECEIVED  # both open: LAPOR!'s step name does not reopen anything
     assert {k: reconcile()[k] for k in CLEAN} == CLEAN
@@ -82,7 +83,7 @@ def test_reporter_closing_on_lapor_closes_a_report_waiting_for_information(synce
     settle(synced)
     rid = int(remote_of(synced, complaint)["id"])
     synced.post(f"/__sim/complaint/{rid}", {"status_code": mapping.CLOSED_REPORTER})
-    inbound.pull()
+    pull.pull()
     complaint.refresh_from_db()
     assert complaint.status == Status.CLOSED_REPORTER
     assert {k: reconcile()[k] for k in CLEAN} == CLEAN
@@ -94,7 +95,7 @@ def test_two_different_closes_agree_and_an_unknown_status_is_shown(synced, submi
     settle(synced)
     synced.post(f"/__sim/complaint/{remote_of(synced, archived)['id']}", {"status_code": mapping.CLOSED_REPORTER})
     synced.post(f"/__sim/complaint/{remote_of(synced, odd)['id']}", {"status_code": 23})
-    inbound.pull()
+    pull.pull()
     report = reconcile()
     assert report["status_mismatch"] == 0  # archived here, closed by the reporter there: both final
     assert report["unknown_status"] == 1  # never dropped: counted, on the timeline and on the health page
@@ -126,7 +127,7 @@ def test_forward_to_an_institution_missing_from_the_master_is_held_and_counted(s
     assert row.status == "done"
     synced.tick()  # LAPOR!'s admin hands it on
     assert remote_of(synced, complaint)["disposition_id"] == 31  # BPJN Jambi in LAPOR!'s master
-    inbound.pull()  # (BPJN's answer comes in)
+    pull.pull()  # (BPJN's answer comes in)
     assert {k: reconcile()[k] for k in CLEAN} == CLEAN
 
 
@@ -176,7 +177,7 @@ def test_the_sync_outranks_other_tasks_and_pushes_are_not_piled_up(synced, submi
     from django.db import transaction
 
     transaction.get_connection().run_on_commit = []  # (the test transaction never commits)
-    from sikesal.integrations.lapor.tasks import enqueue_push
+    from sikesal.integrations.lapor.outbound import enqueue_push
 
     for _ in range(20):
         enqueue_push()
@@ -265,7 +266,7 @@ def test_without_list_disposition_and_categories_the_sync_goes_on_and_says_so(sy
         synced.post(
             f"/__sim/complaint/{rid}", {"followup": {"content": "Terima kasih, sudah beres.", "from": "reporter"}}
         )
-        counts = inbound.pull()  # no list: the reports we know are read one by one
+        counts = pull.pull()  # no list: the reports we know are read one by one
         assert counts["polled"] >= 1
         assert Event.objects.filter(complaint=complaint, message="Terima kasih, sudah beres.").exists()
         h = health.health()
@@ -302,12 +303,12 @@ def test_photos_uploaded_before_the_create_reach_lapor(synced, submit):
 def test_reporter_replies_without_ids_come_in_once_each(synced):
     (rid,) = synced.citizens(1)
     synced.tick()
-    inbound.pull()
+    pull.pull()
     complaint = Complaint.objects.get(lapor_complaint_id=str(rid))
     for _ in range(2):  # the same words twice: two replies
         synced.post(f"/__sim/complaint/{rid}", {"followup": {"content": "Mohon segera dicek.", "from": "reporter"}})
-    inbound.pull()
-    inbound.pull()
+    pull.pull()
+    pull.pull()
     assert Event.objects.filter(complaint=complaint, message="Mohon segera dicek.").count() == 2
     assert RemoteFollowup.objects.filter(complaint=complaint, direction="in").count() >= 2
 
@@ -375,7 +376,7 @@ def test_a_red_state_is_mailed_to_the_admin_once_per_change(synced, submit, user
     settings.LAPOR_AUTH_SECRET = "Bearer sim-secret"
     Outbox.objects.update(next_attempt_at=timezone.now())
     drain()
-    inbound.pull()
+    pull.pull()
     assert "auth" not in health.alert_on_change()
     assert len(mailoutbox) == 2  # and one when it changes again
 

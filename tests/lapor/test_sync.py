@@ -9,7 +9,7 @@ from django.core.management import call_command
 
 from sikesal.complaints.models import Complaint, Event, Reporter
 from sikesal.complaints.states import Channel, Status
-from sikesal.integrations.lapor import inbound, masters, outbound
+from sikesal.integrations.lapor import masters, outbound, pull
 from sikesal.integrations.lapor.health import health
 from sikesal.integrations.lapor.models import Conflict, Link, Outbox, Parked, RemoteFollowup
 from sikesal.integrations.lapor.reconcile import reconcile
@@ -70,7 +70,7 @@ def test_local_report_goes_out_with_privacy_flags_and_without_identity(synced, s
     # LAPOR!'s own small location id, taken from its locations master (kelurahan 15.71.08.1004)
     assert remote["location_code"] == "15.71.08.1004" and remote["location_id"] < 1000
     assert remote["content"].startswith(f"[Nomor Tiket SIKESAL: {complaint.tracking_number}]")
-    inbound.pull()  # the create answer carries only the id; the tracking number comes with the next read
+    pull.pull()  # the create answer carries only the id; the tracking number comes with the next read
     complaint.refresh_from_db()
     assert complaint.lapor_tracking_id == str(remote["tracking_id"])
 
@@ -92,7 +92,7 @@ def test_lifecycle_is_mirrored_as_followups_and_statuses(synced, submit, act, op
     assert Outbox.objects.filter(complaint=complaint).exclude(status="done").count() == 0
     # what we sent is known, so the pull does not bring it back as a new follow-up
     before = Event.objects.filter(complaint=complaint).count()
-    inbound.pull()
+    pull.pull()
     assert Event.objects.filter(complaint=complaint).count() == before
 
 
@@ -109,7 +109,7 @@ def test_reports_filed_on_lapor_are_pulled_once_with_identity_rules(synced):
     ids = synced.citizens(12)
     synced.tick()
     synced.faults(duplicate_rate=1.0)  # every list page repeats items
-    counts = inbound.pull()
+    counts = pull.pull()
     assert counts["created"] == 12
     assert Complaint.objects.filter(channel=Channel.LAPOR).count() == 12
     remote = synced.complaints()
@@ -122,7 +122,7 @@ def test_reports_filed_on_lapor_are_pulled_once_with_identity_rules(synced):
             assert reporter is None  # nothing about an anonymous reporter is kept
         else:
             assert reporter.name == remote[rid]["reporter"]["name"]
-    assert inbound.pull()["created"] == 0
+    assert pull.pull()["created"] == 0
     assert Complaint.objects.filter(channel=Channel.LAPOR).count() == 12
 
 
@@ -130,7 +130,7 @@ def test_malformed_payloads_are_parked_and_recovered(synced):
     synced.citizens(20)
     synced.tick()
     synced.faults(corrupt_rate=0.5)
-    counts = inbound.pull()
+    counts = pull.pull()
     assert counts["parked"] > 0
     assert counts["recovered"] == counts["parked"]
     assert Complaint.objects.filter(channel=Channel.LAPOR).count() == 20
@@ -143,7 +143,7 @@ def test_malformed_payloads_are_parked_and_recovered(synced):
 def test_remote_reporter_close_and_dispute_come_in_through_the_lifecycle(synced, act):
     a, b = synced.citizens(2)
     synced.tick()
-    inbound.pull()
+    pull.pull()
     for rid in (a, b):
         c = Complaint.objects.get(lapor_complaint_id=str(rid))
         act(c, "verify")
@@ -151,7 +151,7 @@ def test_remote_reporter_close_and_dispute_come_in_through_the_lifecycle(synced,
     drain()
     synced.post(f"/__sim/reporter/{a}", {"action": "close"})
     synced.post(f"/__sim/reporter/{b}", {"action": "dispute", "content": "Belum, masih bocor."})
-    inbound.pull()
+    pull.pull()
     closed = Complaint.objects.get(lapor_complaint_id=str(a))
     reopened = Complaint.objects.get(lapor_complaint_id=str(b))
     assert closed.status == Status.CLOSED_REPORTER
@@ -167,7 +167,7 @@ def test_forward_to_external_institution_and_its_answer(synced, submit, act):
     remote = remote_of(synced, complaint)
     assert remote["status_name"] == "Bukan Wewenang" and remote["forward_target_id"] == 42
     synced.tick()  # the admin hands it to PLN, PLN answers
-    inbound.pull()
+    pull.pull()
     complaint.refresh_from_db()
     assert complaint.status == Status.FORWARDED
     answer = complaint.events.filter(action="lapor_mirror", payload__kind="followup").get()
@@ -195,7 +195,7 @@ def test_pull_links_a_report_whose_create_answer_was_lost(synced, submit):
     drain()
     synced.faults()
     synced.tick()
-    assert inbound.pull()["linked"] == 1
+    assert pull.pull()["linked"] == 1
     outbound.push()  # the create row finds the link and sends nothing
     tags = [c["tags_raw"] for c in synced.complaints().values()]
     assert tags.count(f"sikesal:{complaint.tracking_number}") == 1
@@ -310,10 +310,10 @@ def test_health_page_shows_what_waits_and_what_was_refused(client, users, synced
 def test_ombudsman_takeover_on_lapor_is_recorded_once(synced):
     (rid,) = synced.citizens(1)
     synced.tick()
-    inbound.pull()
+    pull.pull()
     synced.post(f"/__sim/reporter/{rid}", {"action": "ombudsman"})
-    inbound.pull()
-    inbound.pull()
+    pull.pull()
+    pull.pull()
     c = Complaint.objects.get(lapor_complaint_id=str(rid))
     assert c.ombudsman_taken_over is True
     assert c.events.filter(action="lapor_mirror", payload__ombudsman_taken_over=True).count() == 1

@@ -1,5 +1,5 @@
 """The simulator's default mode answers in the shapes the public SP4N-LAPOR! client relies on
-(shared/docs/lapor-api.md, "Exact shapes the public client relies on").
+(docs/lapor.md, "Evidence: what the public client relies on").
 
 Every test talks to the simulator as a real process over real HTTP; no Django is involved.
 """

@@ -15,10 +15,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_overdue_report_goes_to_the_ombudsman(page, browser, live_server, users, submit, act, artifacts):
     long_ago = dt.datetime(2026, 8, 3, 3, tzinfo=dt.UTC)
-    from sikesal.complaints import lifecycle
+    from sikesal.complaints import submission
     from sikesal.complaints.policy import Actor
 
-    result = lifecycle.submit(
+    result = submission.submit(
         Actor.system("test"),
         {
             "service": "air-keruh",

@@ -140,11 +140,11 @@ def test_staff_timeline_does_not_call_events_they_see_reporter_only(client, user
 
 
 def test_private_page_after_confirming_shows_the_rating_not_an_empty_form(client, act, catalogue):
-    from sikesal.complaints import lifecycle
+    from sikesal.complaints import submission
     from sikesal.complaints.policy import Actor
     from tests.conftest import report_data
 
-    result = lifecycle.submit(Actor.system("test"), report_data(), [])
+    result = submission.submit(Actor.system("test"), report_data(), [])
     html = client.get(reverse("portal:private", args=[result.secret])).content.decode()
     assert 'id="ombudsman-later"' in html  # an open report says when the Ombudsman route opens
     for action in ("verify", "complete_followup", "confirm"):
@@ -155,13 +155,13 @@ def test_private_page_after_confirming_shows_the_rating_not_an_empty_form(client
 
 
 def test_private_page_labels_the_agencys_photos(client, act, actors, catalogue, settings, tmp_path):
-    from sikesal.complaints import lifecycle
+    from sikesal.complaints import lifecycle, submission
     from sikesal.complaints.policy import Actor
     from tests.complaints.test_intake import jpeg_with_gps
     from tests.conftest import report_data
 
     settings.MEDIA_ROOT = tmp_path
-    result = lifecycle.submit(Actor.system("test"), report_data(), [("b.jpg", jpeg_with_gps())])
+    result = submission.submit(Actor.system("test"), report_data(), [("b.jpg", jpeg_with_gps())])
     act(result.complaint, "verify")
     lifecycle.transition(
         result.complaint,

@@ -5,7 +5,7 @@ import re
 
 from django.test import Client
 
-from sikesal.integrations.lapor.outbound import link
+from sikesal.integrations.lapor.twins import link
 from sikesal.portal import page_cache
 
 

@@ -171,10 +171,10 @@ def test_html_in_a_report_is_rendered_inert(client, catalogue, act):
 
 
 def test_public_detail_shows_before_and_after_photos(client, catalogue, act, actors):
-    from sikesal.complaints import lifecycle
+    from sikesal.complaints import lifecycle, submission
     from tests.complaints.test_intake import jpeg_with_gps
 
-    lifecycle.submit(
+    submission.submit(
         lifecycle.policy.Actor.system(),
         {**_as_data(FORM), "idempotency_key": "photo-before-1"},
         [("b.jpg", jpeg_with_gps())],

@@ -1,4 +1,4 @@
-"""Open311 GeoReport v2 at /open311/v2/, strict to the specification (docs/api.md, shared open311.md).
+"""Open311 GeoReport v2 at /open311/v2/, strict to the specification (docs/api.md, the GeoReport v2 text).
 
 Reports enter through the same lifecycle and validation as the web form, with channel open311. What each
 caller may read is decided by `records` (which asks the policy); what every call shares (format, CORS,
@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from sikesal.accounts.models import ApiKey
 from sikesal.catalogue import snapshot
 from sikesal.catalogue.models import CatalogueVersion, Service
-from sikesal.complaints import lifecycle, policy
+from sikesal.complaints import lifecycle, policy, submission
 from sikesal.complaints.errors import LifecycleError
 from sikesal.complaints.models import Complaint, Event
 from sikesal.complaints.policy import Actor
@@ -297,7 +297,7 @@ def _create(request, fmt):
         },
     }
     try:
-        result = lifecycle.submit(partner, data)
+        result = submission.submit(partner, data)
     except LifecycleError as exc:
         return errors(fmt, 400, *_lifecycle_problems(exc))
     notice = _("Report received. It is verified by %(due)s; until then only its status is public.") % {

@@ -19,7 +19,7 @@ from ninja.security import APIKeyHeader, django_auth
 
 from sikesal.accounts.models import ApiKey
 from sikesal.catalogue.models import Area, AreaLevel, Institution, Service
-from sikesal.complaints import lifecycle, policy, timeline
+from sikesal.complaints import lifecycle, policy, submission, timeline
 from sikesal.complaints.errors import LifecycleError, NotAllowed
 from sikesal.complaints.models import Complaint
 from sikesal.complaints.policy import Actor
@@ -290,7 +290,7 @@ def _submit(request, payload, files, idempotency_key):
         data["idempotency_key"] = f"api:{actor.principal}:{idempotency_key}"[:80]
     if not policy.may(actor, "submit", None):
         raise NotAllowed("not_allowed", _("You may not file reports here."))
-    result = lifecycle.submit(actor, data, files)
+    result = submission.submit(actor, data, files)
     url = request.build_absolute_uri(f"/pelapor/{result.secret}/")
     return Status(
         200 if result.replayed else 201,

@@ -7,7 +7,7 @@ existing integrator (the Vice-President's "Lapor Mas Wapres" desk) calls the API
 pull list, the disposition call, the categories and locations masters, the status codes' numbers)
 they are documented assumptions, and the calls are optional (LAPOR_OPTIONAL_CALLS). A city adapting
 to the official document changes this module, the settings (LAPOR_*) and the masters: never the sync
-engine (outbound.py, inbound.py).
+engine (outbound.py; pull.py, twins.py, mirror.py).
 
 The functions here are pure: `to_remote_*` build what goes out, `from_remote_*` read what comes in and
 raise `BadPayload` with a readable (Indonesian) reason when an item cannot be used.
@@ -150,7 +150,7 @@ def _text(d, name):
 
 # --- Statuses -------------------------------------------------------------------------------------------
 
-# LAPOR! status codes (numbers are an assumption; names are those of domain.md and real exports).
+# LAPOR! status codes (numbers are an assumption; names are those of real exports, docs/lapor.md).
 UNVERIFIED = 10
 PENDING = 11
 DISPOSITIONED = 20
@@ -282,15 +282,11 @@ def tracking_of(item):
     return match.group(1) if match else None
 
 
-def strip_ticket(content):
-    return TICKET_RE.sub("", content, count=1).strip()
-
-
 def to_remote_create(c, *, docs, disposition_id, location_id, category_id):
-    """The create body, field by field as the public client sends it (lapor-api.md)."""
+    """The create body, field by field as the public client sends it (docs/lapor.md, "Evidence")."""
     return {
         "title": c.title,
-        # Only the report's own words: never the reporter's NIK, phone or address (lapor-api.md).
+        # Only the report's own words: never the reporter's NIK, phone or address (docs/lapor.md).
         "content": f"{ticket_line(c.tracking_number)}\n{c.body}",
         "channel": CHANNELS.get(c.channel, DEFAULT_CHANNEL_ID),
         "user_id": settings.LAPOR_USER_ID or None,

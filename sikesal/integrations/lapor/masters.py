@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from sikesal.catalogue.models import Institution
+from sikesal.catalogue.models import Institution, InstitutionKind
 from sikesal.integrations.lapor import mapping
 from sikesal.integrations.lapor.client import LaporClient, Missing, is_enabled
 from sikesal.integrations.lapor.models import Master, SyncState
@@ -147,3 +147,25 @@ def template_code(code):
     ):
         return code
     return settings.LAPOR_REPLY_TEMPLATE
+
+
+def city_remote_ids():
+    """SP4N-LAPOR! ids that belong to the city (its own and its units'): their follow-ups are ours."""
+    ids = {str(mapping.city_institution_id())}
+    ids.update(
+        Institution.objects.exclude(lapor_institution_id="")
+        .exclude(kind=InstitutionKind.EXTERNAL)
+        .values_list("lapor_institution_id", flat=True)
+    )
+    parents = {
+        m.remote_id: str((m.data or {}).get("parent_id") or "") for m in Master.objects.filter(kind="institutions")
+    }
+    for rid in parents:
+        seen, current = set(), rid
+        while current and current not in seen:
+            if current == str(mapping.city_institution_id()):
+                ids.add(rid)
+                break
+            seen.add(current)
+            current = parents.get(current)
+    return ids

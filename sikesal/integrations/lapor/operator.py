@@ -29,7 +29,7 @@ def act(post):
             Outbox.objects.filter(pk=row.pk).update(
                 status=OutboxStatus.PENDING, state=state, next_attempt_at=timezone.now(), leased_until=None
             )
-        from sikesal.integrations.lapor.tasks import enqueue_push
+        from sikesal.integrations.lapor.outbound import enqueue_push
 
         transaction.on_commit(enqueue_push)
         return True, _("It will be sent again in a moment.")

@@ -1,8 +1,8 @@
 """Outbound: local changes become SP4N-LAPOR! calls, through a durable outbox.
 
 `on_event` (a timeline side effect) only writes outbox rows; `push` sends them. A row is leased
-before its call and finished after it, so a worker killed mid-call leaves a row that another run
-retries after the lease ends.
+(core/leases.py) before its call and finished after it, so a worker killed mid-call leaves a row that
+another run retries after the lease ends.
 
 SP4N-LAPOR! honours no idempotency key that we know of, so "exactly once" is ours to keep: before a
 create or a follow-up goes out the row is marked *unsure*; if the answer is lost (a timeout, a 500 that
@@ -20,11 +20,21 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django_tasks import task
 
 from sikesal.complaints.models import Attachment, Complaint
 from sikesal.complaints.states import Channel, Visibility
+from sikesal.core import leases
 from sikesal.integrations.lapor import mapping, masters
-from sikesal.integrations.lapor.client import AuthFailed, LaporClient, Missing, Rejected, Unavailable, is_enabled
+from sikesal.integrations.lapor.client import (
+    AuthFailed,
+    LaporClient,
+    LaporError,
+    Missing,
+    Rejected,
+    Unavailable,
+    is_enabled,
+)
 from sikesal.integrations.lapor.models import (
     Conflict,
     Link,
@@ -35,9 +45,11 @@ from sikesal.integrations.lapor.models import (
     RemoteFollowup,
     SyncState,
 )
+from sikesal.integrations.lapor.twins import apply_remote, link
 
 log = logging.getLogger("sikesal.lapor")
 LEASE = dt.timedelta(minutes=2)
+PUSH_PRIORITY = 10  # below the periodic sync, above ordinary side effects (tasks.py)
 K = OutboxKind
 
 
@@ -106,8 +118,6 @@ def on_events(events):
     ]
     if new:
         Outbox.objects.bulk_create(new, ignore_conflicts=True)  # an event has at most one row
-        from sikesal.integrations.lapor.tasks import enqueue_push
-
         transaction.on_commit(enqueue_push)
 
 
@@ -123,8 +133,6 @@ def _queue(complaint, kind, event):
     except IntegrityError:  # a create row already exists (the one-create constraint)
         return
     if created:
-        from sikesal.integrations.lapor.tasks import enqueue_push
-
         transaction.on_commit(enqueue_push)  # quickly, rather than at the next periodic sync
 
 
@@ -177,23 +185,32 @@ def _claim(now, tried=()):
     earlier = Outbox.objects.filter(complaint=OuterRef("complaint"), id__lt=OuterRef("id")).filter(
         Q(status=OutboxStatus.PENDING) | Q(status=OutboxStatus.PARKED, kind=K.CREATE)
     )
-    candidates = (
+    due = (
         Outbox.objects.filter(status=OutboxStatus.PENDING, next_attempt_at__lte=now)
-        .filter(Q(leased_until__isnull=True) | Q(leased_until__lt=now))
         .exclude(Exists(earlier))
         .exclude(id__in=list(tried))
         .order_by("next_attempt_at", "id")
-        .values_list("id", flat=True)[:20]
     )
-    for row_id in candidates:
-        claimed = (
-            Outbox.objects.filter(pk=row_id, status=OutboxStatus.PENDING)
-            .filter(Q(leased_until__isnull=True) | Q(leased_until__lt=now))
-            .update(leased_until=now + LEASE)
-        )
-        if claimed:  # another worker may have taken it between the select and the update
-            return Outbox.objects.select_related("complaint", "event").get(pk=row_id)
-    return None
+    claimed = leases.claim(due, "leased_until", now, now + LEASE, 1)
+    return Outbox.objects.select_related("complaint", "event").get(pk=claimed[0]) if claimed else None
+
+
+@task(priority=PUSH_PRIORITY)
+def lapor_push():
+    """Send the outbox right away (enqueued when a local change queues something for SP4N-LAPOR!)."""
+    try:
+        return push()
+    except LaporError as exc:
+        log.warning("lapor push: %s", exc)
+        return {"error": str(exc)}
+
+
+def enqueue_push():
+    """Start a push unless one is already waiting to run."""
+    from django_tasks_db.models import DBTaskResult
+
+    if not DBTaskResult.objects.filter(task_path=lapor_push.module_path, status="READY").exists():
+        lapor_push.enqueue()
 
 
 def retry_held():
@@ -315,8 +332,6 @@ def supersede(row, exc, client):
     """SP4N-LAPOR! refused the change because the report is already final there (the reporter closed it
     first). The written rule: the remote close wins; the local report follows it, our change stays on
     the local timeline, and the conflict is recorded for the health page (docs/lapor.md)."""
-    from sikesal.integrations.lapor import inbound
-
     Outbox.objects.filter(pk=row.pk).update(
         status=OutboxStatus.SUPERSEDED, leased_until=None, done_at=timezone.now(), last_error=str(exc)[:2000]
     )
@@ -337,7 +352,7 @@ def supersede(row, exc, client):
     )
     if d is not None:
         Link.objects.filter(complaint_id=c.pk).update(remote_status=None)  # apply the remote state now
-        inbound.apply_remote(d, client)
+        apply_remote(d, client)
     return "sent"
 
 
@@ -432,21 +447,6 @@ def _send_create(row, client):
     remote_id = client.create(fields)
     link(c, remote_id, "", Link.Origin.LOCAL)
     row.state.update(complaint_id=remote_id, unsure=False)
-
-
-def link(complaint, remote_id, tracking, origin):
-    """Record the twin on both the link table and the report (shown to staff and the reporter)."""
-    with transaction.atomic():
-        obj, created = Link.objects.get_or_create(
-            complaint=complaint, defaults={"remote_id": remote_id, "tracking_id": tracking, "origin": origin}
-        )
-        if tracking and obj.tracking_id != tracking:
-            Link.objects.filter(pk=obj.pk).update(tracking_id=tracking)
-            obj.tracking_id = tracking
-        Complaint.objects.filter(pk=complaint.pk).update(
-            lapor_complaint_id=obj.remote_id, lapor_tracking_id=obj.tracking_id or tracking
-        )
-    return obj
 
 
 def _remote_id(row):

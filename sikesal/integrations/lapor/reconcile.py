@@ -24,7 +24,7 @@ from django.db.models import Count, Q
 
 from sikesal.complaints.models import Complaint
 from sikesal.complaints.states import Channel, Status
-from sikesal.integrations.lapor import inbound, mapping, outbound
+from sikesal.integrations.lapor import mapping, masters, outbound, twins
 from sikesal.integrations.lapor.client import LaporClient, Missing
 from sikesal.integrations.lapor.models import Conflict, Link, Outbox, OutboxKind, OutboxStatus, Parked, RemoteFollowup
 
@@ -43,15 +43,15 @@ def remote_reports(client, progress=None):
         items = results.get("data") or []
         for item in items:
             try:
-                d = inbound.validate(item)
-            except inbound.BadPayload:
+                d = mapping.from_remote_report(item)
+            except mapping.BadPayload:
                 rid = str(item.get("id") or "") if isinstance(item, dict) else ""
                 if not rid.isdigit():
                     continue
                 data = client.detail(rid).get("data") or {}
                 try:
-                    d = inbound.validate(data)
-                except inbound.BadPayload:
+                    d = mapping.from_remote_report(data)
+                except mapping.BadPayload:
                     d = {"id": rid, "invalid": True}
             out[d["id"]] = d
         if progress:
@@ -65,8 +65,8 @@ def _known_reports(client):
     out = {}
     for rid in Link.objects.values_list("remote_id", flat=True):
         try:
-            out[rid] = inbound.validate(client.detail(rid).get("data"))
-        except inbound.BadPayload:
+            out[rid] = mapping.from_remote_report(client.detail(rid).get("data"))
+        except mapping.BadPayload:
             out[rid] = {"id": rid, "invalid": True}
     return out
 
@@ -96,7 +96,7 @@ def _compare(remote):
     # Every local report the outbound policy sends (all of them, or the verified ones), whether or not
     # an outbox row exists: a row that was never written must show up here too.
     policy = Q(pk__isnull=False) if settings.LAPOR_OUTBOUND_AT != "verification" else Q(verified_at__isnull=False)
-    city_ids = inbound.city_remote_ids()
+    city_ids = masters.city_remote_ids()
     should_exist = Complaint.objects.filter(
         policy | Q(lapor_outbox__kind=OutboxKind.CREATE) | Q(channel=Channel.LAPOR) | Q(lapor_link__isnull=False)
     ).distinct()
@@ -166,10 +166,10 @@ def _repair(remote, report, client):
             if row.state.get("held") != "unknown_outcome":
                 Outbox.objects.filter(pk=row.pk).update(status=OutboxStatus.PENDING, leased_until=None)
         outbound.replay(c)
-    city_ids = inbound.city_remote_ids()
+    city_ids = masters.city_remote_ids()
     for rid in set(report["_missing_local"]) | set(report["_status"]) | set(report["_followups"]):
         d = remote.get(rid)
         if d and not d.get("invalid"):
             Link.objects.filter(remote_id=rid).update(remote_status=None, followups_seen=0)  # force a full re-read
-            inbound.apply_remote(d, client, city_ids=city_ids)
+            twins.apply_remote(d, client, city_ids=city_ids)
     outbound.push(client)

@@ -3,7 +3,8 @@
 The queue serves higher priorities first, so the sync never waits behind a burst of notifications:
 the periodic sync (pull, then push, each bounded by LAPOR_SYNC_MAX_SECONDS so neither starves the other)
 outranks the push started by a local change, which outranks ordinary side effects (priority 0). A push
-is enqueued only when none is waiting already: a thousand local changes make one push, not a thousand.
+is enqueued only when none is waiting already: a thousand local changes make one push, not a thousand
+(outbound.lapor_push, next to the outbox it sends).
 """
 
 import logging
@@ -13,19 +14,18 @@ from django_tasks import task
 log = logging.getLogger("sikesal.lapor")
 
 SYNC_PRIORITY = 20
-PUSH_PRIORITY = 10
 
 
 @task(priority=SYNC_PRIORITY)
 def lapor_sync():
     """Pull what changed on SP4N-LAPOR!, then push what waits in the outbox; alert on a change of state."""
-    from sikesal.integrations.lapor import health, inbound, outbound
+    from sikesal.integrations.lapor import health, outbound, pull
     from sikesal.integrations.lapor.client import LaporError, is_enabled
 
     if not is_enabled():
         return {"enabled": False}
     result = {}
-    for name, run in (("pull", inbound.pull), ("push", outbound.push)):
+    for name, run in (("pull", pull.pull), ("push", outbound.push)):
         try:
             result[name] = run()
         except LaporError as exc:  # logged and shown on the sync health page; the next slot tries again
@@ -48,24 +48,3 @@ def lapor_sync_masters():
     except LaporError as exc:
         log.warning("lapor masters: %s", exc)
         return {"error": str(exc)}
-
-
-@task(priority=PUSH_PRIORITY)
-def lapor_push():
-    """Send the outbox right away (enqueued when a local change queues something for SP4N-LAPOR!)."""
-    from sikesal.integrations.lapor import outbound
-    from sikesal.integrations.lapor.client import LaporError
-
-    try:
-        return outbound.push()
-    except LaporError as exc:
-        log.warning("lapor push: %s", exc)
-        return {"error": str(exc)}
-
-
-def enqueue_push():
-    """Start a push unless one is already waiting to run."""
-    from django_tasks_db.models import DBTaskResult
-
-    if not DBTaskResult.objects.filter(task_path=lapor_push.module_path, status="READY").exists():
-        lapor_push.enqueue()

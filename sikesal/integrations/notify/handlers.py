@@ -60,6 +60,3 @@ def _notify(events):
         # worker's task loop runs (the statistics refresh takes seconds), and the receipt is what the
         # citizen waits for. A notification that fails goes on its own task, with backoff.
         deliver_all(pending)
-
-
-notify_reporter.batch = _notify

@@ -6,7 +6,6 @@ reporter disputed the OPD's follow-up; the incident is at most two years old; an
 neither escalated already nor taken over by the Ombudsman through SP4N-LAPOR!.
 """
 
-import datetime as dt
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -67,7 +66,3 @@ def check(complaint, now=None):
             % {"final": settings.SIKESAL_DEADLINES["final_days"], "n": rules["overdue_working_days"]}
         )
     return Eligibility(ok=not reasons, grounds=grounds, reasons=reasons)
-
-
-def incident_cutoff(now=None):
-    return timezone.localdate(now) - dt.timedelta(days=settings.SIKESAL_OMBUDSMAN["max_incident_age_days"])

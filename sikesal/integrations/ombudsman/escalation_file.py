@@ -8,10 +8,6 @@ from sikesal.complaints.models import Event
 from sikesal.core.pdf import latin1
 
 
-def _when(instant):
-    return timezone.localtime(instant).strftime("%d-%m-%Y %H:%M WIB") if instant else ""
-
-
 def build_json(escalation):
     c = escalation.complaint
     events = Event.objects.filter(complaint=c, visibility__in=["public", "reporter"]).order_by("created_at", "id")

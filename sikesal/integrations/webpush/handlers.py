@@ -81,7 +81,7 @@ def push_status(event):
         raise RuntimeError(f"{failed} push(es) failed for event {event.pk}")
 
 
-def _push_many(events):
+def push_many(events):
     """A batch of events (complaints/effect_queue.py): one query finds whether any report is followed."""
     followed = set(
         PushSubscription.objects.filter(complaint_id__in={e.complaint_id for e in events}).values_list(
@@ -97,6 +97,3 @@ def _push_many(events):
                 failed += 1
     if failed:  # the queue then runs the handler per event, and retries only the failed ones
         raise RuntimeError(f"push failed for {failed} event(s) of the batch")
-
-
-push_status.batch = _push_many

@@ -11,7 +11,7 @@ from sikesal.accounts.models import ApiKey, User
 from sikesal.accounts.roles import Role
 from sikesal.catalogue.models import Area, AreaLevel, Institution, Service
 from sikesal.catalogue.seed import load_catalogue
-from sikesal.complaints import lifecycle
+from sikesal.complaints import lifecycle, submission
 from sikesal.complaints.models import Complaint
 from sikesal.complaints.policy import Actor
 from sikesal.env import env_str
@@ -113,7 +113,7 @@ class Command(BaseCommand):
             if Complaint.objects.filter(idempotency_key=ikey).exists():
                 continue
             now = base + dt.timedelta(hours=5 * i)
-            result = lifecycle.submit(
+            result = submission.submit(
                 Actor.system("Data demo"),
                 {
                     "service": service,

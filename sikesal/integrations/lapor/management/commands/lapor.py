@@ -5,7 +5,7 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from sikesal.integrations.lapor import inbound, masters, outbound
+from sikesal.integrations.lapor import masters, outbound, pull
 from sikesal.integrations.lapor.client import LaporError, is_enabled
 from sikesal.integrations.lapor.health import health
 from sikesal.integrations.lapor.reconcile import reconcile
@@ -65,7 +65,7 @@ class Command(BaseCommand):
                 self.stdout.write(json.dumps(masters.sync_masters()))
             elif what == "pull":
                 bar = Progress("pull")
-                counts = inbound.pull(max_seconds=options["max_seconds"], progress=bar, full=options["full"])
+                counts = pull.pull(max_seconds=options["max_seconds"], progress=bar, full=options["full"])
                 bar.end()
                 self.stdout.write(json.dumps(counts))
             elif what == "push":
