@@ -49,7 +49,7 @@ CSRF_TRUSTED_ORIGINS = env_list("SIKESAL_CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = env_str("SIKESAL_SITE_URL", f"http://127.0.0.1:{env_int('SIKESAL_PORT', 8000)}")
 
 INSTALLED_APPS = [
-    "sikesal.accounts.admin_site.SikesalAdminConfig",  # Django's admin, opened by role
+    "sikesal.backoffice.admin_site.SikesalAdminConfig",  # Django's admin, opened by role
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -378,20 +378,24 @@ def hides_author(actor):
 
 def assignable_officers(complaint):
     """Who a report may be assigned to: the active staff of its own OPD (none before it has one)."""
-    from sikesal.accounts.models import User
-
     if complaint.institution_id is None:
-        return User.objects.none()
-    return User.objects.filter(institution_id=complaint.institution_id, role__in=OPD_ROLES, is_active=True)
+        return _users().objects.none()
+    return _users().objects.filter(institution_id=complaint.institution_id, role__in=OPD_ROLES, is_active=True)
 
 
 # --- Who is told (alarms and the deadline ladder) ---------------------------------------------------------
 
 
-def _active_in(*roles, institution=None):
-    from sikesal.accounts.models import User
+def _users():
+    # The user model through Django's registry: accounts.models asks this module whether a user may use
+    # the Django admin, so importing it here would close an import circle.
+    from django.contrib.auth import get_user_model
 
-    people = User.objects.filter(role__in=roles, is_active=True)
+    return get_user_model()
+
+
+def _active_in(*roles, institution=None):
+    people = _users().objects.filter(role__in=roles, is_active=True)
     return people if institution is None else people.filter(institution=institution)
 
 

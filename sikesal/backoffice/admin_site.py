@@ -30,4 +30,4 @@ class SikesalAdminSite(admin.AdminSite):
 class SikesalAdminConfig(AdminConfig):
     """Installed in place of django.contrib.admin, so `admin.site` and @admin.register are this site."""
 
-    default_site = "sikesal.accounts.admin_site.SikesalAdminSite"
+    default_site = "sikesal.backoffice.admin_site.SikesalAdminSite"
