@@ -1,6 +1,8 @@
 """Shared fixtures: the real Kota Jambi catalogue, users in every role, and reports in any state."""
 
 import datetime as dt
+import time
+import zoneinfo
 
 import pytest
 from django.utils import timezone
@@ -91,6 +93,37 @@ def actors(users):
 
 
 T0 = dt.datetime(2026, 11, 2, 2, 0, tzinfo=dt.UTC)  # Monday 09:00 WIB
+WIB = zoneinfo.ZoneInfo("Asia/Jakarta")
+
+
+def wib(*args):
+    """An instant given in Jambi's local time: wib(2026, 11, 2, 6, 59, 59) is 23:59:59 UTC the day before."""
+    return dt.datetime(*args, tzinfo=WIB)
+
+
+@pytest.fixture
+def clock(time_machine):
+    """This process's clock (time.time, datetime.now, timezone.now) standing still at T0, Monday 09:00 WIB.
+
+    `clock.move_to(wib(...), tick=False)` travels elsewhere, `clock.shift(seconds)` moves it on; tick=True
+    lets it run from there. time.monotonic is not moved, nor is the clock of another process (the LAPOR!
+    simulator, a worker): there, wait for what should happen with `wait_until`.
+    """
+    time_machine.move_to(T0, tick=False)
+    return time_machine
+
+
+def wait_until(predicate, timeout=10.0, every=0.05):
+    """Poll `predicate` until it returns something true (and return that); fail after `timeout` seconds.
+
+    Measured on time.monotonic, which a pinned clock does not stop.
+    """
+    deadline = time.monotonic() + timeout
+    while not (value := predicate()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout} s: {getattr(predicate, '__name__', predicate)}")
+        time.sleep(every)
+    return value
 
 
 def report_data(**overrides):

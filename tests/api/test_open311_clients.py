@@ -109,7 +109,7 @@ def test_a_rahasia_report_is_followable_only_by_its_id(client, submit, act):
 # --- 2. The XML writer cannot emit an invalid document ---------------------------------------------------
 
 
-def test_control_characters_in_a_stored_report_never_break_the_xml(client, submit, act):
+def test_control_characters_in_a_stored_report_never_break_the_xml(clock, client, submit, act):
     bad = "\x07\x0b\x1b" + ("\x00" if connection.vendor == "sqlite" else "")  # PostgreSQL refuses NUL itself
     c = submit(
         title=f"Lampu{bad} mati",

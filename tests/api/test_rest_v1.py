@@ -53,7 +53,7 @@ def test_bad_input_is_a_problem_document(client, key):
     assert missing.status_code == 422 and missing.json()["code"] == "invalid_request"
 
 
-def test_auth_scope_and_rate_limit(client, key):
+def test_auth_scope_and_rate_limit(client, key, clock):
     assert post(client, {}).status_code == 401
     assert post(client, {"HTTP_X_API_KEY": "salah"}).status_code == 401
     read_only = ApiKey(name="Kios", scopes=["reports:read"], rate_limit_per_minute=2)

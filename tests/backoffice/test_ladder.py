@@ -23,7 +23,7 @@ def sent_to(stage_word):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_followup_ladder_mails_liaison_then_head_then_sekda(mailboxes, in_state):
+def test_followup_ladder_mails_liaison_then_head_then_sekda(clock, mailboxes, in_state):
     c = in_state("dispositioned")
     call_command("worker", batch=True, no_scheduler=True, interval=0)
     mail.outbox.clear()

@@ -2,7 +2,6 @@
 
 import subprocess
 import sys
-import time
 
 import pytest
 from django.conf import settings
@@ -22,13 +21,17 @@ def test_two_workers_never_run_the_same_task_twice():
             [sys.executable, "manage.py", "worker", "--interval", "0.05", "--no-scheduler"],
             cwd=settings.BASE_DIR,
             env=env,
-            stdout=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,  # one line: "SIKESAL worker <id> started", just before it polls
             stderr=subprocess.DEVNULL,
+            text=True,
         )
         for _ in range(2)
     ]
     try:
-        time.sleep(4)  # both workers polling before the work arrives, so both get a share
+        # Both workers polling before the work arrives, so both get a share: however long a loaded
+        # machine takes to start them.
+        started = [w.stdout.readline() for w in workers]
+        assert all("started" in line for line in started), started
         for _ in range(200):
             lapor_push.enqueue()  # cheap: the integration is off in this environment
         assert wait_for(lambda: not DBTaskResult.objects.exclude(status="SUCCESSFUL").exists(), timeout=120)

@@ -71,7 +71,7 @@ def test_eligibility_over_generated_timelines(submit, act, verified, wait_hours)
         assert check.reasons  # always says why
 
 
-def test_disputed_report_is_eligible_and_only_once(in_state, act):
+def test_disputed_report_is_eligible_and_only_once(clock, in_state, act):
     c = in_state("followed_up")
     assert not eligibility.check(c).ok
     act(c, "dispute")
@@ -221,7 +221,7 @@ def test_identity_boundary_and_observer_pages(client, users, in_state, act):
     assert c.events.filter(action="record_ombudsman", payload__state="examining").exists()
 
 
-def test_compliance_dashboard_matches_counts(client, users, submit, act):
+def test_compliance_dashboard_matches_counts(clock, client, users, submit, act):
     on_time = submit()
     act(on_time, "verify")
     act(on_time, "complete_followup")

@@ -180,7 +180,7 @@ def test_favicon_is_served(client, catalogue):
     assert response.status_code == 301 and response["Location"].endswith("portal/favicon.svg")
 
 
-def test_report_pages_are_no_faster_way_to_find_numbers(client, submit, settings):
+def test_report_pages_are_no_faster_way_to_find_numbers(client, submit, settings, clock):
     settings.SIKESAL_RATE_LIMITS = {**settings.SIKESAL_RATE_LIMITS, "track_per_ip_per_minute": 2}
     complaint = submit()
     for _ in range(2):

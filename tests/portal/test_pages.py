@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from sikesal.complaints.models import Complaint
 from sikesal.complaints.states import Status
+from tests.conftest import wib
 
 FORM = {
     "type": "pengaduan",
@@ -79,7 +80,12 @@ def test_honeypot_refuses_bots(client, catalogue):
     assert Complaint.objects.count() == 0
 
 
-def test_rate_limit_per_contact(client, catalogue, settings):
+# The day's window ends at midnight UTC (07:00 WIB): the test holds at one instant, there as anywhere.
+@pytest.mark.parametrize(
+    "at", [wib(2026, 11, 2, 9, 0, 0), wib(2026, 11, 3, 6, 59, 59)], ids=["morning", "utc-midnight"]
+)
+def test_rate_limit_per_contact(client, catalogue, settings, clock, at):
+    clock.move_to(at, tick=False)
     settings.SIKESAL_RATE_LIMITS = {**settings.SIKESAL_RATE_LIMITS, "file_per_contact_per_day": 2}
     codes = [file(client, idempotency_key=f"key-{i:020d}").status_code for i in range(3)]
     assert codes == [302, 302, 429]

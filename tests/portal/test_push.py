@@ -190,7 +190,7 @@ def test_unreadable_bodies_and_closed_reports_are_refused_without_a_500(client, 
     assert response.status_code == 404
 
 
-def test_subscribing_needs_the_csrf_token_and_is_rate_limited(db, submit, push_service, settings):
+def test_subscribing_needs_the_csrf_token_and_is_rate_limited(db, submit, push_service, settings, clock):
     complaint = submit()
     strict = Client(enforce_csrf_checks=True)
     assert subscribe(strict, complaint.tracking_number, f"{push_service.origin}/x", Browser().keys()).status_code == 403

@@ -28,7 +28,9 @@ def test_a_forged_forwarded_for_is_not_the_audited_address(client, users, behind
     assert AuditEntry.objects.get(kind="login_failed").ip == "203.0.113.50"
 
 
-def test_rotating_the_forged_part_does_not_escape_a_per_address_limit(client, catalogue, behind_one_proxy, settings):
+def test_rotating_the_forged_part_does_not_escape_a_per_address_limit(
+    client, catalogue, behind_one_proxy, settings, clock
+):
     settings.SIKESAL_RATE_LIMITS = {**settings.SIKESAL_RATE_LIMITS, "track_per_ip_per_minute": 3}
     answers = [
         client.get(
