@@ -9,7 +9,6 @@ module turns it into e-mail.
 import datetime as dt
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -20,6 +19,8 @@ from sikesal.catalogue.models import Institution, LiaisonContact
 from sikesal.complaints import timeline
 from sikesal.complaints.models import Complaint, Event
 from sikesal.complaints.states import CLOSED_STATES
+from sikesal.integrations.notify.channels import Contact
+from sikesal.integrations.notify.transports import send_to_contact
 
 
 def _emails(users):
@@ -69,7 +70,7 @@ def notify_rung(event):
         }
         subject = f"[SIKESAL] {context['label']}: {complaint.tracking_number}"
         body = render_to_string("backoffice/mail/ladder.txt", context)
-    send_mail(subject, body, None, to)
+    send_to_contact(Contact.EMAIL, to, subject, body)
 
 
 RUNG_DEADLINES = ("verify_due_at", "followup_due_at", "final_due_at")
@@ -122,7 +123,7 @@ def send_rung_digests(at):
                 context = {"opd": opd, "rungs": rungs, "site_url": settings.SITE_URL}
                 body = render_to_string("backoffice/mail/rung_digest.txt", context)
                 subject = render_to_string("backoffice/mail/rung_digest_subject.txt", context).strip()
-            send_mail(subject, body, None, sorted(addresses))
+            send_to_contact(Contact.EMAIL, sorted(addresses), subject, body)
             sent += 1
     return sent
 
@@ -152,6 +153,6 @@ def send_daily_digests(now=None):
                     "site_url": settings.SITE_URL,
                 },
             )
-        send_mail(f"[SIKESAL] Ringkasan harian {opd.short_name}", body, None, sorted(to))
+        send_to_contact(Contact.EMAIL, sorted(to), f"[SIKESAL] Ringkasan harian {opd.short_name}", body)
         sent += 1
     return sent
