@@ -313,12 +313,20 @@ EMAIL_HOST_PASSWORD = env_str("SIKESAL_EMAIL_PASSWORD")
 EMAIL_USE_TLS = env_bool("SIKESAL_EMAIL_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("SIKESAL_FROM_EMAIL", "SIKESAL Kota Jambi <sikesal@jambikota.go.id>")
 
-# --- Notifications to reporters: SMS/WhatsApp through an HTTP gateway (file outbox when unset) ---
-SIKESAL_PHONE_CHANNEL = env_str("SIKESAL_PHONE_CHANNEL", "sms")  # or "whatsapp"
-SIKESAL_SMS_GATEWAY_URL = env_str("SIKESAL_SMS_GATEWAY_URL")
-SIKESAL_SMS_GATEWAY_TOKEN = env_str("SIKESAL_SMS_GATEWAY_TOKEN")
-SIKESAL_WHATSAPP_GATEWAY_URL = env_str("SIKESAL_WHATSAPP_GATEWAY_URL")
-SIKESAL_WHATSAPP_GATEWAY_TOKEN = env_str("SIKESAL_WHATSAPP_GATEWAY_TOKEN")
+# --- Channels (sikesal/integrations/notify/channels): one entry per channel that needs settings -------
+# SMS and WhatsApp go through an HTTP gateway (a JSON-lines file under DATA_DIR/outbox when unset).
+SIKESAL_CHANNELS = {
+    "sms": {
+        "gateway_url": env_str("SIKESAL_SMS_GATEWAY_URL"),
+        "token": env_str("SIKESAL_SMS_GATEWAY_TOKEN"),
+    },
+    "whatsapp": {
+        "gateway_url": env_str("SIKESAL_WHATSAPP_GATEWAY_URL"),
+        "token": env_str("SIKESAL_WHATSAPP_GATEWAY_TOKEN"),
+    },
+}
+# Which channel a kind of contact goes to when several channels take it.
+SIKESAL_CONTACT_CHANNELS = {"phone": env_str("SIKESAL_PHONE_CHANNEL", "sms")}  # or "whatsapp"
 
 # --- Web Push to citizens who follow a report (docs/pwa.md) -------------------------------------------
 # VAPID keys: base64url, as `vapid --gen`/`vapid --applicationServerKey` print them. Unset: a key pair is

@@ -9,7 +9,6 @@ module turns it into e-mail.
 import datetime as dt
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -19,6 +18,8 @@ from sikesal.complaints import policy, timeline
 from sikesal.complaints.deadlines import ADMIN, DEADLINES, LADDER_DEADLINES
 from sikesal.complaints.models import Complaint, Event
 from sikesal.complaints.states import CLOSED_STATES
+from sikesal.integrations.notify.channels import Contact
+from sikesal.integrations.notify.transports import send_to_contact
 
 
 def _emails(users):
@@ -64,7 +65,7 @@ def notify_rung(event):
         }
         subject = f"[SIKESAL] {context['label']}: {complaint.tracking_number}"
         body = render_to_string("backoffice/mail/ladder.txt", context)
-    send_mail(subject, body, None, to)
+    send_to_contact(Contact.EMAIL, to, subject, body)
 
 
 DIGEST_SAMPLE = 50  # reports listed per rung; the rest are counted and found in the inbox
@@ -116,7 +117,7 @@ def send_rung_digests(at):
                 context = {"opd": opd, "rungs": rungs, "site_url": settings.SITE_URL}
                 body = render_to_string("backoffice/mail/rung_digest.txt", context)
                 subject = render_to_string("backoffice/mail/rung_digest_subject.txt", context).strip()
-            send_mail(subject, body, None, sorted(addresses))
+            send_to_contact(Contact.EMAIL, sorted(addresses), subject, body)
             sent += 1
     return sent
 
@@ -146,6 +147,6 @@ def send_daily_digests(now=None):
                     "site_url": settings.SITE_URL,
                 },
             )
-        send_mail(f"[SIKESAL] Ringkasan harian {opd.short_name}", body, None, sorted(to))
+        send_to_contact(Contact.EMAIL, sorted(to), f"[SIKESAL] Ringkasan harian {opd.short_name}", body)
         sent += 1
     return sent

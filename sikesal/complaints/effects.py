@@ -26,7 +26,7 @@ HANDLERS = (
 # calls the counterpart for a claimed batch, and the handler per event only when the counterpart raises (to
 # find the event at fault, complaints/effect_queue.py). Keyed by the handler's path in HANDLERS.
 BATCHED = {
-    "sikesal.integrations.notify.handlers.notify_reporter": "sikesal.integrations.notify.handlers._notify",
+    "sikesal.integrations.notify.handlers.notify_reporter": "sikesal.integrations.notify.handlers.notify_reporters",
     "sikesal.integrations.webpush.handlers.push_status": "sikesal.integrations.webpush.handlers.push_many",
     "sikesal.routing.service.on_event": "sikesal.routing.service.on_events",
 }

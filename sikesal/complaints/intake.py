@@ -165,9 +165,14 @@ def clean_report(data, files=()):
     return cleaned
 
 
+def clean_phone(raw):
+    """A phone number without the spaces, dashes, dots and brackets people write it with."""
+    return re.sub(r"[\s\-().]", "", str(raw or ""))
+
+
 def _clean_reporter(raw, fail):
     name = " ".join(str(raw.get("name") or "").split())[:120]
-    phone = re.sub(r"[\s\-().]", "", str(raw.get("phone") or ""))
+    phone = clean_phone(raw.get("phone"))
     email = str(raw.get("email") or "").strip()
     nik = str(raw.get("nik") or "").strip()
     if phone and not PHONE_RE.match(phone):

@@ -24,7 +24,8 @@ from sikesal.accounts.roles import Role
 from sikesal.complaints import policy
 from sikesal.complaints.models import Complaint, Reporter
 from sikesal.core.ratelimit import allow, client_ip, strike
-from sikesal.integrations.notify.transports import send
+from sikesal.integrations.notify.channels import InvalidAddress
+from sikesal.integrations.notify.transports import send_to_contact
 
 CODE_SECONDS = 600
 MAX_TRIES = 5
@@ -69,13 +70,16 @@ def login_start(request):
         else:
             kind, contact = parsed
             code = f"{secrets.randbelow(10**6):06d}"
-            # the nonce names this code's try counter: a new code starts a new count
-            cache.set(_key(contact), {"hash": _hash(code), "nonce": secrets.token_hex(16)}, CODE_SECONDS)
             message = _("Your SIKESAL login code: %(code)s (valid for 10 minutes).") % {"code": code}
-            channel = "email" if kind == "email" else settings.SIKESAL_PHONE_CHANNEL
-            send(channel, contact, _("SIKESAL login code"), message)
-            request.session["otp_contact"] = contact
-            return redirect("portal:login_code")
+            try:
+                send_to_contact(kind, contact, _("SIKESAL login code"), message)
+            except InvalidAddress:  # a number no SMS reaches (a landline, no country code)
+                error = _("Enter a valid e-mail address or phone number.")
+            else:
+                # the nonce names this code's try counter: a new code starts a new count
+                cache.set(_key(contact), {"hash": _hash(code), "nonce": secrets.token_hex(16)}, CODE_SECONDS)
+                request.session["otp_contact"] = contact
+                return redirect("portal:login_code")
     return render(request, "portal/login.html", {"error": error}, status=400 if error else 200)
 
 

@@ -55,8 +55,7 @@ class Gateway:
 @pytest.fixture
 def gateway(settings):
     g = Gateway()
-    settings.SIKESAL_SMS_GATEWAY_URL = g.url
-    settings.SIKESAL_SMS_GATEWAY_TOKEN = "rahasia-gateway"
+    settings.SIKESAL_CHANNELS = {**settings.SIKESAL_CHANNELS, "sms": {"gateway_url": g.url, "token": "rahasia-gateway"}}
     yield g
     g.server.shutdown()
 
@@ -67,7 +66,7 @@ def test_email_and_sms_through_the_gateway(gateway, submit):
     run_worker()
     assert [m.to for m in mail.outbox] == [["budi@example.com"]]
     auth, body = gateway.received[0]
-    assert auth == "Bearer rahasia-gateway" and body["to"] == "081234567890" and c.tracking_number in body["message"]
+    assert auth == "Bearer rahasia-gateway" and body["to"] == "+6281234567890" and c.tracking_number in body["message"]
     assert Notification.objects.filter(state="sent").count() == 2
 
 

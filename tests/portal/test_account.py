@@ -45,7 +45,7 @@ def test_login_by_phone_goes_to_the_sms_outbox(client, catalogue, settings, tmp_
     settings.DATA_DIR = tmp_path
     start(client, "0812-3456-7890")
     line = json.loads((tmp_path / "outbox" / "sms.jsonl").read_text().splitlines()[-1])
-    assert line["to"] == "081234567890"
+    assert line["to"] == "+6281234567890"  # the one canonical form the SMS channel sends to
     code = re.search(r"\b(\d{6})\b", line["message"]).group(1)
     assert client.post(reverse("portal:login_code"), {"code": code}).status_code == 302
 

@@ -20,13 +20,13 @@ WRITE_EVERYTHING = textwrap.dedent(
     from django.core.files.storage import default_storage
     from django.core.mail import send_mail
     from django.db import connection
-    from sikesal.integrations.notify.transports import send
+    from sikesal.integrations.notify.transports import send_to_contact
     connection.ensure_connection()                                # the SQLite file
     with connection.cursor() as c:
         c.execute("CREATE TABLE t (x int)")                       # and its WAL
     default_storage.save("lampiran/foto.jpg", ContentFile(b"x"))  # an upload
     send_mail("s", "b", "a@example.com", ["b@example.com"])       # mail/
-    send("sms", "081234567890", "s", "kode 123456")               # outbox/
+    send_to_contact("phone", "081234567890", "s", "kode 123456")   # outbox/
     logging.getLogger("sikesal").warning("hello")                 # logs/
     """
 )

@@ -5,7 +5,6 @@ import datetime as dt
 import logging
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
@@ -14,6 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from sikesal.integrations.lapor import mapping
 from sikesal.integrations.lapor.client import is_enabled
 from sikesal.integrations.lapor.models import Conflict, Link, Master, Outbox, Parked, SyncState
+from sikesal.integrations.notify.channels import Contact
+from sikesal.integrations.notify.transports import send_to_contact
 
 log = logging.getLogger("sikesal.lapor")
 
@@ -162,7 +163,7 @@ def alert_on_change():
                 lines.append(f"- {call['name']}: {call['error']} ({call['error_at']})")
         lines += ["", "Rincian: /kantor/sinkronisasi-lapor/"]
         try:
-            send_mail(subject, "\n".join(lines), None, to)
+            send_to_contact(Contact.EMAIL, to, subject, "\n".join(lines))
         except Exception:  # a mail outage must not stop the sync; the page still shows the state
             log.exception("lapor alert mail failed")
     return red

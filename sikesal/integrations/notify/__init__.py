@@ -1,1 +1,1 @@
-"""Messages to reporters: e-mail, SMS and WhatsApp behind one `send`, delivered from the worker."""
+"""Messages to reporters and officers on the channels of the registry (channels/), delivered from the worker."""

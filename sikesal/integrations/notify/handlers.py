@@ -2,11 +2,10 @@
 
 from collections import defaultdict
 
-from django.conf import settings
-
 from sikesal.complaints import actions, effect_queue
 from sikesal.complaints.models import Complaint
 from sikesal.complaints.states import Visibility
+from sikesal.integrations.notify import channels
 from sikesal.integrations.notify.models import Notification
 from sikesal.integrations.notify.tasks import deliver_all
 
@@ -17,10 +16,10 @@ def notify_reporter(event):
     """Event handler: one notification per contact the reporter left (anonymous reporters included:
     their contact stays in the restricted Reporter row and never reaches the OPD). Public updates also
     reach the reporters of duplicates merged into this report: they follow it from then on."""
-    _notify([event])
+    notify_reporters([event])
 
 
-def _notify(events):
+def notify_reporters(events):
     """For a batch of events: the notifications in one insert, and one delivery task for all of them."""
     events = [e for e in events if e.action in REPORTER_ACTIONS and e.visibility != Visibility.STAFF]
     if not events:
@@ -35,17 +34,13 @@ def _notify(events):
     followers = defaultdict(list)
     for merged in Complaint.objects.filter(merged_into__in=shared).select_related("reporter"):
         followers[merged.merged_into_id].append(getattr(merged, "reporter", None))
-    wanted = []
+    wanted = {}
     for event in events:
-        contacts = []
         for reporter in [getattr(event.complaint, "reporter", None), *followers.get(event.complaint_id, [])]:
-            if reporter is None:
-                continue
-            if reporter.email:
-                contacts.append(("email", reporter.email))
-            if reporter.phone:
-                contacts.append((settings.SIKESAL_PHONE_CHANNEL, reporter.phone))
-        wanted += [Notification(event=event, channel=channel, to=to) for channel, to in dict.fromkeys(contacts)]
+            for channel, address in channels.reporter_contacts(reporter):
+                n = _addressed(event, channel, address)
+                wanted.setdefault((event.pk, n.channel, n.to), n)
+    wanted = list(wanted.values())
     if not wanted:
         return
     # Unique per event, channel and address: a second run of the same events adds nothing, sends nothing.
@@ -60,3 +55,19 @@ def _notify(events):
         # worker's task loop runs (the statistics refresh takes seconds), and the receipt is what the
         # citizen waits for. A notification that fails goes on its own task, with backoff.
         deliver_all(pending)
+
+
+def _addressed(event, channel, address):
+    """The notification to the channel's canonical form of the address; an address the channel refuses is
+    recorded as failed, with the reason, for the admin to see, and nothing is sent to it."""
+    try:
+        return Notification(event=event, channel=channel.name, to=channel.normalise(address))
+    except channels.InvalidAddress as exc:
+        return Notification(
+            event=event,
+            channel=channel.name,
+            to=str(address)[:254],
+            state=Notification.State.FAILED,
+            last_error=str(exc)[:300],
+        )
+

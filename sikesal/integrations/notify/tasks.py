@@ -6,13 +6,13 @@ import logging
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django_tasks import task
 
 from sikesal.complaints import actions
 from sikesal.complaints.states import Status
+from sikesal.integrations.notify import channels
 from sikesal.integrations.notify.models import Notification
 from sikesal.integrations.notify.transports import Outbox
 
@@ -48,14 +48,9 @@ def _context(event):
     }
 
 
-def _message(notification):
-    event = notification.event
+def _message(notification, channel):
     with translation.override(settings.LANGUAGE_CODE):
-        context = _context(event)
-        if notification.channel == "email":
-            subject = render_to_string("complaints/mail/update_subject.txt", context).strip()
-            return subject, render_to_string("complaints/mail/update_body.txt", context)
-        return "", render_to_string("notify/short.txt", context).strip()
+        return channel.render(_context(notification.event))
 
 
 # A batch's notifications are sent in chunks: each chunk is rendered and sent outside any transaction (a
@@ -91,8 +86,8 @@ def deliver_chunk(chunk):
     with Outbox() as outbox:
         for n in chunk:
             try:
-                subject, body = _message(n)
-                outbox.send(n.channel, n.to, subject, body)
+                channel = channels.get(n.channel)
+                outbox.send(channel, n.to, _message(n, channel), reference=n.pk)
             except Exception as exc:  # any failure of the transport is retried, never lost silently
                 errors[n.pk] = str(exc)[:300] or type(exc).__name__
     sent = [n.pk for n in chunk if n.pk not in errors]

@@ -1,34 +1,26 @@
-"""Transports: e-mail through Django's backends; SMS/WhatsApp through an HTTP gateway or, in the demo
-and tests, a JSON-lines file under the data dir. Each raises on failure so the task can retry.
+"""The Outbox: the sessions a batch of messages shares, whatever their channels (channels/ sends them).
 
-A batch of messages goes through one `Outbox`: one connection to the mail server and one HTTP client for
-the gateway, opened at the first message and closed at the end, instead of one per message."""
+A batch goes through one Outbox: one connection to the mail server and one HTTP client for the gateways,
+opened at the first message that needs them and closed at the end, instead of one per message."""
 
-import json
 import logging
 
 import httpx
-from django.conf import settings
-from django.core.mail import get_connection, send_mail
-from django.utils import timezone
+from django.core.mail import get_connection
+
+from sikesal.integrations.notify import channels
+from sikesal.integrations.notify.channels.base import Message
 
 log = logging.getLogger("sikesal.notify")
 
 
-class DeliveryError(Exception):
-    pass
-
-
-def _gateway(channel):
-    url = getattr(settings, f"SIKESAL_{channel.upper()}_GATEWAY_URL", "")
-    token = getattr(settings, f"SIKESAL_{channel.upper()}_GATEWAY_TOKEN", "")
-    return url, token
-
-
-def send(channel, to, subject, body):
-    """One message on its own."""
+def send_to_contact(kind, to, subject, body):
+    """One message on its own, to one address (or, for e-mail, several) of a Contact kind, on the channel
+    the registry gives that kind. Raises InvalidAddress for an address the channel refuses."""
+    channel = channels.for_contact(kind)
+    to = channel.normalise(to) if isinstance(to, str) else [channel.normalise(address) for address in to]
     with Outbox() as outbox:
-        outbox.send(channel, to, subject, body)
+        outbox.send(channel, to, Message(subject, body))
 
 
 class Outbox:
@@ -40,26 +32,22 @@ class Outbox:
         return self
 
     def __exit__(self, *exc):
-        self._close_mail()
+        self.close_mail()
         if self._http is not None:
             self._http.close()
 
-    def _send_mail(self, to, subject, body):
+    def send(self, channel, to, message, reference=None):
+        """`reference` (a Notification's id) goes to the gateway, which names it in its delivery reports."""
+        channel.send(self, to, message, reference=reference)
+
+    def mail(self):
+        """(the mail session, whether it was open already)."""
         reused = self._mail is not None
         if not reused:
             self._mail = get_connection()
-        try:
-            self._mail.open()  # a no-op while the session is open
-            send_mail(subject, body, None, [to], connection=self._mail)
-        except Exception:
-            self._close_mail()
-            if not reused:
-                raise
-            # The server ended the session it had been keeping (many cap the messages per session): this
-            # message goes once more, on a new one.
-            self._send_mail(to, subject, body)
+        return self._mail, reused
 
-    def _close_mail(self):
+    def close_mail(self):
         """Close the mail session; a server that errs on QUIT has still taken the messages it accepted (and
         their outcomes must still be written, or they would be sent again)."""
         mail, self._mail = self._mail, None
@@ -69,31 +57,7 @@ class Outbox:
             except Exception:
                 log.warning("closing the mail connection failed", exc_info=True)
 
-    def send(self, channel, to, subject, body):
-        if channel == "email":
-            self._send_mail(to, subject, body)
-            return
-        url, token = _gateway(channel)
-        if not url:
-            _append_to_file(channel, to, body)
-            return
+    def http(self):
         if self._http is None:
             self._http = httpx.Client(timeout=httpx.Timeout(10.0, connect=5.0))
-        try:
-            response = self._http.post(
-                url,
-                json={"to": to, "message": body, "channel": channel},
-                headers={"Authorization": f"Bearer {token}"} if token else {},
-            )
-        except httpx.HTTPError as exc:
-            raise DeliveryError(f"{channel} gateway unreachable: {exc}") from exc
-        if response.status_code >= 300:
-            raise DeliveryError(f"{channel} gateway answered {response.status_code}")
-
-
-def _append_to_file(channel, to, body):
-    outbox = settings.DATA_DIR / "outbox"
-    outbox.mkdir(exist_ok=True)
-    line = {"at": timezone.now().isoformat(), "channel": channel, "to": to, "message": body}
-    with open(outbox / f"{channel}.jsonl", "a", encoding="utf-8") as fh:
-        fh.write(json.dumps(line, ensure_ascii=False) + "\n")
+        return self._http

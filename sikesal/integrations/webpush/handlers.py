@@ -15,6 +15,8 @@ from pywebpush import WebPushException, webpush
 
 from sikesal.complaints import actions
 from sikesal.complaints.states import Visibility
+from sikesal.integrations.notify import channels
+from sikesal.integrations.notify.channels import Contact
 from sikesal.integrations.webpush import vapid
 from sikesal.integrations.webpush.models import PushSubscription
 
@@ -28,10 +30,11 @@ def payload(event):
     """What the push says, in the site's language: the tracking number and the action's public label."""
     complaint = event.complaint
     with translation.override(settings.LANGUAGE_CODE):
-        label = str(actions.LABELS[event.action])
+        context = {"complaint": complaint, "label": str(actions.LABELS[event.action])}
+        message = channels.for_contact(Contact.PUSH).render(context)
         return {
-            "title": "SIKESAL Kota Jambi",
-            "body": f"{complaint.tracking_number}: {label}",
+            "title": message.subject,
+            "body": message.body,
             "url": reverse("portal:track_detail", args=[complaint.tracking_number]),
             "tag": complaint.tracking_number,
         }
