@@ -70,4 +70,3 @@ def _addressed(event, channel, address):
             state=Notification.State.FAILED,
             last_error=str(exc)[:300],
         )
-
