@@ -1,6 +1,8 @@
 """The complaint desk: an officer records a walk-in, phone, letter, e-mail or social-media complaint through
 the same submission door, with deadlines from the day it was received, and hands over a receipt."""
 
+import csv
+import io
 import json
 import re
 import zlib
@@ -204,3 +206,21 @@ def test_a_desk_officer_cannot_verify(client, clock, officer, users):
     response = client.post(reverse("backoffice:action", args=[c.tracking_number]), {"action": "verify"})
     c.refresh_from_db()
     assert response.status_code == 404 and c.status == Status.RECEIVED
+
+
+@pytest.mark.django_db
+def test_statistics_and_the_export_count_reports_per_channel(client, clock, officer, users, submit):
+    from sikesal.portal import statistics
+
+    client.force_login(officer)
+    record(client)
+    record(client, channel="letter", idempotency_key="desk-form-0002", title="Surat tentang parit tersumbat")
+    submit()
+    by_channel = {r["key"]: (r["label"], r["n"]) for r in statistics.compute()["by_channel"]}
+    assert by_channel == {"walk_in": ("Datang langsung", 1), "letter": ("Surat", 1), "web": ("Situs web", 1)}
+    page = client.get(reverse("portal:stats")).content.decode()
+    assert "Menurut kanal" in page and "Surat" in page
+    client.force_login(users["admin"])
+    export = client.get(reverse("backoffice:export") + "?antrian=semua")
+    rows = list(csv.DictReader(io.StringIO(b"".join(export.streaming_content).decode().lstrip("\ufeff"))))
+    assert sorted(r["kanal"] for r in rows) == ["letter", "walk_in", "web"]
