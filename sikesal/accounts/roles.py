@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 class Role(models.TextChoices):
     CITIZEN = "citizen", _("Citizen (reporter)")
     ADMIN = "admin", _("Admin koordinator")
+    DESK_OFFICER = "desk_officer", _("Complaint desk officer")
     OPD_LIAISON = "opd_liaison", _("OPD liaison")
     OPD_OFFICER = "opd_officer", _("OPD officer")
     OPD_HEAD = "opd_head", _("OPD head")
@@ -17,7 +18,7 @@ class Role(models.TextChoices):
 
 # Roles that belong to exactly one OPD.
 OPD_ROLES = frozenset({Role.OPD_LIAISON, Role.OPD_OFFICER, Role.OPD_HEAD})
-STAFF_ROLES = frozenset({Role.ADMIN, Role.EXECUTIVE, Role.OMBUDSMAN}) | OPD_ROLES
+STAFF_ROLES = frozenset({Role.ADMIN, Role.DESK_OFFICER, Role.EXECUTIVE, Role.OMBUDSMAN}) | OPD_ROLES
 
 
 def belongs_to_one_opd(role):

@@ -10,6 +10,7 @@ class AuditEntry(models.Model):
         VIEW_IDENTITY = "view_identity", _("Viewed reporter identity")
         REVEAL_ANONYMOUS = "reveal_anonymous", _("Revealed an anonymous reporter")
         EXPORT = "export", _("Exported a list")
+        DESK_RECORD = "desk_record", _("Recorded a report at the complaint desk")
         LOGIN = "login", _("Logged in")
         LOGIN_FAILED = "login_failed", _("Failed log-in")
 

@@ -70,6 +70,8 @@ def _capped_count(qs):
 
 @staff_required
 def inbox_view(request, actor):
+    if policy.lands_at_the_desk(actor):
+        return redirect("backoffice:desk")
     queues = inbox.queues_for(actor)
     code = request.GET.get("antrian") or inbox.default_queue(actor)
     current = next((q for q in queues if q[0] == code), queues[0])

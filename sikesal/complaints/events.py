@@ -106,3 +106,4 @@ def store_attachment(c, checked, stored, event=None, visibility=Visibility.PUBLI
     att.file.save("upload", checked.as_django_file(), save=False)
     stored.append(att.file)
     att.save()
+    return att

@@ -15,6 +15,7 @@ from sikesal.complaints.states import (
     Channel,
     Classification,
     ComplaintType,
+    ContactCheck,
     Status,
     Visibility,
 )
@@ -213,6 +214,27 @@ class Attachment(models.Model):
     class Meta:
         verbose_name = _("attachment")
         verbose_name_plural = _("attachments")
+
+
+class DeskIntake(models.Model):
+    """How a report recorded at the complaint desk came in (backoffice/desk.py): who recorded it, how the
+    citizen's contact was checked, the social-media post it answers and the scanned letter. Kept apart,
+    like the reporter row: the post and the letter can name the citizen. The report's submitted_at is
+    when the complaint was received; its submit event says when it was typed, and by whom."""
+
+    complaint = models.OneToOneField(Complaint, on_delete=models.CASCADE, related_name="desk_intake")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="desk_intakes"
+    )
+    contact_check = models.CharField(_("contact checked"), max_length=16, choices=ContactCheck.choices)
+    post_url = models.URLField(_("social-media post"), max_length=500, blank=True)
+    letter = models.OneToOneField(
+        Attachment, null=True, blank=True, on_delete=models.SET_NULL, related_name="desk_letter_of"
+    )
+
+    class Meta:
+        verbose_name = _("desk intake")
+        verbose_name_plural = _("desk intakes")
 
 
 class ImmutableEventError(Exception):

@@ -15,6 +15,10 @@ The rules, in words:
   reports, `reports:read` reads what the public may read, `reports:act` acts like its one institution's
   OPD liaison on that institution's reports (start, follow up, return), never on any other. A partner
   never reads an identity.
+- The complaint desk: the admin koordinator and desk officers record reports brought in person, by
+  phone, letter, e-mail or social media, for the citizen (never linked to the officer's account). A desk
+  officer reads nothing else: no report page, no inbox, no identity; only the receipts of the reports
+  they recorded themselves (the admin, every desk report's).
 - Back-office pages: staff only; the sync health page, the audit log and the identity columns of an
   export are the admin koordinator's; an OPD sees its own monthly report; the Ombudsman pages are the
   observer's (the admin may look at the list). Templates read these through `PageDecisions` (`may.…`).
@@ -39,11 +43,12 @@ PARTNER = "partner"  # an API key acting for a partner application (not a person
 ADMIN = frozenset({Role.ADMIN})
 OPD = OPD_ROLES
 REPORTER = frozenset({Role.CITIZEN})
+DESK = frozenset({Role.DESK_OFFICER})
 SYSTEM = frozenset({Role.SYSTEM})
 
 # Who may take each action (the lifecycle checks it through `may`; actions.ACTIONS has the rest).
 ACTION_ROLES = {
-    "submit": REPORTER | ADMIN | SYSTEM | {PARTNER},
+    "submit": REPORTER | ADMIN | DESK | SYSTEM | {PARTNER},
     "verify": ADMIN,
     "request_info": ADMIN,
     "supply_info": REPORTER,
@@ -234,6 +239,30 @@ def can_use_django_admin(actor):
     return actor.role == Role.ADMIN and actor.user is not None and actor.user.is_active
 
 
+def can_record_desk_report(actor):
+    """The complaint desk's "record a report" (walk-in, phone, letter, e-mail, social media)."""
+    return actor.role in ADMIN | DESK
+
+
+def lands_at_the_desk(actor):
+    """A desk officer's back office is the desk: the inbox holds nothing they may read."""
+    return actor.role in DESK
+
+
+def desk_receipts(actor, queryset):
+    """The desk-recorded reports whose receipt `actor` may print again: a desk officer's own recordings,
+    every one for the admin koordinator, none for anyone else."""
+    if actor.role in ADMIN:
+        return queryset.filter(desk_intake__isnull=False)
+    if actor.role in DESK and actor.user_id is not None:
+        return queryset.filter(desk_intake__recorded_by_id=actor.user_id)
+    return queryset.none()
+
+
+def can_reprint_receipt(actor, complaint):
+    return desk_receipts(actor, type(complaint).objects.filter(pk=complaint.pk)).exists()
+
+
 def works_in_an_opd(actor):
     """An OPD's staff work in their OPD's queues, with no OPD filter or column (the policy already
     narrowed what they see); everyone else works in the admin koordinator's queues."""
@@ -296,6 +325,10 @@ class PageDecisions:
     @property
     def use_backoffice(self):
         return can_use_backoffice(self._actor)
+
+    @property
+    def record_desk_report(self):
+        return can_record_desk_report(self._actor)
 
     @property
     def manage_sync(self):
@@ -475,8 +508,18 @@ def can_read_attachment(actor, attachment, secret=None):
     from sikesal.complaints.states import Visibility
 
     complaint = attachment.complaint
+    if attachment.visibility == Visibility.STAFF and is_desk_letter(attachment):
+        # A scanned letter names its writer: it is part of the identity, read only where the identity is.
+        return identity_access(actor, complaint) is IdentityAccess.ALLOWED
     if secret and complaint.check_secret(secret):
         return attachment.visibility != Visibility.STAFF
     if actor.role != "public" and can_view(actor, complaint):
         return attachment.visibility != Visibility.STAFF or actor.role not in {Role.CITIZEN}
     return attachment.visibility == Visibility.PUBLIC and is_public(complaint)
+
+
+def is_desk_letter(attachment):
+    """Is this attachment the scan of a citizen's letter recorded at the desk?"""
+    from sikesal.complaints.models import DeskIntake
+
+    return DeskIntake.objects.filter(letter_id=attachment.pk).exists()

@@ -61,6 +61,22 @@ class Channel(models.TextChoices):
     EMAIL = "email", _("E-mail")
     CALL_CENTER = "call_center_112", _("Call center 112")
     WALK_IN = "walk_in", _("Walk-in")
+    PHONE = "phone", _("Phone")  # the city's complaint line, taken at the desk (112 is the emergency centre)
+    LETTER = "letter", _("Letter")
+    SOCIAL = "social_media", _("Social media")
+
+
+# The channels an officer records at the complaint desk (backoffice/desk.py), in the order offered.
+DESK_CHANNELS = (Channel.WALK_IN, Channel.PHONE, Channel.LETTER, Channel.EMAIL, Channel.SOCIAL)
+
+
+class ContactCheck(models.TextChoices):
+    """How a desk officer checked the citizen's contact."""
+
+    ID_SEEN = "id_seen", _("ID card (KTP) seen")
+    CALLED_BACK = "called_back", _("Called back")
+    EMAIL_REPLIED = "email_replied", _("Answered from the e-mail address")
+    NOT_CHECKED = "not_checked", _("Not checked")
 
 
 class Visibility(models.TextChoices):

@@ -47,8 +47,11 @@ def _replay(key):
     return Result(existing, existing.events.order_by("id").first(), secret=_secret_for(key), replayed=True)
 
 
-def submit(actor, data, files=(), *, now=None):
-    """File a new report. Validates everything first; an idempotency key makes repeats harmless."""
+def submit(actor, data, files=(), *, now=None, received_at=None):
+    """File a new report. Validates everything first; an idempotency key makes repeats harmless.
+
+    `received_at`: when the complaint reached the city, for one recorded later (a letter, a call taken at the
+    desk): the report is received then and its deadlines count from it; its first event is written `now`."""
     if not policy.may(actor, "submit", None):
         raise NotAllowed("not_allowed", _("You may not file reports here."))
     key = data.get("idempotency_key")
@@ -59,7 +62,7 @@ def submit(actor, data, files=(), *, now=None):
     secret = _secret_for(cleaned["idempotency_key"])
     # Everything but the writes is made before the transaction: on SQLite the transaction holds the one
     # write lock that every report filed meanwhile waits for.
-    c = _new_complaint(cleaned, secret, now, _unused_tracking_number(now, 4))
+    c = _new_complaint(cleaned, secret, received_at or now, _unused_tracking_number(now, 4))
     stored = []
     try:
         for attempt in range(1, 9):

@@ -1,4 +1,4 @@
-"""Public statistics: counts by status, OPD, service, kecamatan and month; response and resolution
+"""Public statistics: counts by status, channel, OPD, service, kecamatan and month; response and resolution
 times; deadline compliance per OPD; reporter satisfaction.
 
 Aggregates never reveal content or identity, so rahasia reports are counted too; merged duplicates are
@@ -17,7 +17,7 @@ from django.utils import timezone
 from sikesal.catalogue import calendar
 from sikesal.complaints.deadlines import DEADLINES
 from sikesal.complaints.models import Complaint
-from sikesal.complaints.states import Status
+from sikesal.complaints.states import Channel, Status
 from sikesal.core import params as params_module
 
 MAX_ROWS = 200_000
@@ -62,6 +62,8 @@ def compute(start=None, end=None, now=None):
         qs = qs.filter(submitted_at__lt=end)
     labels = dict(Status.choices)
     by_status = [dict(r, label=str(labels.get(r["key"], r["key"]))) for r in _counts(qs, "status")]
+    channels = dict(Channel.choices)
+    by_channel = [dict(r, label=str(channels.get(r["key"], r["key"]))) for r in _counts(qs, "channel")]
     by_month = [
         {"key": r["m"].strftime("%Y-%m"), "label": r["m"].strftime("%Y-%m"), "n": r["n"]}
         for r in qs.annotate(m=TruncMonth("submitted_at", tzinfo=calendar.WIB))
@@ -118,6 +120,7 @@ def compute(start=None, end=None, now=None):
         "computed_at": now,
         "total": qs.count(),
         "by_status": by_status,
+        "by_channel": by_channel,
         "by_opd": _counts(qs.filter(institution__isnull=False), "institution__short_name"),
         "by_service": _counts(qs.filter(service__isnull=False), "service__name"),
         "by_kecamatan": _counts(qs.filter(area__isnull=False), "area__parent__name"),
@@ -153,7 +156,7 @@ def period(params):
 
 def csv_rows(data):
     """section,key,label,value rows of every aggregate."""
-    for section in ("by_status", "by_opd", "by_service", "by_kecamatan", "by_month"):
+    for section in ("by_status", "by_channel", "by_opd", "by_service", "by_kecamatan", "by_month"):
         for r in data[section]:
             yield section, r["key"], r["label"], r["n"]
     yield "summary", "total", "total", data["total"]

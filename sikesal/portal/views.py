@@ -391,6 +391,8 @@ def _in_current_language(data):
     statuses = dict(Status.choices)
     data = dict(data)
     data["by_status"] = [dict(r, label=statuses.get(r["key"], r["label"])) for r in data["by_status"]]
+    channels = dict(Channel.choices)
+    data["by_channel"] = [dict(r, label=channels.get(r["key"], r["label"])) for r in data.get("by_channel", [])]
     months = []
     for r in data["by_month"]:
         parsed = params_module.year_month(r["key"])

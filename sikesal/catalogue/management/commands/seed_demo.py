@@ -19,6 +19,7 @@ from sikesal.env import env_str
 # (username, first name, role, OPD short name)
 DEMO_USERS = [
     ("admin", "Admin Koordinator Diskominfo", Role.ADMIN, None),
+    ("loket", "Petugas Loket Pengaduan", Role.DESK_OFFICER, None),
     ("pupr", "Penghubung Dinas PUPR", Role.OPD_LIAISON, "Dinas PUPR"),
     ("pupr-petugas", "Petugas Dinas PUPR", Role.OPD_OFFICER, "Dinas PUPR"),
     ("pupr-kepala", "Kepala Dinas PUPR", Role.OPD_HEAD, "Dinas PUPR"),
