@@ -26,7 +26,7 @@ from sikesal.backoffice.models import AuditEntry
 from sikesal.backoffice.views import staff_required
 from sikesal.catalogue import calendar
 from sikesal.catalogue.models import Area, AreaLevel, ServiceGroup
-from sikesal.complaints import policy, submission
+from sikesal.complaints import intake, policy, submission
 from sikesal.complaints.attachments import check_uploads
 from sikesal.complaints.errors import InvalidInput, LifecycleError
 from sikesal.complaints.events import store_attachment
@@ -35,7 +35,6 @@ from sikesal.complaints.models import Complaint, DeskIntake
 from sikesal.complaints.states import DESK_CHANNELS, Channel, ComplaintType, ContactCheck, Visibility
 from sikesal.core.pdf import latin1
 from sikesal.core.ratelimit import client_ip
-from sikesal.portal.views import _answers
 
 # A complaint recorded later than this after it reached the city is refused: its deadlines would all have
 # passed, and a month-old letter is found in the mail registry, not typed in at the desk.
@@ -84,7 +83,7 @@ def desk(request, actor):
         "is_anonymous": post.get("is_anonymous") == "1",
         "is_secret": post.get("is_secret") == "1",
         "idempotency_key": "desk:" + post["idempotency_key"][:60] if post.get("idempotency_key") else None,
-        "answers": _answers(post),
+        "answers": intake.service_answers(post),
         "reporter": {k: post.get(k) for k in ("name", "phone", "email", "nik")},
     }
     errors = {}

@@ -187,6 +187,17 @@ def _clean_reporter(raw, fail):
     return {"name": name, "phone": phone, "email": email, "nik": nik, "user": raw.get("user")}
 
 
+def service_answers(post):
+    """The answers a web form (the citizen's or the complaint desk's) sends to the chosen service's extra
+    questions, in fields named answer_<service>__<question>."""
+    prefix = f"answer_{post.get('service', '')}__"
+    return {
+        key[len(prefix) :]: (post.getlist(key) if len(post.getlist(key)) > 1 else post.get(key))
+        for key in post
+        if key.startswith(prefix)
+    }
+
+
 def _clean_answers(service, raw, fail):
     """Answers to the service's extra questions, checked against their datatypes."""
     if not isinstance(raw, dict):

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from sikesal.catalogue.models import Area, AreaLevel, ServiceGroup
-from sikesal.complaints import form_actions, lifecycle, policy, submission, timeline
+from sikesal.complaints import form_actions, intake, lifecycle, policy, submission, timeline
 from sikesal.complaints.errors import LifecycleError
 from sikesal.complaints.models import Attachment, Complaint, hash_secret
 from sikesal.complaints.policy import Actor
@@ -99,7 +99,7 @@ def file_report(request):
         "is_secret": post.get("is_secret") == "1",
         "channel": Channel.WEB,
         "idempotency_key": "web:" + post.get("idempotency_key", "")[:60] if post.get("idempotency_key") else None,
-        "answers": _answers(post),
+        "answers": intake.service_answers(post),
         "reporter": {"name": post.get("name"), "phone": post.get("phone"), "email": post.get("email")},
     }
     already_filed = (
@@ -119,16 +119,6 @@ def file_report(request):
         return render(request, "portal/file.html", _form_context(values, errors), status=400)
     request.session[f"secret:{result.complaint.tracking_number}"] = result.secret
     return redirect("portal:confirmation", tracking=result.complaint.tracking_number)
-
-
-def _answers(post):
-    """Answers to the chosen service's extra questions (fields named answer_<service>__<question>)."""
-    prefix = f"answer_{post.get('service', '')}__"
-    return {
-        key[len(prefix) :]: (post.getlist(key) if len(post.getlist(key)) > 1 else post.get(key))
-        for key in post
-        if key.startswith(prefix)
-    }
 
 
 def confirmation(request, tracking):
