@@ -15,6 +15,7 @@ from django.utils import timezone, translation
 
 from sikesal.catalogue.models import Institution, LiaisonContact
 from sikesal.complaints import policy, timeline
+from sikesal.complaints.actions import Action
 from sikesal.complaints.deadlines import ADMIN, DEADLINES, LADDER_DEADLINES
 from sikesal.complaints.models import Complaint, Event
 from sikesal.complaints.states import CLOSED_STATES
@@ -48,7 +49,7 @@ def recipients(complaint, deadline, stage):
 
 def notify_rung(event):
     """Event handler: mail the people on this rung (idempotent enough: one mail per event run)."""
-    if event.action != "mark_overdue" or event.payload.get("deadline") not in LADDER_DEADLINES:
+    if event.action != Action.MARK_OVERDUE or event.payload.get("deadline") not in LADDER_DEADLINES:
         return
     complaint = event.complaint
     to = sorted(recipients(complaint, event.payload["deadline"], event.payload.get("stage", "overdue")))
@@ -79,7 +80,7 @@ def send_rung_digests(at):
     at = dt.datetime.fromisoformat(at) if isinstance(at, str) else at
     groups = {}  # (institution id, deadline, stage) -> [count, first reports]
     rows = (
-        Event.objects.filter(action="mark_overdue", created_at=at)
+        Event.objects.filter(action=Action.MARK_OVERDUE, created_at=at)
         .order_by("pk")
         .values_list("complaint__institution_id", "complaint__tracking_number", "complaint__title", "payload")
     )
@@ -106,7 +107,7 @@ def send_rung_digests(at):
                 rungs = [
                     {
                         "label": timeline.action_label(
-                            Event(action="mark_overdue", payload={"deadline": d, "stage": s})
+                            Event(action=Action.MARK_OVERDUE, payload={"deadline": d, "stage": s})
                         ),
                         "count": groups[(o, d, s)][0],
                         "reports": groups[(o, d, s)][1],

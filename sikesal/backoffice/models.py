@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from sikesal.complaints.actions import RESPONSE_TEMPLATE_CHOICES
+
 
 class AuditEntry(models.Model):
     """Who looked at personal data or exported lists, when and why. Append-only, like the timeline."""
@@ -38,14 +40,7 @@ class AuditEntry(models.Model):
 class ResponseTemplate(models.Model):
     """A ready answer for one action, for one service or for all services; edited by admins."""
 
-    ACTIONS = [
-        ("request_info", _("Request information")),
-        ("add_followup", _("Follow-up")),
-        ("complete_followup", _("Final follow-up")),
-        ("return_not_authority", _("Return: not our authority")),
-        ("archive", _("Archive")),
-        ("forward_external", _("Forward to another institution")),
-    ]
+    ACTIONS = RESPONSE_TEMPLATE_CHOICES  # the actions whose spec says they have ready answers
 
     action = models.CharField(_("action"), max_length=30, choices=ACTIONS)
     service = models.ForeignKey(

@@ -7,6 +7,7 @@ from django.utils import timezone
 from fpdf import FPDF
 
 from sikesal.catalogue import calendar
+from sikesal.complaints.actions import Action
 from sikesal.complaints.models import Complaint, Event
 from sikesal.complaints.states import CLOSED_STATES, Status
 from sikesal.core.pdf import latin1
@@ -22,7 +23,7 @@ def figures(opd, year, month, now=None):
     end = dt.datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=calendar.WIB)
     # Reports whose (latest) disposition to this OPD happened in the month, found on the timeline.
     received = Event.objects.filter(
-        action__in=("verify", "redisposition"),
+        action__in=(Action.VERIFY, Action.REDISPOSITION),
         payload__institution_id=opd.pk,
         created_at__gte=start,
         created_at__lt=end,
@@ -49,7 +50,10 @@ def figures(opd, year, month, now=None):
         "first_followup_in_time": first_in_time,
         "resolved": sum(1 for c in reports if c.status in RESOLVED),
         "returned": Event.objects.filter(
-            action="return_not_authority", payload__institution_id=opd.pk, created_at__gte=start, created_at__lt=end
+            action=Action.RETURN_NOT_AUTHORITY,
+            payload__institution_id=opd.pk,
+            created_at__gte=start,
+            created_at__lt=end,
         ).count(),
         "still_open": sum(1 for c in reports if c.status not in CLOSED_STATES),
         "overdue": list(overdue[:200]),

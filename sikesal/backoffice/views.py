@@ -19,6 +19,7 @@ from sikesal.backoffice import inbox
 from sikesal.backoffice.models import AuditEntry, ResponseTemplate
 from sikesal.catalogue.models import Area, AreaLevel, Institution, InstitutionKind, Service
 from sikesal.complaints import form_actions, lifecycle, policy, timeline
+from sikesal.complaints.actions import BACKOFFICE_ACTIONS, Action, Desk, desk_forms
 from sikesal.complaints.errors import LifecycleError
 from sikesal.complaints.models import Complaint
 from sikesal.complaints.policy import Actor, IdentityAccess
@@ -26,23 +27,6 @@ from sikesal.complaints.states import ArchiveReason, Channel, Classification, St
 from sikesal.core import csvsafe
 from sikesal.core import params as params_module
 from sikesal.core.ratelimit import client_ip
-
-# Actions staff take from the report page, in the order shown.
-STAFF_ACTIONS = (
-    "verify",
-    "request_info",
-    "start",
-    "assign",
-    "add_followup",
-    "complete_followup",
-    "return_not_authority",
-    "redisposition",
-    "forward_external",
-    "merge",
-    "archive",
-    "close_admin",
-    "set_flags",
-)
 
 
 def staff_required(view):
@@ -104,7 +88,7 @@ def inbox_view(request, actor):
             "services": Service.objects.filter(active=True),
             "kecamatan": Area.objects.filter(level=AreaLevel.KECAMATAN).order_by("name"),
             "is_opd": policy.works_in_an_opd(actor),
-            "bulk": current[0] == "baru" and policy.may(actor, "verify", None),
+            "bulk": current[0] == "baru" and policy.may(actor, Action.VERIFY, None),
             "now": timezone.now(),
         },
     )
@@ -138,7 +122,7 @@ def report_view(request, actor, tracking, revealed=False):
             _audit(request, AuditEntry.Kind.VIEW_IDENTITY, complaint)
     actions = [
         a
-        for a in STAFF_ACTIONS
+        for a in BACKOFFICE_ACTIONS
         if complaint.status in lifecycle.TRANSITIONS[a].sources and policy.may(actor, a, complaint)
     ]
     return render(
@@ -152,7 +136,7 @@ def report_view(request, actor, tracking, revealed=False):
             "reporter": reporter,
             "can_reveal": access is IdentityAccess.ON_REVEAL and not revealed,
             "identity_hidden": access is IdentityAccess.DENIED,
-            "actions": actions,
+            "forms": desk_forms(Desk.BACKOFFICE, actions),
             "city_opds": Institution.objects.exclude(kind=InstitutionKind.EXTERNAL).filter(active=True),
             "external": Institution.objects.filter(kind=InstitutionKind.EXTERNAL, active=True),
             "archive_reasons": ArchiveReason.choices,
@@ -171,10 +155,10 @@ def _routing_context(actor, complaint, actions):
     from sikesal.routing import duplicates
 
     context = {}
-    if "merge" in actions:
+    if Action.MERGE in actions:
         visible = policy.visible_complaints(actor, Complaint.objects.all())
         context["duplicates"] = duplicates.for_complaint(complaint, queryset=visible)
-    if "verify" not in actions and "redisposition" not in actions:
+    if Action.VERIFY not in actions and Action.REDISPOSITION not in actions:
         return context
     from sikesal.routing.models import Suggestion
     from sikesal.routing.service import live_accuracy
@@ -210,7 +194,7 @@ def reveal(request, actor, tracking):
 def action(request, actor, tracking):
     complaint = _complaint_for(actor, tracking)
     name = request.POST.get("action")
-    if name not in STAFF_ACTIONS:
+    if name not in BACKOFFICE_ACTIONS:
         messages.error(request, _("Unknown action."))
         return redirect("backoffice:report", tracking=tracking)
     post = request.POST
@@ -219,16 +203,16 @@ def action(request, actor, tracking):
         for k in ("message", "note", "reason", "institution", "target", "officer")
         if post.get(k) not in (None, "")
     }
-    if name in ("verify", "redisposition"):
+    if name in (Action.VERIFY, Action.REDISPOSITION):
         data["co_institutions"] = post.getlist("co_institutions")
     if not data.get("message") and post.get("template", "").isdigit():
         # Without JavaScript the chosen template is the message.
         template = ResponseTemplate.objects.filter(pk=int(post["template"]), action=name, active=True).first()
         if template is not None:
             data["message"] = template.text
-    if name == "add_followup":
+    if name == Action.ADD_FOLLOWUP:
         data["internal"] = post.get("internal") == "1"
-    if name in ("verify", "set_flags"):
+    if name in (Action.VERIFY, Action.SET_FLAGS):
         data.update(is_anonymous=post.get("is_anonymous") == "1", is_secret=post.get("is_secret") == "1")
         if post.get("classification") in Classification.values:
             data["classification"] = post["classification"]
@@ -399,7 +383,9 @@ def bulk_verify(request, actor):
         if not policy.can_view(actor, complaint):
             continue
         try:
-            lifecycle.transition(complaint, "verify", actor, institution=institution, note=request.POST.get("note", ""))
+            lifecycle.transition(
+                complaint, Action.VERIFY, actor, institution=institution, note=request.POST.get("note", "")
+            )
             done.append(complaint.tracking_number)
         except LifecycleError as exc:
             refused.append(f"{complaint.tracking_number}: {exc.message}")

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from sikesal.catalogue import calendar
 from sikesal.catalogue.models import Institution, InstitutionKind
 from sikesal.complaints import policy
+from sikesal.complaints.actions import Action
 from sikesal.complaints.deadlines import ending, rungs
 from sikesal.complaints.errors import InvalidInput, InvalidTransition
 from sikesal.complaints.models import Complaint
@@ -270,11 +271,11 @@ def _require_passed(ch, action):
 
 
 def close_system(ch):
-    _require_passed(ch, "close_system")
+    _require_passed(ch, Action.CLOSE_SYSTEM)
 
 
 def archive_system(ch):
-    _require_passed(ch, "archive_system")
+    _require_passed(ch, Action.ARCHIVE_SYSTEM)
 
 
 def merge(ch):

@@ -17,6 +17,7 @@ from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 
 from sikesal.catalogue import calendar
+from sikesal.complaints.actions import Action
 from sikesal.complaints.states import (
     OPEN_STATES,
     Status,
@@ -90,8 +91,8 @@ for _spec in (
         WORKING_DAYS,
         "verify_working_days",
         states=_RECEIVED_OR_RETURNED,
-        started_by=frozenset({"submit", "supply_info", "return_not_authority"}),
-        stopped_by=frozenset({"verify", "redisposition", "request_info"}),
+        started_by=frozenset({Action.SUBMIT, Action.SUPPLY_INFO, Action.RETURN_NOT_AUTHORITY}),
+        stopped_by=frozenset({Action.VERIFY, Action.REDISPOSITION, Action.REQUEST_INFO}),
         ladder=True,
         sp4n=True,
     ),
@@ -102,9 +103,9 @@ for _spec in (
         CALENDAR_DAYS,
         "pending_info_days",
         states=frozenset({S.PENDING_INFO}),
-        started_by=frozenset({"request_info"}),
-        stopped_by=frozenset({"supply_info", "archive_system"}),
-        on_passing="archive_system",
+        started_by=frozenset({Action.REQUEST_INFO}),
+        stopped_by=frozenset({Action.SUPPLY_INFO, Action.ARCHIVE_SYSTEM}),
+        on_passing=Action.ARCHIVE_SYSTEM,
     ),
     DeadlineSpec(
         "followup_due_at",
@@ -113,8 +114,8 @@ for _spec in (
         WORKING_DAYS,
         "first_followup_working_days",
         states=_WITH_OPD,
-        started_by=frozenset({"verify", "redisposition", "dispute"}),
-        stopped_by=frozenset({"add_followup", "complete_followup", "return_not_authority"}),
+        started_by=frozenset({Action.VERIFY, Action.REDISPOSITION, Action.DISPUTE}),
+        stopped_by=frozenset({Action.ADD_FOLLOWUP, Action.COMPLETE_FOLLOWUP, Action.RETURN_NOT_AUTHORITY}),
         ladder=True,
         sp4n=True,
     ),
@@ -125,9 +126,9 @@ for _spec in (
         WORKING_DAYS,
         "reporter_silence_working_days",
         states=frozenset({S.FOLLOWED_UP}),
-        started_by=frozenset({"complete_followup"}),
-        stopped_by=frozenset({"confirm", "dispute", "close_admin", "close_system"}),
-        on_passing="close_system",
+        started_by=frozenset({Action.COMPLETE_FOLLOWUP}),
+        stopped_by=frozenset({Action.CONFIRM, Action.DISPUTE, Action.CLOSE_ADMIN, Action.CLOSE_SYSTEM}),
+        on_passing=Action.CLOSE_SYSTEM,
     ),
     DeadlineSpec(
         "final_due_at",
@@ -136,7 +137,7 @@ for _spec in (
         CALENDAR_DAYS,
         "final_days",
         states=OPEN_STATES - {S.FOLLOWED_UP},
-        started_by=frozenset({"submit"}),
+        started_by=frozenset({Action.SUBMIT}),
         ladder=True,
     ),
     DeadlineSpec(
@@ -146,7 +147,7 @@ for _spec in (
         SERVICE_HOURS,
         "",
         states=OPEN_STATES,
-        started_by=frozenset({"submit"}),
+        started_by=frozenset({Action.SUBMIT}),
         until_first_response=True,
     ),
 ):
@@ -199,10 +200,10 @@ def wd(name):
 
 def deadline_event(action, change):
     """The event an applied action is for the deadlines (DeadlineSpec's refinements), or None."""
-    if action == "add_followup" and change.visibility == Visibility.STAFF:
+    if action == Action.ADD_FOLLOWUP and change.visibility == Visibility.STAFF:
         return None  # an internal follow-up is a staff note: no answer to anyone
-    if action == "lapor_mirror":  # reopened on SP4N-LAPOR!, as a local dispute would be
-        return "dispute" if change.target == S.IN_PROGRESS else None
+    if action == Action.LAPOR_MIRROR:  # reopened on SP4N-LAPOR!, as a local dispute would be
+        return Action.DISPUTE if change.target == S.IN_PROGRESS else None
     return action
 
 
@@ -215,7 +216,7 @@ def follow_event(c, event, now):
 
 
 def initial_deadlines(c, now):
-    follow_event(c, "submit", now)
+    follow_event(c, Action.SUBMIT, now)
 
 
 def ending(action):

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from sikesal.complaints import action_handlers as h
 from sikesal.complaints import actions, policy
 from sikesal.complaints.action_handlers import MIRROR_KINDS, MIRROR_TARGETS, OMBUDSMAN_STATES, Change  # noqa: F401
+from sikesal.complaints.actions import Action
 from sikesal.complaints.attachments import check_uploads
 from sikesal.complaints.deadlines import (  # noqa: F401 - part of the lifecycle's interface
     LADDER_DEADLINES,
@@ -68,37 +69,47 @@ T = Transition
 TRANSITIONS = {
     t.action: t
     for t in [
-        T("submit", frozenset(), S.RECEIVED, None),
-        T("verify", frozenset({S.RECEIVED, S.PENDING_INFO}), S.DISPOSITIONED, h.verify),
-        T("request_info", frozenset({S.RECEIVED}), S.PENDING_INFO, h.request_info),
-        T("supply_info", frozenset({S.PENDING_INFO}), S.RECEIVED, h.supply_info),
-        T("archive", frozenset({S.RECEIVED, S.PENDING_INFO, S.RETURNED}), S.ARCHIVED_ADMIN, h.archive),
-        T("withdraw", frozenset({S.RECEIVED, S.PENDING_INFO}), S.ARCHIVED_REPORTER, h.withdraw),
-        T("return_not_authority", frozenset({S.DISPOSITIONED, S.IN_PROGRESS}), S.RETURNED, h.return_not_authority),
-        T("redisposition", frozenset({S.RETURNED, S.DISPOSITIONED, S.IN_PROGRESS}), S.DISPOSITIONED, h.redisposition),
-        T("forward_external", frozenset({S.RECEIVED, S.PENDING_INFO, S.RETURNED}), S.FORWARDED, h.forward_external),
-        T("start", frozenset({S.DISPOSITIONED}), S.IN_PROGRESS, h.start),
-        T("assign", WITH_OPD_STATES, None, h.assign),
-        T("set_flags", OPEN_STATES, None, h.set_flags),
-        T("add_followup", frozenset({S.DISPOSITIONED, S.IN_PROGRESS}), S.IN_PROGRESS, h.add_followup),
-        T("complete_followup", frozenset({S.DISPOSITIONED, S.IN_PROGRESS}), S.FOLLOWED_UP, h.complete_followup),
-        T("confirm", frozenset({S.FOLLOWED_UP}), S.CLOSED_REPORTER, h.confirm),
-        T("dispute", frozenset({S.FOLLOWED_UP, S.CLOSED_SYSTEM}), S.IN_PROGRESS, h.dispute),
-        T("rate", frozenset({S.FOLLOWED_UP, S.CLOSED_REPORTER, S.CLOSED_ADMIN, S.CLOSED_SYSTEM}), None, h.rate),
-        T("comment", OPEN_STATES, None, h.comment),
-        T("close_admin", frozenset({S.FOLLOWED_UP}), S.CLOSED_ADMIN, h.close_admin),
-        T("close_system", frozenset({S.FOLLOWED_UP}), S.CLOSED_SYSTEM, h.close_system),
-        T("archive_system", frozenset({S.PENDING_INFO}), S.ARCHIVED_SYSTEM, h.archive_system),
+        T(Action.SUBMIT, frozenset(), S.RECEIVED, None),
+        T(Action.VERIFY, frozenset({S.RECEIVED, S.PENDING_INFO}), S.DISPOSITIONED, h.verify),
+        T(Action.REQUEST_INFO, frozenset({S.RECEIVED}), S.PENDING_INFO, h.request_info),
+        T(Action.SUPPLY_INFO, frozenset({S.PENDING_INFO}), S.RECEIVED, h.supply_info),
+        T(Action.ARCHIVE, frozenset({S.RECEIVED, S.PENDING_INFO, S.RETURNED}), S.ARCHIVED_ADMIN, h.archive),
+        T(Action.WITHDRAW, frozenset({S.RECEIVED, S.PENDING_INFO}), S.ARCHIVED_REPORTER, h.withdraw),
+        T(Action.RETURN_NOT_AUTHORITY, frozenset({S.DISPOSITIONED, S.IN_PROGRESS}), S.RETURNED, h.return_not_authority),
         T(
-            "merge",
+            Action.REDISPOSITION,
+            frozenset({S.RETURNED, S.DISPOSITIONED, S.IN_PROGRESS}),
+            S.DISPOSITIONED,
+            h.redisposition,
+        ),
+        T(
+            Action.FORWARD_EXTERNAL,
+            frozenset({S.RECEIVED, S.PENDING_INFO, S.RETURNED}),
+            S.FORWARDED,
+            h.forward_external,
+        ),
+        T(Action.START, frozenset({S.DISPOSITIONED}), S.IN_PROGRESS, h.start),
+        T(Action.ASSIGN, WITH_OPD_STATES, None, h.assign),
+        T(Action.SET_FLAGS, OPEN_STATES, None, h.set_flags),
+        T(Action.ADD_FOLLOWUP, frozenset({S.DISPOSITIONED, S.IN_PROGRESS}), S.IN_PROGRESS, h.add_followup),
+        T(Action.COMPLETE_FOLLOWUP, frozenset({S.DISPOSITIONED, S.IN_PROGRESS}), S.FOLLOWED_UP, h.complete_followup),
+        T(Action.CONFIRM, frozenset({S.FOLLOWED_UP}), S.CLOSED_REPORTER, h.confirm),
+        T(Action.DISPUTE, frozenset({S.FOLLOWED_UP, S.CLOSED_SYSTEM}), S.IN_PROGRESS, h.dispute),
+        T(Action.RATE, frozenset({S.FOLLOWED_UP, S.CLOSED_REPORTER, S.CLOSED_ADMIN, S.CLOSED_SYSTEM}), None, h.rate),
+        T(Action.COMMENT, OPEN_STATES, None, h.comment),
+        T(Action.CLOSE_ADMIN, frozenset({S.FOLLOWED_UP}), S.CLOSED_ADMIN, h.close_admin),
+        T(Action.CLOSE_SYSTEM, frozenset({S.FOLLOWED_UP}), S.CLOSED_SYSTEM, h.close_system),
+        T(Action.ARCHIVE_SYSTEM, frozenset({S.PENDING_INFO}), S.ARCHIVED_SYSTEM, h.archive_system),
+        T(
+            Action.MERGE,
             frozenset({S.RECEIVED, S.PENDING_INFO, S.DISPOSITIONED, S.IN_PROGRESS, S.RETURNED}),
             S.MERGED,
             h.merge,
         ),
-        T("escalate_ombudsman", _ALL_BUT_MERGED, None, h.escalate_ombudsman),
-        T("mark_overdue", OPEN_STATES, None, h.mark_overdue),
-        T("lapor_mirror", _ALL_BUT_MERGED, None, h.lapor_mirror),
-        T("record_ombudsman", _ALL_BUT_MERGED, None, h.record_ombudsman),
+        T(Action.ESCALATE_OMBUDSMAN, _ALL_BUT_MERGED, None, h.escalate_ombudsman),
+        T(Action.MARK_OVERDUE, OPEN_STATES, None, h.mark_overdue),
+        T(Action.LAPOR_MIRROR, _ALL_BUT_MERGED, None, h.lapor_mirror),
+        T(Action.RECORD_OMBUDSMAN, _ALL_BUT_MERGED, None, h.record_ombudsman),
     ]
 }
 
@@ -127,7 +138,7 @@ FILE_ACTIONS = actions.FILE_ACTIONS
 def transition(complaint, action, actor, *, now=None, expected_version=None, files=(), **data):
     """Apply `action` to `complaint` as `actor`. Raises a LifecycleError and writes nothing if refused."""
     spec = TRANSITIONS.get(action)
-    if spec is None or action == "submit":
+    if spec is None or action == Action.SUBMIT:
         raise InvalidTransition("unknown_action", _("Unknown action."))
     checked = _check_files(action, files)
     data = without_controls(data)  # the edge for every channel's text (intake.without_controls)

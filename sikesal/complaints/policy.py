@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from django.utils.translation import gettext_lazy as _
 
 from sikesal.accounts.roles import OPD_ROLES, STAFF_ROLES, Role
+from sikesal.complaints.actions import Action
 
 READ_ALL_ROLES = frozenset({Role.ADMIN, Role.EXECUTIVE, Role.OMBUDSMAN, Role.SYSTEM})
 PARTNER = "partner"  # an API key acting for a partner application (not a person's role)
@@ -48,33 +49,33 @@ SYSTEM = frozenset({Role.SYSTEM})
 
 # Who may take each action (the lifecycle checks it through `may`; actions.ACTIONS has the rest).
 ACTION_ROLES = {
-    "submit": REPORTER | ADMIN | DESK | SYSTEM | {PARTNER},
-    "verify": ADMIN,
-    "request_info": ADMIN,
-    "supply_info": REPORTER,
-    "archive": ADMIN,
-    "withdraw": REPORTER,
-    "return_not_authority": OPD | {PARTNER},
-    "redisposition": ADMIN,
-    "forward_external": ADMIN,
-    "start": OPD | {PARTNER},
-    "assign": OPD,
-    "set_flags": ADMIN,
-    "add_followup": OPD | ADMIN | {PARTNER},
-    "complete_followup": OPD | {PARTNER},
-    "confirm": REPORTER,
-    "dispute": REPORTER,
-    "rate": REPORTER,
-    "comment": REPORTER,
-    "close_admin": ADMIN,
-    "close_system": SYSTEM,
-    "archive_system": SYSTEM,
-    "merge": ADMIN,
+    Action.SUBMIT: REPORTER | ADMIN | DESK | SYSTEM | {PARTNER},
+    Action.VERIFY: ADMIN,
+    Action.REQUEST_INFO: ADMIN,
+    Action.SUPPLY_INFO: REPORTER,
+    Action.ARCHIVE: ADMIN,
+    Action.WITHDRAW: REPORTER,
+    Action.RETURN_NOT_AUTHORITY: OPD | {PARTNER},
+    Action.REDISPOSITION: ADMIN,
+    Action.FORWARD_EXTERNAL: ADMIN,
+    Action.START: OPD | {PARTNER},
+    Action.ASSIGN: OPD,
+    Action.SET_FLAGS: ADMIN,
+    Action.ADD_FOLLOWUP: OPD | ADMIN | {PARTNER},
+    Action.COMPLETE_FOLLOWUP: OPD | {PARTNER},
+    Action.CONFIRM: REPORTER,
+    Action.DISPUTE: REPORTER,
+    Action.RATE: REPORTER,
+    Action.COMMENT: REPORTER,
+    Action.CLOSE_ADMIN: ADMIN,
+    Action.CLOSE_SYSTEM: SYSTEM,
+    Action.ARCHIVE_SYSTEM: SYSTEM,
+    Action.MERGE: ADMIN,
     # The citizen's choice, and only through the escalation service (eligibility, identity, file).
-    "escalate_ombudsman": REPORTER,
-    "mark_overdue": SYSTEM,
-    "lapor_mirror": SYSTEM,
-    "record_ombudsman": SYSTEM | {Role.OMBUDSMAN},
+    Action.ESCALATE_OMBUDSMAN: REPORTER,
+    Action.MARK_OVERDUE: SYSTEM,
+    Action.LAPOR_MIRROR: SYSTEM,
+    Action.RECORD_OMBUDSMAN: SYSTEM | {Role.OMBUDSMAN},
 }
 
 # Partner scopes; "reports:write" is the former single scope, read as filing only.
@@ -178,7 +179,7 @@ def is_co_opd(actor, complaint):
     )
 
 
-CO_OPD_ACTIONS = frozenset({"add_followup"})
+CO_OPD_ACTIONS = frozenset({Action.ADD_FOLLOWUP})
 
 
 def is_partner_for(actor, complaint):
@@ -455,7 +456,7 @@ def may(actor, action, complaint):
     if roles is None or actor.role not in roles:
         return False
     if actor.role == PARTNER:
-        if action == "submit":
+        if action == Action.SUBMIT:
             return SCOPE_FILE in actor.scopes
         return is_partner_for(actor, complaint)
     if actor.role in OPD_ROLES:
@@ -464,7 +465,7 @@ def may(actor, action, complaint):
         return is_own_opd(actor, complaint) or (action in CO_OPD_ACTIONS and is_co_opd(actor, complaint))
     if actor.role == Role.CITIZEN:
         # Submitting creates the report; every other citizen action needs proof of ownership.
-        return action == "submit" or (complaint is not None and is_reporter(actor, complaint))
+        return action == Action.SUBMIT or (complaint is not None and is_reporter(actor, complaint))
     return True
 
 

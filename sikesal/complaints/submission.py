@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sikesal.complaints import policy
+from sikesal.complaints.actions import Action
 from sikesal.complaints.deadlines import fields as deadline_fields
 from sikesal.complaints.deadlines import initial_deadlines, refresh_deadlines
 from sikesal.complaints.errors import InvalidInput, NotAllowed
@@ -52,7 +53,7 @@ def submit(actor, data, files=(), *, now=None, received_at=None):
 
     `received_at`: when the complaint reached the city, for one recorded later (a letter, a call taken at the
     desk): the report is received then and its deadlines count from it; its first event is written `now`."""
-    if not policy.may(actor, "submit", None):
+    if not policy.may(actor, Action.SUBMIT, None):
         raise NotAllowed("not_allowed", _("You may not file reports here."))
     key = data.get("idempotency_key")
     if key and (replay := _replay(key)):
@@ -68,7 +69,7 @@ def submit(actor, data, files=(), *, now=None, received_at=None):
         for attempt in range(1, 9):
             # The rows, and their SQL, made again with each try (another number, the links to c).
             reporter = _new_reporter(actor, c, cleaned)
-            event = new_event(c, "submit", actor, now, "", Visibility.PUBLIC, "", _submit_payload(c, cleaned))
+            event = new_event(c, Action.SUBMIT, actor, now, "", Visibility.PUBLIC, "", _submit_payload(c, cleaned))
             inserts = [PreparedInsert(c)] + ([PreparedInsert(reporter, complaint=c)] if reporter else [])
             first_event = prepared_event(event, c)
             try:
@@ -177,7 +178,7 @@ def submit_many(actor, datas, *, now=None, extra=None):
 
     An IntegrityError (a concurrent writer took a number or a key meanwhile) rolls the whole batch back
     and is raised: the caller then files the reports one by one with `submit`."""
-    if not policy.may(actor, "submit", None):
+    if not policy.may(actor, Action.SUBMIT, None):
         raise NotAllowed("not_allowed", _("You may not file reports here."))
     now = now or timezone.now()
     results = [None] * len(datas)
@@ -220,7 +221,7 @@ def submit_many(actor, datas, *, now=None, extra=None):
             ]
             Reporter.objects.bulk_create([r for r in reporters if r is not None])
             events = [
-                new_event(c, "submit", actor, now, "", Visibility.PUBLIC, "", _submit_payload(c, cleaned))
+                new_event(c, Action.SUBMIT, actor, now, "", Visibility.PUBLIC, "", _submit_payload(c, cleaned))
                 for c, (_i, cleaned, _s) in zip(complaints, fresh, strict=True)
             ]
             save_events(events)

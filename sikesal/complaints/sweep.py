@@ -31,6 +31,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from sikesal.complaints import deadlines, effect_queue, effects, lifecycle, rawsql
+from sikesal.complaints.actions import Action
 from sikesal.complaints.deadlines import ON_PASSING, next_sweep_at
 from sikesal.complaints.errors import LifecycleError
 from sikesal.complaints.events import timeline_actor
@@ -98,14 +99,14 @@ def _due_steps(complaint, now):
             steps.append((action, {}))
             return steps
         if key not in complaint.overdue_marks:
-            steps.append(("mark_overdue", {"deadline": name, "stage": stage}))
+            steps.append((Action.MARK_OVERDUE, {"deadline": name, "stage": stage}))
     return steps
 
 
 def _count(result, action):
-    if action == "close_system":
+    if action == Action.CLOSE_SYSTEM:
         result.closed += 1
-    elif action == "archive_system":
+    elif action == Action.ARCHIVE_SYSTEM:
         result.archived += 1
     else:
         result.overdue_marked += 1
@@ -344,7 +345,7 @@ def _bulk_batch(now, actor, last_id, batch_size, result):
     result.closed += counts.closed
     result.archived += counts.archived
     result.overdue_marked += counts.overdue_marked
-    rung = any(e.action == "mark_overdue" and e.payload["deadline"] in deadlines.LADDER_DEADLINES for e in events)
+    rung = any(e.action == Action.MARK_OVERDUE and e.payload["deadline"] in deadlines.LADDER_DEADLINES for e in events)
     return claimed, later, rung
 
 

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from sikesal.accounts.roles import OPD_ROLES, Role
 from sikesal.complaints import actions, deadlines
+from sikesal.complaints.actions import Action
 from sikesal.complaints.states import Visibility
 
 AUDIENCE_VISIBILITY = {
@@ -44,7 +45,7 @@ LADDER_LABELS = {
 
 
 def action_label(event):
-    if event.action == "mark_overdue":
+    if event.action == Action.MARK_OVERDUE:
         stage = LADDER_LABELS.get(event.payload.get("stage", "overdue"), "")
         return f"{stage} ({deadlines.label(event.payload.get('deadline'))})"
     return ACTION_LABELS.get(event.action, event.action)

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from sikesal.catalogue.models import Area, AreaLevel, ServiceGroup
 from sikesal.complaints import form_actions, intake, lifecycle, policy, submission, timeline
+from sikesal.complaints.actions import PORTAL_ACTIONS, Action, Desk, desk_forms
 from sikesal.complaints.errors import LifecycleError
 from sikesal.complaints.models import Attachment, Complaint, hash_secret
 from sikesal.complaints.policy import Actor
@@ -32,8 +33,7 @@ from sikesal.core.ratelimit import allow, client_ip, lookup_allowed
 from sikesal.integrations.ombudsman import eligibility as ombudsman_eligibility
 from sikesal.portal import page_cache, statistics
 
-REPORTER_ACTIONS = ("supply_info", "comment", "confirm", "dispute", "rate", "withdraw")
-FOLLOWUP_ACTIONS = ("add_followup", "complete_followup")  # their photos are the agency's "after"
+FOLLOWUP_ACTIONS = (Action.ADD_FOLLOWUP, Action.COMPLETE_FOLLOWUP)  # their photos are the agency's "after"
 
 
 def home(request):
@@ -185,9 +185,9 @@ def _by_secret(secret):
 
 def _render_private(request, complaint, action_url, secret=None):
     attachment_suffix = f"?k={secret}" if secret else ""
-    available = [a for a in REPORTER_ACTIONS if complaint.status in lifecycle.TRANSITIONS[a].sources]
-    if "confirm" in available:
-        available.remove("rate")  # confirming carries the rating
+    available = [a for a in PORTAL_ACTIONS if complaint.status in lifecycle.TRANSITIONS[a].sources]
+    if Action.CONFIRM in available:
+        available.remove(Action.RATE)  # confirming carries the rating
     attachments = list(complaint.attachments.exclude(visibility="staff").select_related("event"))
     response = render(
         request,
@@ -199,7 +199,7 @@ def _render_private(request, complaint, action_url, secret=None):
             "events": timeline.events_for(complaint, "reporter"),
             "attachments": [a for a in attachments if not (a.event and a.event.action in FOLLOWUP_ACTIONS)],
             "agency_attachments": [a for a in attachments if a.event and a.event.action in FOLLOWUP_ACTIONS],
-            "available": available,
+            "forms": desk_forms(Desk.PORTAL, available),
             "closed": complaint.status in CLOSED_STATES,
             "ombudsman": ombudsman_eligibility.check(complaint),
             "escalation": getattr(complaint, "escalation", None),
@@ -214,7 +214,7 @@ def _render_private(request, complaint, action_url, secret=None):
 
 def _reporter_action(request, complaint, actor):
     action = request.POST.get("action")
-    if action not in REPORTER_ACTIONS:
+    if action not in PORTAL_ACTIONS:
         messages.error(request, _("Unknown action."))
         return
     data = {k: request.POST.get(k) for k in ("message", "rating", "comment") if request.POST.get(k) is not None}

@@ -17,6 +17,7 @@ from django.db import transaction
 
 from sikesal.catalogue.models import Institution, InstitutionKind, Service
 from sikesal.complaints import effect_queue
+from sikesal.complaints.actions import Action
 from sikesal.complaints.states import Status
 from sikesal.routing import model as router
 from sikesal.routing.concepts import build_lexicon
@@ -189,13 +190,13 @@ def record_many(complaints):
 
 def on_event(event):
     """Timeline side effect: a suggestion for each new report, ready before an admin opens it."""
-    if event.action == "submit":
+    if event.action == Action.SUBMIT:
         record(event.complaint)
 
 
 def on_events(events):
     """on_event for a batch of events: one fit of the model's suggestions for all new reports."""
-    record_many([e.complaint for e in events if e.action == "submit"])
+    record_many([e.complaint for e in events if e.action == Action.SUBMIT])
 
 
 def live_accuracy(last=200):

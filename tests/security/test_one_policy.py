@@ -39,6 +39,105 @@ def test_every_action_is_defined_once_with_everything_it_needs():
     assert set(actions.ACTIONS) == set(actions.Action)
 
 
+def test_every_action_a_desk_offers_has_a_titled_form():
+    """A desk shows an action only with a form template named by it and a title or button from the spec;
+    ready answers exist only for actions an officer's form offers."""
+    from django.template.loader import get_template
+
+    for action, spec in actions.ACTIONS.items():
+        if spec.desk:
+            assert str(spec.title or spec.button), action
+            get_template(f"{spec.desk}/actions/{action}.html")  # raises if the form is missing
+        assert not spec.response_templates or spec.desk == actions.Desk.BACKOFFICE, action
+
+
+ACTION_NAMES = frozenset(a.value for a in actions.Action)
+# Calls whose positional arguments name an action: the door, the policy, the event writers, the table rows.
+ACTION_CALLS = {"transition", "apply", "may", "new_event", "follow_event", "_require_passed", "T", "spec"}
+
+
+def _names_actions(node):
+    """A string literal naming an action, or a tuple/list/set whose string members all name actions."""
+    if isinstance(node, ast.Constant):
+        return node.value in ACTION_NAMES
+    if isinstance(node, ast.Call) and getattr(node.func, "id", "") in ("frozenset", "set", "tuple") and node.args:
+        return _names_actions(node.args[0])
+    if isinstance(node, ast.Tuple | ast.List | ast.Set):
+        strings = [e for e in node.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+        return bool(strings) and all(e.value in ACTION_NAMES for e in strings)
+    return False
+
+
+def _action_literals(tree):
+    """Lines where a string literal stands for an action: compared, passed to the door or the policy,
+    given as a keyword, returned, a key or value of a table of actions, a member of a set of actions."""
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Compare) and any(_names_actions(s) for s in [node.left, *node.comparators]):
+            found.add(node.lineno)
+        elif isinstance(node, ast.Call):
+            func = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if func in ACTION_CALLS and any(_names_actions(a) for a in node.args):
+                found.add(node.lineno)
+            found.update(kw.value.lineno for kw in node.keywords if _names_actions(kw.value))
+        elif isinstance(node, ast.Dict):
+            keys = [k for k in node.keys if isinstance(k, ast.Constant) and isinstance(k.value, str)]
+            values = [v for v in node.values if isinstance(v, ast.Constant) and isinstance(v.value, str)]
+            for side in (keys, values):
+                if side and len(side) == len(node.keys) and all(_names_actions(s) for s in side):
+                    found.update(s.lineno for s in side)
+        elif (
+            isinstance(node, ast.Tuple | ast.List | ast.Set)
+            and _names_actions(node)
+            or isinstance(node, ast.Return)
+            and node.value is not None
+            and _names_actions(node.value)
+            or isinstance(node, ast.IfExp)
+            and (_names_actions(node.body) or _names_actions(node.orelse))
+            or isinstance(node, ast.Subscript)
+            and _names_actions(node.slice)
+            and str(ast.unparse(node.value)).isupper()
+        ):
+            found.add(node.lineno)
+    return sorted(found)
+
+
+def test_action_names_come_from_the_action_enum():
+    """Outside actions.py no Python module spells an action's name: it says Action.VERIFY, so a renamed or
+    removed action breaks at import and every place that names one can be found."""
+    root = Path(settings.BASE_DIR)
+    found = []
+    for path in sorted(root.glob("sikesal/**/*.py")):
+        rel = str(path.relative_to(root))
+        if rel == "sikesal/complaints/actions.py" or "/migrations/" in rel:
+            continue
+        found += [f"{rel}:{line}" for line in _action_literals(ast.parse(path.read_text()))]
+    # A template gets an action's title from its spec and its form by the action's name, never by a test
+    # such as `a == "verify"` or `"confirm" in available` (a hidden input may carry the value: the protocol).
+    names = "|".join(ACTION_NAMES)
+    test = re.compile(rf"""(==|!=)\s*["']({names})["']|["']({names})["']\s+(not\s+)?in\b""")
+    for path in sorted(root.glob("sikesal/**/templates/**/*.html")):
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if test.search(line):
+                found.append(f"{path.relative_to(root)}:{number}")
+    assert not found, "\n".join(found)
+
+
+def test_the_action_guard_finds_what_it_is_for():
+    caught = """
+if event.action == "verify": pass
+lifecycle.transition(c, "start", actor)
+policy.may(actor, "submit", None)
+MAP = {"confirm": 1, "dispute": 2}
+EVENTS = frozenset({"verify", "redisposition"})
+Event.objects.filter(action="mark_overdue")
+def f(): return "dispute"
+"""
+    assert _action_literals(ast.parse(caught)) == [2, 3, 4, 5, 6, 7, 8]
+    fields = 'data = {k: post.get(k) for k in ("message", "rating", "comment")}\nx = post.get("comment")'
+    assert _action_literals(ast.parse(fields)) == []
+
+
 def test_lapor_mirror_events_have_a_readable_label(in_state, act):
     complaint = in_state("dispositioned")
     event = act(complaint, "lapor_mirror").event

@@ -21,6 +21,7 @@ from sikesal.accounts.models import ApiKey
 from sikesal.catalogue import snapshot
 from sikesal.catalogue.models import CatalogueVersion, Service
 from sikesal.complaints import lifecycle, policy, submission
+from sikesal.complaints.actions import Action
 from sikesal.complaints.errors import LifecycleError
 from sikesal.complaints.models import Complaint, Event
 from sikesal.complaints.policy import Actor
@@ -39,15 +40,15 @@ DESCRIPTION_MAX, MEDIA_URL_MAX = 4000, 500
 FALLBACK_CHANGESET = dt.datetime(2026, 11, 28, tzinfo=dt.timezone(dt.timedelta(hours=7)))
 # Extended statuses (FixMyStreet's back-office profile) → lifecycle actions.
 UPDATE_ACTIONS = {
-    "in_progress": "start",
-    "investigating": "start",
-    "action_scheduled": "add_followup",
-    "open": "add_followup",
-    "fixed": "complete_followup",
-    "closed": "complete_followup",
-    "not_councils_responsibility": "return_not_authority",
-    "no_further_action": "complete_followup",
-    "internal_referral": "return_not_authority",
+    "in_progress": Action.START,
+    "investigating": Action.START,
+    "action_scheduled": Action.ADD_FOLLOWUP,
+    "open": Action.ADD_FOLLOWUP,
+    "fixed": Action.COMPLETE_FOLLOWUP,
+    "closed": Action.COMPLETE_FOLLOWUP,
+    "not_councils_responsibility": Action.RETURN_NOT_AUTHORITY,
+    "no_further_action": Action.COMPLETE_FOLLOWUP,
+    "internal_referral": Action.RETURN_NOT_AUTHORITY,
 }
 # attribute[CODE] or attribute[CODE][] for a multivaluelist; a code is anything but brackets.
 ATTRIBUTE_RE = re.compile(r"attribute\[([^\[\]]+)\](\[\])?")
@@ -259,7 +260,7 @@ def _create(request, fmt):
     if key is None:
         return errors(fmt, 403, _("Invalid api_key."))
     partner = Actor.partner(key)
-    if not policy.may(partner, "submit", None):
+    if not policy.may(partner, Action.SUBMIT, None):
         return errors(fmt, 403, _("This api_key may not file reports (scope reports:file)."))
     p = request.POST
     service = snapshot.service(p.get("service_code", ""))
@@ -398,7 +399,7 @@ def _post_update(request, fmt):
         return errors(fmt, 400, _("service_request_id: the report has not been dispositioned to an OPD yet."))
     actor = partner
     message = clean_text(strip_tags(p.get("description", ""))).strip() or _("Updated through Open311.")
-    data = {} if action == "start" else {"message": message}
+    data = {} if action == Action.START else {"message": message}
     try:
         result = lifecycle.transition(c, action, actor, **data)
     except LifecycleError as exc:

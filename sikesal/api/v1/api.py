@@ -20,6 +20,7 @@ from ninja.security import APIKeyHeader, django_auth
 from sikesal.accounts.models import ApiKey
 from sikesal.catalogue.models import Area, AreaLevel, Institution, Service
 from sikesal.complaints import lifecycle, policy, submission, timeline
+from sikesal.complaints.actions import Action
 from sikesal.complaints.errors import LifecycleError, NotAllowed
 from sikesal.complaints.models import Complaint
 from sikesal.complaints.policy import Actor
@@ -288,7 +289,7 @@ def _submit(request, payload, files, idempotency_key):
         # Namespaced by who is calling (kind and id): a partner key can never replay a staff member's
         # or another key's submission, nor receive its private link.
         data["idempotency_key"] = f"api:{actor.principal}:{idempotency_key}"[:80]
-    if not policy.may(actor, "submit", None):
+    if not policy.may(actor, Action.SUBMIT, None):
         raise NotAllowed("not_allowed", _("You may not file reports here."))
     result = submission.submit(actor, data, files)
     url = request.build_absolute_uri(f"/pelapor/{result.secret}/")

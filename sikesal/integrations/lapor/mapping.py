@@ -21,6 +21,7 @@ import zoneinfo
 
 from django.conf import settings
 
+from sikesal.complaints.actions import Action
 from sikesal.complaints.states import CLOSED_STATES, Status
 
 S = Status
@@ -224,20 +225,20 @@ OMBUDSMAN_INSTITUTION_IDS = frozenset({2, 21})
 # moves the remote status (the simulator's templates do; an assumption, docs/lapor.md); a code the
 # templates master does not list is replaced by LAPOR_REPLY_TEMPLATE.
 FOLLOWUP_EVENTS = {
-    "request_info": ("permintaan_informasi", "Mohon lengkapi informasi laporan Anda."),
-    "start": ("sedang_diproses", "Laporan sedang ditindaklanjuti oleh perangkat daerah terkait."),
-    "add_followup": ("sedang_diproses", ""),
-    "complete_followup": ("tindak_lanjut", ""),
-    "dispute": ("sedang_diproses", "Pelapor menyatakan masalah belum selesai; laporan dibuka kembali."),
-    "confirm": ("penutupan", "Pelapor menyatakan laporan telah selesai."),
-    "close_admin": ("penutupan", "Laporan ditutup oleh admin karena telah selesai ditindaklanjuti."),
-    "close_system": ("penutupan", "Laporan ditutup karena pelapor tidak menanggapi dalam 10 hari kerja."),
-    "archive": ("arsip", ""),
-    "archive_system": ("arsip", "Laporan diarsipkan karena kelengkapan informasi tidak diterima."),
-    "withdraw": ("arsip", "Laporan dicabut oleh pelapor."),
+    Action.REQUEST_INFO: ("permintaan_informasi", "Mohon lengkapi informasi laporan Anda."),
+    Action.START: ("sedang_diproses", "Laporan sedang ditindaklanjuti oleh perangkat daerah terkait."),
+    Action.ADD_FOLLOWUP: ("sedang_diproses", ""),
+    Action.COMPLETE_FOLLOWUP: ("tindak_lanjut", ""),
+    Action.DISPUTE: ("sedang_diproses", "Pelapor menyatakan masalah belum selesai; laporan dibuka kembali."),
+    Action.CONFIRM: ("penutupan", "Pelapor menyatakan laporan telah selesai."),
+    Action.CLOSE_ADMIN: ("penutupan", "Laporan ditutup oleh admin karena telah selesai ditindaklanjuti."),
+    Action.CLOSE_SYSTEM: ("penutupan", "Laporan ditutup karena pelapor tidak menanggapi dalam 10 hari kerja."),
+    Action.ARCHIVE: ("arsip", ""),
+    Action.ARCHIVE_SYSTEM: ("arsip", "Laporan diarsipkan karena kelengkapan informasi tidak diterima."),
+    Action.WITHDRAW: ("arsip", "Laporan dicabut oleh pelapor."),
 }
-REJECT_EVENTS = frozenset({"forward_external"})
-ROUTE_EVENTS = frozenset({"verify", "redisposition"})
+REJECT_EVENTS = frozenset({Action.FORWARD_EXTERNAL})
+ROUTE_EVENTS = frozenset({Action.VERIFY, Action.REDISPOSITION})
 
 # Channels: local channel -> LAPOR! channel id (13 = "Integrasi API", as the public client sends).
 DEFAULT_CHANNEL_ID = 13

@@ -5,6 +5,7 @@ from django.db import transaction
 from django.utils.html import strip_tags
 
 from sikesal.complaints import lifecycle
+from sikesal.complaints.actions import Action
 from sikesal.complaints.errors import LifecycleError
 from sikesal.complaints.models import Complaint
 from sikesal.complaints.policy import Actor
@@ -40,7 +41,7 @@ def import_followups(link, client, city_ids):
             with transaction.atomic():
                 result = lifecycle.transition(
                     c,
-                    "lapor_mirror",
+                    Action.LAPOR_MIRROR,
                     Actor.system(LAPOR_ACTOR_LABEL),
                     kind="followup",
                     message=content,
@@ -64,7 +65,7 @@ def mirror_status(link, d, reporter_spoke):
     if d["disposition_id"] in mapping.OMBUDSMAN_INSTITUTION_IDS and not c.ombudsman_taken_over:
         lifecycle.transition(
             c,
-            "lapor_mirror",
+            Action.LAPOR_MIRROR,
             system,
             kind="status",
             message="Laporan ditangani Ombudsman RI melalui SP4N-LAPOR!",
@@ -79,7 +80,7 @@ def mirror_status(link, d, reporter_spoke):
 
     def mirror(message, **extra):
         lifecycle.transition(
-            c, "lapor_mirror", system, kind="status", message=message, lapor_status=d["status_name"],
+            c, Action.LAPOR_MIRROR, system, kind="status", message=message, lapor_status=d["status_name"],
             lapor_id=d["id"], **extra,
         )  # fmt: skip
 

@@ -22,6 +22,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django_tasks import task
 
+from sikesal.complaints.actions import Action
 from sikesal.complaints.models import Attachment, Complaint
 from sikesal.complaints.states import Channel, Visibility
 from sikesal.core import leases
@@ -58,20 +59,20 @@ K = OutboxKind
 
 def on_event(event):
     """Queue what this event means for SP4N-LAPOR! Runs inside the change's transaction; idempotent."""
-    if not is_enabled() or event.action == "lapor_mirror":
+    if not is_enabled() or event.action == Action.LAPOR_MIRROR:
         return
     c = event.complaint
     action = event.action
     at_verification = settings.LAPOR_OUTBOUND_AT == "verification"
     mirrored = c.channel == Channel.LAPOR or Outbox.objects.filter(complaint=c, kind=K.CREATE).exists()
-    if action == "submit":
+    if action == Action.SUBMIT:
         if c.channel != Channel.LAPOR and not at_verification:
             _queue(c, K.CREATE, event=None)
         return
-    if action in ("verify", "forward_external") and not mirrored and c.channel != Channel.LAPOR:
+    if action in (Action.VERIFY, Action.FORWARD_EXTERNAL) and not mirrored and c.channel != Channel.LAPOR:
         _queue(c, K.CREATE, event=None)  # verification policy (or forwarded before verification)
         mirrored = True
-        if action == "verify":
+        if action == Action.VERIFY:
             return  # the create carries the OPD
     if not mirrored:
         return
@@ -94,9 +95,9 @@ def on_events(events):
     rows = []
     for event in events:
         action = event.action
-        if action == "lapor_mirror":
+        if action == Action.LAPOR_MIRROR:
             continue
-        if action in ("submit", "verify", "forward_external"):
+        if action in (Action.SUBMIT, Action.VERIFY, Action.FORWARD_EXTERNAL):
             on_event(event)
         elif action in mapping.ROUTE_EVENTS:
             rows.append((event, K.ROUTE))
@@ -488,7 +489,7 @@ def _followup_fields(row, c):
     event = row.event
     template, fixed = mapping.FOLLOWUP_EVENTS[event.action]
     content = event.message or fixed
-    if event.action == "confirm" and c.rating:
+    if event.action == Action.CONFIRM and c.rating:
         content = f"{content} Penilaian pelapor: {c.rating}/5."
     link_row = Link.objects.get(complaint_id=c.pk)
     remote = link_row.remote_status
@@ -500,7 +501,7 @@ def _followup_fields(row, c):
         content=content,
         is_secret=c.is_secret,
         template_code=masters.template_code(template),
-        rating=c.rating if event.action == "confirm" else 0,
+        rating=c.rating if event.action == Action.CONFIRM else 0,
     )
 
 

@@ -3,6 +3,7 @@
 from collections import defaultdict
 
 from sikesal.complaints import actions, effect_queue
+from sikesal.complaints.actions import Action
 from sikesal.complaints.models import Complaint
 from sikesal.complaints.states import Visibility
 from sikesal.integrations.notify import channels
@@ -29,7 +30,7 @@ def notify_reporters(events):
     shared = [
         e.complaint_id
         for e in events
-        if e.visibility == Visibility.PUBLIC and e.action != "merge" and not e.complaint.is_secret
+        if e.visibility == Visibility.PUBLIC and e.action != Action.MERGE and not e.complaint.is_secret
     ]
     followers = defaultdict(list)
     for merged in Complaint.objects.filter(merged_into__in=shared).select_related("reporter"):

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from sikesal.complaints import lifecycle
+from sikesal.complaints.actions import Action
 from sikesal.complaints.policy import Actor
 from sikesal.integrations.ombudsman.models import Escalation
 
@@ -87,10 +88,15 @@ def deliver(escalation_id):
                     escalation.pk
                 )
             lifecycle.transition(
-                escalation.complaint, "record_ombudsman", system, kind="attempt", ok=False, error=escalation.last_error
+                escalation.complaint,
+                Action.RECORD_OMBUDSMAN,
+                system,
+                kind="attempt",
+                ok=False,
+                error=escalation.last_error,
             )
         else:
             escalation.state = Escalation.State.SENT
             escalation.delivered_at = timezone.now()
-            lifecycle.transition(escalation.complaint, "record_ombudsman", system, kind="attempt", ok=True)
+            lifecycle.transition(escalation.complaint, Action.RECORD_OMBUDSMAN, system, kind="attempt", ok=True)
         escalation.save()

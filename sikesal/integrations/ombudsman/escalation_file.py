@@ -4,6 +4,7 @@ from django.utils import timezone
 from fpdf import FPDF
 
 from sikesal.complaints import timeline
+from sikesal.complaints.actions import Action
 from sikesal.complaints.models import Event
 from sikesal.core.pdf import latin1
 
@@ -11,7 +12,9 @@ from sikesal.core.pdf import latin1
 def build_json(escalation):
     c = escalation.complaint
     events = Event.objects.filter(complaint=c, visibility__in=["public", "reporter"]).order_by("created_at", "id")
-    missed = Event.objects.filter(complaint=c, action="mark_overdue", payload__stage="overdue").order_by("created_at")
+    missed = Event.objects.filter(complaint=c, action=Action.MARK_OVERDUE, payload__stage="overdue").order_by(
+        "created_at"
+    )
     reporter = {
         "confidential": escalation.confidential,
         "full_name": escalation.full_name,
@@ -63,7 +66,7 @@ def build_json(escalation):
         "follow_ups": [
             {"at": e.created_at.isoformat(), "text": e.message}
             for e in events
-            if e.action in ("add_followup", "complete_followup")
+            if e.action in (Action.ADD_FOLLOWUP, Action.COMPLETE_FOLLOWUP)
         ],
         "attachments": [
             {"kind": a.kind, "content_type": a.content_type, "size": a.size, "sha256": a.sha256}

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sikesal.complaints import lifecycle
+from sikesal.complaints.actions import Action
 from sikesal.complaints.errors import InvalidInput, InvalidTransition
 from sikesal.integrations.ombudsman import eligibility
 from sikesal.integrations.ombudsman.delivery import deliver
@@ -58,7 +59,7 @@ def escalate(complaint, actor, data, now=None):
         raise InvalidTransition("not_eligible", " ".join(result.reasons))
     identity = clean_identity(data)
     with transaction.atomic():
-        lifecycle.transition(complaint, "escalate_ombudsman", actor, now=now, via_service=True)
+        lifecycle.transition(complaint, Action.ESCALATE_OMBUDSMAN, actor, now=now, via_service=True)
         escalation = Escalation.objects.create(complaint=complaint, **identity)
         escalation.file_json = build_json(escalation)
         escalation.file_pdf = build_pdf(escalation.file_json)
@@ -71,7 +72,7 @@ def update_state(escalation, actor, state, message=""):
     """The Ombudsman's progress (sent, received, examining, closed): on the timeline and on the row."""
     with transaction.atomic():
         lifecycle.transition(
-            escalation.complaint, "record_ombudsman", actor, kind="state", state=state, message=message
+            escalation.complaint, Action.RECORD_OMBUDSMAN, actor, kind="state", state=state, message=message
         )
         escalation.state = state
         escalation.save(update_fields=["state"])

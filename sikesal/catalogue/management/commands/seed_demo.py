@@ -12,6 +12,7 @@ from sikesal.accounts.roles import Role
 from sikesal.catalogue.models import Area, AreaLevel, Institution, Service
 from sikesal.catalogue.seed import load_catalogue
 from sikesal.complaints import lifecycle, submission
+from sikesal.complaints.actions import Action
 from sikesal.complaints.models import Complaint
 from sikesal.complaints.policy import Actor
 from sikesal.env import env_str
@@ -28,29 +29,30 @@ DEMO_USERS = [
     ("ombudsman", "Pengamat Ombudsman RI Perwakilan Jambi", Role.OMBUDSMAN, None),
 ]
 
-# (key, service, kelurahan, title, body, anonim, rahasia, steps)
+# (key, service, kelurahan, title, body, anonim, rahasia, steps: actions, verify with the OPD it goes to)
+V = Action.VERIFY
 DEMO_REPORTS = [
     ("jalan-1", "jalan-rusak", "15.71.08.1004", "Jalan berlubang di Jl. Kapten Pattimura",
      "Jalan di depan ruko Jl. Kapten Pattimura berlubang besar, sudah dua minggu, motor sering jatuh waktu hujan.",
-     False, False, ["verify:Dinas PUPR", "start", "complete"]),
+     False, False, [(V, "Dinas PUPR"), Action.START, Action.COMPLETE_FOLLOWUP]),
     ("lampu-1", "lampu-jalan", "15.71.01.1001", "Lampu jalan mati di Simpang IV Sipin",
      "Tiga lampu PJU di Jl. Sultan Agung mati sejak minggu lalu, jalan gelap gulita dan rawan jambret.",
-     False, False, ["verify:Disperkim"]),
+     False, False, [(V, "Disperkim")]),
     ("air-1", "air-keruh", "15.71.02.1006", "Air PDAM keruh dan berbau di Pakuan Baru",
      "Sudah tiga hari air PDAM keruh kecoklatan dan berbau, tidak bisa dipakai masak. Mohon segera diperiksa.",
-     True, False, ["verify:Tirta Mayang", "start"]),
+     True, False, [(V, "Tirta Mayang"), Action.START]),
     ("drainase-1", "drainase", "15.71.03.1004", "Parit tersumbat sampah di Budiman",
      "Parit di RT 05 tersumbat sampah, air meluap ke jalan setiap hujan deras, sudah dilaporkan ke RT tapi belum ada tindakan.",
      False, False, []),
     ("sampah-1", "sampah", "15.71.04.1003", "Sampah menumpuk di TPS Pasar Jambi",
      "Sampah di TPS dekat pasar tidak diangkut selama empat hari, baunya sampai ke rumah warga.",
-     False, False, ["info"]),
+     False, False, [Action.REQUEST_INFO]),
     ("bansos-1", "bansos", "15.71.05.1001", "Bantuan sosial tidak sampai",
      "Keluarga saya terdaftar di DTKS tetapi bantuan tidak pernah diterima sejak awal tahun, mohon dicek.",
-     True, True, ["verify:Dinsos"]),
+     True, True, [(V, "Dinsos")]),
     ("banjir-1", "banjir", "15.71.07.1004", "Genangan setinggi lutut di Paal Lima",
      "Setiap hujan lebih dari satu jam jalan di Paal Lima tergenang setinggi lutut, kendaraan mogok.",
-     False, False, ["verify:Dinas PUPR", "complete", "confirm"]),
+     False, False, [(V, "Dinas PUPR"), Action.COMPLETE_FOLLOWUP, Action.CONFIRM]),
 ]  # fmt: skip
 
 
@@ -131,21 +133,23 @@ class Command(BaseCommand):
             c = result.complaint
             for step in steps:
                 now += dt.timedelta(hours=20)
-                action, _, arg = step.partition(":")
+                action, arg = step if isinstance(step, tuple) else (step, "")
                 opd = (
                     Actor.for_user(User.objects.filter(institution=c.institution).first()) if c.institution_id else None
                 )
-                if action == "verify":
+                if action == Action.VERIFY:
                     lifecycle.transition(
-                        c, "verify", admin, now=now, institution=Institution.objects.get(short_name=arg).pk
+                        c, Action.VERIFY, admin, now=now, institution=Institution.objects.get(short_name=arg).pk
                     )
-                elif action == "info":
-                    lifecycle.transition(c, "request_info", admin, now=now, message="Mohon kirim foto lokasi TPS.")
-                elif action == "start":
-                    lifecycle.transition(c, "start", opd, now=now)
-                elif action == "complete":
+                elif action == Action.REQUEST_INFO:
+                    lifecycle.transition(c, Action.REQUEST_INFO, admin, now=now, message="Mohon kirim foto lokasi TPS.")
+                elif action == Action.START:
+                    lifecycle.transition(c, Action.START, opd, now=now)
+                elif action == Action.COMPLETE_FOLLOWUP:
                     lifecycle.transition(
-                        c, "complete_followup", opd, now=now, message="Sudah ditangani oleh tim lapangan."
+                        c, Action.COMPLETE_FOLLOWUP, opd, now=now, message="Sudah ditangani oleh tim lapangan."
                     )
-                elif action == "confirm":
-                    lifecycle.transition(c, "confirm", Actor.reporter(c), now=now, rating=5, comment="Terima kasih.")
+                elif action == Action.CONFIRM:
+                    lifecycle.transition(
+                        c, Action.CONFIRM, Actor.reporter(c), now=now, rating=5, comment="Terima kasih."
+                    )
