@@ -53,10 +53,9 @@ class ActionSpec:
     tells_reporter: bool = False  # an e-mail/SMS to the reporter (and to reporters merged into the report)
     internal_fields: frozenset = frozenset()  # free text for staff only, kept out of the public message
     files: bool = False  # may carry attachments
-    # What its message asks the reporter to do next ("%(due)s" is filled in from reporter_deadline,
-    # "%(target)s" from the event's payload), and the report's field that is the reporter's own deadline.
+    # What its message asks the reporter to do next ("%(due)s" is the reporter's own deadline that the
+    # action starts, from deadlines.DEADLINES; "%(target)s" comes from the event's payload).
     asks_reporter: str = ""
-    reporter_deadline: str = ""
 
 
 A = Action
@@ -81,7 +80,6 @@ ACTIONS = {
             "Please send the requested information by %(due)s through your private link or “My reports”. "
             "Without it, the report is archived."
         ),
-        reporter_deadline="info_due_at",
     ),
     A.SUPPLY_INFO: ActionSpec(_("Information supplied by the reporter"), REPORTER, files=True),
     A.ARCHIVE: ActionSpec(
@@ -109,7 +107,6 @@ ACTIONS = {
             "Is the problem resolved? Confirm it and rate the handling, or say what is still wrong, through your "
             "private link or “My reports”. Without an answer by %(due)s the report is closed."
         ),
-        reporter_deadline="reporter_due_at",
     ),
     A.CONFIRM: ActionSpec(_("Confirmed as resolved by the reporter"), PUBLIC),
     A.DISPUTE: ActionSpec(_("Disputed by the reporter: reopened"), REPORTER, files=True),
