@@ -2,9 +2,8 @@ from django import template
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from sikesal.accounts.roles import OPD_ROLES, Role
 from sikesal.complaints import deadlines as rules
-from sikesal.complaints import timeline
+from sikesal.complaints import policy, timeline
 from sikesal.complaints.states import CLOSED_STATES
 
 register = template.Library()
@@ -77,7 +76,6 @@ def first_deadline(c, reader=""):
 
 @register.filter
 def deadline_reader(actor):
-    """Whose deadlines a staff member's are: the OPD's for an OPD's staff, the admin's for the admin."""
-    if actor.role in OPD_ROLES:
-        return rules.OPD
-    return rules.ADMIN if actor.role == Role.ADMIN else ""
+    """Whose deadlines a staff member reads first: the OPD's for an OPD's staff; everyone else in the back
+    office works in the admin koordinator's queues (policy.works_in_an_opd)."""
+    return rules.OPD if policy.works_in_an_opd(actor) else rules.ADMIN
