@@ -63,10 +63,9 @@ class ActionSpec:
     tells_reporter: bool = False  # an e-mail/SMS to the reporter (and to reporters merged into the report)
     internal_fields: frozenset = frozenset()  # free text for staff only, kept out of the public message
     files: bool = False  # may carry attachments
-    # What its message asks the reporter to do next ("%(due)s" is filled in from reporter_deadline,
-    # "%(target)s" from the event's payload), and the report's field that is the reporter's own deadline.
+    # What its message asks the reporter to do next ("%(due)s" is the reporter's own deadline that the
+    # action starts, from deadlines.DEADLINES; "%(target)s" comes from the event's payload).
     asks_reporter: str = ""
-    reporter_deadline: str = ""
     # Where it is offered as a form (None: taken by the system, or from a page of its own), the form's
     # title, its button when that says something else, and whether admins keep ready answers for it.
     desk: Desk | None = None
@@ -104,7 +103,6 @@ ACTIONS = {
             "Please send the requested information by %(due)s through your private link or “My reports”. "
             "Without it, the report is archived."
         ),
-        reporter_deadline="info_due_at",
         desk=BACKOFFICE,
         title=_("Request information"),
         response_templates=True,
@@ -137,7 +135,6 @@ ACTIONS = {
             "Is the problem resolved? Confirm it and rate the handling, or say what is still wrong, through your "
             "private link or “My reports”. Without an answer by %(due)s the report is closed."
         ),
-        reporter_deadline="reporter_due_at",
         desk=BACKOFFICE,
         title=_("Declare the follow-up complete"),
         response_templates=True,

@@ -234,6 +234,23 @@ def active_deadlines(c):
     return active
 
 
+class Shown(NamedTuple):
+    spec: DeadlineSpec
+    due: dt.datetime
+
+
+def shown(c, reader=""):
+    """The deadlines that bind `c` now, as a page or message shows them to `reader` (OPD, ADMIN, REPORTER,
+    or "" for the public): the reader's own first, then the others, each group earliest first."""
+    rows = (Shown(DEADLINES[field], due) for field, due in active_deadlines(c).items())
+    return sorted(rows, key=lambda row: (row.spec.owner != reader, row.due))
+
+
+def started(event, owner):
+    """The deadlines of `owner` that `event` starts: an action's message asks the reporter to meet theirs."""
+    return tuple(spec for spec in _STARTS.get(event, ()) if spec.owner == owner)
+
+
 _ESCALATION = []  # settings.SIKESAL_ESCALATION's two numbers, as last read
 
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django_tasks import task
 
-from sikesal.complaints import actions
+from sikesal.complaints import actions, deadlines
 from sikesal.complaints.states import Status
 from sikesal.integrations.notify import channels
 from sikesal.integrations.notify.models import Notification
@@ -31,8 +31,9 @@ def _context(event):
     spec = actions.spec(event.action)
     status = Status(event.to_status).label if event.to_status in Status.values else complaint.get_status_display()
     ask = ""
-    due = getattr(complaint, spec.reporter_deadline) if spec.reporter_deadline else None
-    still_asked = not spec.reporter_deadline or (due is not None and complaint.status == event.to_status)
+    own = deadlines.started(event.action, deadlines.REPORTER)  # the reporter's deadline the action started
+    due = getattr(complaint, own[0].field) if own else None
+    still_asked = not own or (due is not None and complaint.status == event.to_status)
     if spec.asks_reporter and still_asked:
         when = formats.date_format(timezone.localtime(due), "j F Y") if due else ""
         ask = str(spec.asks_reporter) % {"due": when, "target": event.payload.get("target", "")}
