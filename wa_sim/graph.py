@@ -142,12 +142,14 @@ class Graph:
         order = list(range(len(steps)))
         if options.out_of_order:
             rng.shuffle(order)
-        for slot, step in zip(order, steps, strict=True):
+        now = int(clock.now())
+        # The steps happen in order (their timestamps say so); only their webhooks may arrive shuffled.
+        for step_number, (slot, step) in enumerate(zip(order, steps, strict=True)):
 
             def record(step=step):
                 store.add_status(wamid, step, clock.now_us(), failure["code"] if failure else None)
 
-            value = status_value(wamid, step, int(clock.now()) + slot, phone, failure if step == "failed" else None)
+            value = status_value(wamid, step, now + step_number, phone, failure if step == "failed" else None)
             delay = options.status_delay * (slot + 1)
             jobs += self.sim.webhook_jobs(
                 "status", envelope(self.sim.config, value), [wamid], options, delay, record, rng

@@ -6,11 +6,9 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 import logging
 import random
-import threading
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -37,8 +35,6 @@ class Simulator:
         self.store = Store(config.data_dir, self.clock)
         self.deliverer = Deliverer(self)
         self.graph = Graph(self)
-        self._serial = itertools.count(self.store.counts()["messages_in"] + self.store.counts()["messages_out"] + 1)
-        self._serial_lock = threading.Lock()
         self.httpd = ThreadingHTTPServer((config.host, config.port), _handler_for(self))
         self.httpd.daemon_threads = True
         config.port = self.port  # the port actually bound, also when 0 asked for a free one
@@ -67,9 +63,7 @@ class Simulator:
     # -- shared helpers -------------------------------------------------------------------------
 
     def next_wamid(self, phone: str) -> str:
-        with self._serial_lock:
-            serial = next(self._serial)
-        return new_wamid(self.config.seed, serial, phone)
+        return new_wamid(self.config.seed, self.store.next_serial(), phone)
 
     def rng(self, kind: str, key: str) -> random.Random:
         """Draws for one message, reproducible from the seed."""

@@ -21,6 +21,7 @@ MEDIA_ID_FLOOR = 1_100_000_000_000_000  # media ids are long numbers, as the pla
 STATUS_RANK = {"accepted": 0, "sent": 1, "delivered": 2, "read": 3, "failed": 4}
 
 SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS messages (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     wamid TEXT NOT NULL UNIQUE,
@@ -116,6 +117,15 @@ class Store:
             self._db.execute("UPDATE sqlite_sequence SET seq = ? WHERE name = 'media'", (MEDIA_ID_FLOOR,))
 
     # -- messages -------------------------------------------------------------------------------
+
+    def next_serial(self) -> int:
+        """A message counter that survives restarts and resets: a wamid is never handed out twice,
+        so a receiver that remembers wamids never mistakes a new message for a re-delivery."""
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO meta (key, value) VALUES ('serial', 1) ON CONFLICT (key) DO UPDATE SET value = value + 1"
+            )
+            return self._db.execute("SELECT value FROM meta WHERE key = 'serial'").fetchone()[0]
 
     def add_message(self, wamid, direction, phone, name, kind, summary, payload) -> int:
         now = self.clock.now_us()

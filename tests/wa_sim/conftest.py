@@ -114,12 +114,11 @@ def receiver():
     r.httpd.shutdown()
 
 
-@pytest.fixture(scope="session")
-def simulator_process(tmp_path_factory, receiver):
-    data = tmp_path_factory.mktemp("wa-sim")
+def start_simulator(data_dir, webhook):
+    """`python -m wa_sim` on a free port; (process, its URL)."""
     proc = subprocess.Popen(
         [
-            sys.executable, "-m", "wa_sim", "--port", "0", "--data", str(data), "--webhook", receiver.url,
+            sys.executable, "-m", "wa_sim", "--port", "0", "--data", str(data_dir), "--webhook", webhook,
             "--app-secret", APP_SECRET, "--verify-token", VERIFY_TOKEN, "--access-token", ACCESS_TOKEN,
             "--phone-number-id", PHONE_ID,
         ],
@@ -133,9 +132,21 @@ def simulator_process(tmp_path_factory, receiver):
     if not match:
         proc.kill()
         raise RuntimeError(f"the simulator did not start: {line}{proc.stdout.read()}")
-    yield f"http://127.0.0.1:{match.group(1)}", data
+    return proc, f"http://127.0.0.1:{match.group(1)}"
+
+
+def stop_simulator(proc):
     proc.terminate()
     proc.wait(timeout=10)
+    proc.stdout.close()
+
+
+@pytest.fixture(scope="session")
+def simulator_process(tmp_path_factory, receiver):
+    data = tmp_path_factory.mktemp("wa-sim")
+    proc, url = start_simulator(data, receiver.url)
+    yield url, data
+    stop_simulator(proc)
 
 
 @pytest.fixture

@@ -4,7 +4,9 @@ import hashlib
 import hmac
 import json
 
-from .conftest import APP_SECRET, PHONE_ID
+import httpx
+
+from .conftest import APP_SECRET, PHONE_ID, start_simulator, stop_simulator
 
 
 def signed_with(secret, request):
@@ -94,3 +96,31 @@ def test_the_verification_handshake_reports_whether_the_challenge_came_back(sim)
     assert sim.post("/__sim/verify")["ok"] is True
     refused = sim.post("/__sim/verify", {"verify_token": "wrong"})
     assert refused["ok"] is False and refused["status"] == 403
+
+
+def test_status_callbacks_may_arrive_shuffled_but_their_timestamps_keep_the_order(sim, receiver):
+    sim.say("halo")
+    sim.post("/__sim/config", {"out_of_order": True})
+    sent = [sim.send({"to": "6281234567890", "type": "text", "text": {"body": f"balasan {i}"}}) for i in range(5)]
+    sim.idle()
+    arrival_orders = []
+    for response in sent:
+        statuses = receiver.statuses(response.json()["messages"][0]["id"])
+        arrival_orders.append([s["status"] for s in statuses])
+        by_time = sorted(statuses, key=lambda s: int(s["timestamp"]))
+        assert [s["status"] for s in by_time] == ["sent", "delivered", "read"]
+    assert any(order != ["sent", "delivered", "read"] for order in arrival_orders)
+
+
+def test_a_restarted_simulator_never_hands_out_a_wamid_twice(tmp_path, receiver):
+    """SIKESAL remembers wamids to drop re-deliveries; a new message must never look like an old one."""
+    seen = []
+    for _ in range(2):
+        proc, url = start_simulator(tmp_path, receiver.url)
+        try:
+            with httpx.Client(base_url=url) as http:
+                seen.append(http.post("/__sim/send", json={"from": "6281234567890", "text": "halo"}).json()["wamid"])
+                http.post("/__sim/reset")
+        finally:
+            stop_simulator(proc)
+    assert seen[0] != seen[1]
