@@ -67,11 +67,18 @@ def free_port():
 
 
 def start_up(tmp_path):
-    """`manage.py up` in its own session, on free ports, with its own SQLite database and simulator."""
-    port, sim_port = free_port(), free_port()
-    env = dict(os.environ, SIKESAL_DATA_DIR=str(tmp_path), SIKESAL_PORT=str(port), LAPOR_SIM_PORT=str(sim_port))
+    """`manage.py up` in its own session, on free ports, with its own SQLite database and simulators."""
+    port, sim_port, wa_port = free_port(), free_port(), free_port()
+    env = dict(
+        os.environ,
+        SIKESAL_DATA_DIR=str(tmp_path),
+        SIKESAL_PORT=str(port),
+        LAPOR_SIM_PORT=str(sim_port),
+        WA_SIM_PORT=str(wa_port),
+    )
     env.pop("DATABASE_URL", None)
     env.pop("LAPOR_BASE_URL", None)
+    env.pop("SIKESAL_WHATSAPP_API_URL", None)
     proc = subprocess.Popen(
         [sys.executable, "manage.py", "up"],
         cwd=ROOT,
@@ -80,7 +87,7 @@ def start_up(tmp_path):
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    return proc, port, sim_port
+    return proc, port, sim_port, wa_port
 
 
 def healthy(port):
@@ -91,6 +98,7 @@ def healthy(port):
 
 
 def simulator_answers(sim_port):
+    """The LAPOR! or the WhatsApp simulator: both answer `/__sim/state`."""
     try:
         return httpx.get(f"http://127.0.0.1:{sim_port}/__sim/state", timeout=1).status_code == 200
     except httpx.HTTPError:
@@ -125,7 +133,7 @@ def alive(pid):
 
 @pytest.mark.slow
 def test_up_runs_everything_and_ctrl_c_stops_it(tmp_path):
-    proc, port, _ = start_up(tmp_path)
+    proc, port, _, _ = start_up(tmp_path)
     try:
         assert wait_for(lambda: healthy(port), timeout=90), "web server did not come up"
         assert (tmp_path / "sikesal.sqlite3").exists()
@@ -140,7 +148,7 @@ def test_up_runs_everything_and_ctrl_c_stops_it(tmp_path):
 
 @pytest.mark.slow
 def test_up_restarts_a_killed_worker_and_keeps_the_rest_running(tmp_path):
-    proc, port, sim_port = start_up(tmp_path)
+    proc, port, sim_port, wa_port = start_up(tmp_path)
 
     def workers():
         return [pid for pid, cmdline in children(proc.pid).items() if "manage.py worker" in cmdline]
@@ -149,14 +157,16 @@ def test_up_restarts_a_killed_worker_and_keeps_the_rest_running(tmp_path):
     try:
         assert wait_for(lambda: healthy(port), timeout=90), "web server did not come up"
         assert wait_for(lambda: simulator_answers(sim_port), timeout=30), "simulator did not come up"
+        assert wait_for(lambda: simulator_answers(wa_port), timeout=30), "WhatsApp simulator did not come up"
         [old_worker] = workers()
         os.kill(old_worker, signal.SIGKILL)
         assert wait_for(lambda: any(pid != old_worker for pid in workers()), timeout=30), "no new worker"
         assert proc.poll() is None, "up stopped"
         assert healthy(port), "the web server went down with the worker"
         assert simulator_answers(sim_port), "the simulator went down with the worker"
+        assert simulator_answers(wa_port), "the WhatsApp simulator went down with the worker"
         kids = children(proc.pid)
-        assert len(kids) == 3, kids  # web, worker, simulator
+        assert len(kids) == 4, kids  # web, worker, LAPOR! simulator, WhatsApp simulator
     finally:
         os.killpg(proc.pid, signal.SIGINT)
         out = proc.communicate(timeout=40)[0].decode()

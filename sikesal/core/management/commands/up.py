@@ -1,6 +1,8 @@
-"""Run the whole system in the foreground: web server, worker and (when present) the LAPOR! simulator.
+"""Run the whole system in the foreground: web server, worker and (when present) the LAPOR! and
+WhatsApp simulators.
 
-Honours SIKESAL_PORT, SIKESAL_DATA_DIR and DATABASE_URL. Ctrl-C (or SIGTERM) stops every process.
+Honours SIKESAL_PORT, SIKESAL_DATA_DIR and DATABASE_URL; a simulator is left out when its switch
+(SIKESAL_LAPOR_SIM, SIKESAL_WA_SIM) is off or SIKESAL is pointed at the real service. Ctrl-C (or SIGTERM) stops every process.
 A process that dies on its own is started again, alone, after a pause that doubles with each quick
 crash (1 s, 2 s, 4 s ... at most 60 s); the others keep running.
 """
@@ -34,7 +36,7 @@ def _die_with_parent():
 
 
 class Command(BaseCommand):
-    help = "Run SIKESAL (web, worker, LAPOR! simulator) in the foreground."
+    help = "Run SIKESAL (web, worker, LAPOR! and WhatsApp simulators) in the foreground."
 
     def add_arguments(self, parser):
         parser.add_argument("--web-workers", type=int, default=env_int("SIKESAL_WEB_WORKERS", 2))
@@ -84,6 +86,26 @@ class Command(BaseCommand):
                 "900",
             ]
 
+        if (
+            env_bool("SIKESAL_WA_SIM", True)
+            and not env.get("SIKESAL_WHATSAPP_API_URL")
+            and importlib.util.find_spec("wa_sim")
+        ):
+            wa_port = env_int("WA_SIM_PORT", 8766)
+            env["SIKESAL_WHATSAPP_API_URL"] = f"http://127.0.0.1:{wa_port}"
+            # Credentials: the simulator reads the same SIKESAL_WHATSAPP_* variables (or the same demo defaults).
+            procs["wa-sim"] = [
+                python,
+                "-m",
+                "wa_sim",
+                "--port",
+                str(wa_port),
+                "--data",
+                str(settings.DATA_DIR / "wa_sim"),
+                "--webhook",
+                f"http://127.0.0.1:{port}/webhooks/whatsapp/",
+            ]
+
         procs["web"] = [
             python, "-m", "gunicorn", "sikesal.wsgi:application",
             "--bind", f"{bind}:{port}", "--workers", str(web_workers),
@@ -116,6 +138,8 @@ class Command(BaseCommand):
         self.stdout.write(f"SIKESAL berjalan di http://{bind}:{port}/  (Ctrl-C untuk berhenti)")
         if "lapor-sim" in running:
             self.stdout.write(f"Simulator SP4N-LAPOR! di {env['LAPOR_BASE_URL']}")
+        if "wa-sim" in running:
+            self.stdout.write(f"Simulator WhatsApp di {env['SIKESAL_WHATSAPP_API_URL']}")
         # One supervisor loop: a dead child is restarted alone (a killed worker must not take the web
         # server down with it). The short sleep keeps Ctrl-C prompt, also while a restart is pending.
         while not stopping:
