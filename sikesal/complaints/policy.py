@@ -155,6 +155,21 @@ def is_reporter(actor, complaint):
     return False
 
 
+def sender_owns_report(complaint, kind, address):
+    """May a message from `address` (a channel's canonical form of a Contact `kind`: a WhatsApp or SMS
+    sender's phone number, an e-mail sender) act as `complaint`'s reporter? Only when the report was filed
+    with that very contact: the number (or address) is the proof, as the private link is on the web."""
+    from sikesal.integrations.notify import channels
+
+    written = getattr(getattr(complaint, "reporter", None), kind, "") or ""
+    if not written or not address:
+        return False
+    try:
+        return channels.for_contact(kind).normalise(written) == address
+    except channels.InvalidAddress:
+        return False
+
+
 def is_own_opd(actor, complaint):
     return (
         actor.role in OPD_ROLES
