@@ -90,6 +90,15 @@ def test_a_signed_delivery_that_is_not_json_gets_a_structured_400(client, settin
     assert InboundMessage.objects.count() == 0
 
 
+@pytest.mark.django_db
+def test_control_characters_are_dropped_before_anything_is_stored(client, settings, catalogue):
+    phone = Phone(client, settings, NUMBER)
+    (message,) = phone.send(phone.text("Jalan\u0000 rusak\u0007 parah di depan pasar sejak lama."))
+    stored = InboundMessage.objects.get(external_id=message["id"])
+    assert stored.content["text"] == "Jalan rusak parah di depan pasar sejak lama."
+    assert "\u0000" not in json.dumps(stored.raw) and stored.sender == "+6281234567890"
+
+
 # --- Filing ----------------------------------------------------------------------------------------------
 
 

@@ -26,6 +26,7 @@ from sikesal.complaints.models import Complaint
 from sikesal.complaints.policy import Actor
 from sikesal.integrations.inbound import language
 from sikesal.integrations.inbound.models import Conversation, OutboundMessage
+from sikesal.integrations.notify import channels
 
 
 class Step:
@@ -170,7 +171,10 @@ def _status(turn, number):
 
 
 def _reply(turn, complaint, text):
-    if complaint is None or not policy.sender_owns_report(complaint, turn.adapter.contact, turn.message.sender):
+    normalise = channels.get(turn.adapter.name).normalise
+    if complaint is None or not policy.sender_owns_report(
+        complaint, turn.adapter.contact, turn.message.sender, normalise
+    ):
         turn.say(_("Only the person who filed a report can reply to it, from the number it was filed with."))
         return
     try:

@@ -4,6 +4,7 @@ what the conversation reads (`content`) and the provider's object whole (`raw`).
 
 import datetime as dt
 
+from sikesal.complaints.intake import without_controls
 from sikesal.integrations.inbound.models import InboundMessage
 from sikesal.integrations.notify import channels
 
@@ -16,6 +17,8 @@ class MalformedPayload(ValueError):
 
 
 def rows(body):
+    # Control characters out, all the way down: PostgreSQL's jsonb refuses a NUL, and no person types one.
+    body = without_controls(body)
     if not isinstance(body, dict) or body.get("object") != "whatsapp_business_account":
         raise MalformedPayload("not a whatsapp_business_account delivery")
     found = []
