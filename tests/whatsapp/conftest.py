@@ -21,6 +21,7 @@ class CloudApi:
 
     def __init__(self, token):
         self.sent, self.media, self.token = [], {}, token
+        self.fail_next = 0  # answer the next N sends with a 503
         ids = itertools.count(1)
         api = self
 
@@ -45,6 +46,9 @@ class CloudApi:
                     return
                 if self.path != f"/{PHONE_ID}/messages":
                     return self._json(404, {"error": {"message": "unknown path"}})
+                if api.fail_next:
+                    api.fail_next -= 1
+                    return self._json(503, {"error": {"message": "Service temporarily unavailable"}})
                 wamid = f"wamid.OUT{next(ids)}"
                 api.sent.append({**body, "wamid": wamid})
                 self._json(200, {"messaging_product": "whatsapp", "messages": [{"id": wamid}]})

@@ -7,6 +7,7 @@ import json
 
 import pytest
 from django.utils import timezone, translation
+from django_tasks_db.models import DBTaskResult
 from PIL import Image
 
 from sikesal.catalogue.models import Area, AreaLevel
@@ -233,6 +234,21 @@ def test_messages_delivered_out_of_order_are_handled_in_the_order_they_were_sent
     assert conv.draft["body"] == DESCRIPTION and conv.draft["latitude"] == -1.6101 and conv.step == "photos"
     where, photos = cloud_api.texts_to(NUMBER)
     assert "kecamatan" in where and "foto" in photos.lower()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_answer_the_cloud_api_refuses_is_sent_again_after_a_backoff(phone, cloud_api):
+    cloud_api.fail_next = 1
+    phone.say(DESCRIPTION)  # answered with the kecamatan list: refused by the platform
+    assert cloud_api.texts_to(NUMBER) == []
+    answer = OutboundMessage.objects.get()
+    assert answer.state == "pending" and answer.attempts == 1 and "503" in answer.error
+    retry = DBTaskResult.objects.get(task_path__endswith="process_inbound", status="READY")
+    assert retry.run_after > timezone.now()  # waits out the backoff
+    DBTaskResult.objects.filter(pk=retry.pk).update(run_after=timezone.now())  # time passes
+    run_worker()
+    (where,) = cloud_api.texts_to(NUMBER)
+    assert "kecamatan" in where and OutboundMessage.objects.get().state == "sent"
 
 
 # --- Commands --------------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from sikesal.integrations.notify.models import Notification
 from sikesal.integrations.notify.transports import Outbox
 
 log = logging.getLogger("sikesal.inbound")
+MAX_SEND_ATTEMPTS = 6  # as notifications': the last retry about 16 minutes after the first try
 SENDING_LEASE = dt.timedelta(minutes=5)  # an answer claimed this long ago by a worker that died is sent again
 
 
@@ -119,7 +120,7 @@ def _apply_status(channel_name, message):
 
 def send_answers(channel_name, to):
     """Send the answers waiting for `to`, oldest first; each is claimed before it is sent, so two workers
-    never send the same one."""
+    never send the same one. One the provider refuses is tried again with backoff, the later ones with it."""
     channel = channels.get(channel_name)
     now = timezone.now()
     claimable = Q(state=OutboundMessage.State.PENDING) | Q(
@@ -135,15 +136,24 @@ def send_answers(channel_name, to):
                 continue
             try:
                 external_id = channel.send(outbox, to, Message("", answer.body))
-            except Exception as exc:
-                log.warning("answer %s on %s failed: %s", answer.pk, channel_name, exc)
-                OutboundMessage.objects.filter(pk=answer.pk).update(
-                    state=OutboundMessage.State.FAILED, error=str(exc)[:300] or type(exc).__name__
-                )
-                continue
+            except Exception as exc:  # any failure of the provider is retried, never lost silently
+                _failed(answer, channel_name, to, str(exc)[:300] or type(exc).__name__, now)
+                break  # the rest wait for the retry: the citizen reads the answers in their order
             OutboundMessage.objects.filter(pk=answer.pk).update(
-                state=OutboundMessage.State.SENT, external_id=external_id
+                state=OutboundMessage.State.SENT, external_id=external_id, attempts=answer.attempts + 1
             )
+
+
+def _failed(answer, channel_name, to, error, now):
+    attempts = answer.attempts + 1
+    if attempts >= MAX_SEND_ATTEMPTS:
+        log.warning("answer %s on %s failed for good: %s", answer.pk, channel_name, error)
+        state = OutboundMessage.State.FAILED
+    else:
+        state = OutboundMessage.State.PENDING
+        delay = dt.timedelta(seconds=30 * 2 ** (attempts - 1))
+        process_inbound.using(run_after=now + delay).enqueue(channel_name, to)
+    OutboundMessage.objects.filter(pk=answer.pk).update(state=state, error=error, attempts=attempts)
 
 
 @task()
