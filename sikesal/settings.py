@@ -70,6 +70,8 @@ INSTALLED_APPS = [
     "sikesal.integrations.ombudsman",
     "sikesal.integrations.lapor",
     "sikesal.integrations.webpush",
+    "sikesal.integrations.inbound",
+    "sikesal.integrations.whatsapp",
 ]
 
 MIDDLEWARE = [
@@ -162,6 +164,11 @@ SIKESAL_PERIODIC = env_json(
         # SP4N-LAPOR! has no webhooks: push what is waiting and poll for changes (no-ops when off)
         "lapor_sync": {"task": "sikesal.integrations.lapor.tasks.lapor_sync", "every_seconds": 60},
         "lapor_masters": {"task": "sikesal.integrations.lapor.tasks.lapor_sync_masters", "every_seconds": 86400},
+        # conversations by WhatsApp (SMS, e-mail) left half-way end politely
+        "expire_conversations": {
+            "task": "sikesal.integrations.inbound.processing.expire_conversations",
+            "every_seconds": 300,
+        },
     },
 )
 
@@ -320,13 +327,21 @@ SIKESAL_CHANNELS = {
         "gateway_url": env_str("SIKESAL_SMS_GATEWAY_URL"),
         "token": env_str("SIKESAL_SMS_GATEWAY_TOKEN"),
     },
-    "whatsapp": {
-        "gateway_url": env_str("SIKESAL_WHATSAPP_GATEWAY_URL"),
-        "token": env_str("SIKESAL_WHATSAPP_GATEWAY_TOKEN"),
-    },
 }
 # Which channel a kind of contact goes to when several channels take it.
 SIKESAL_CONTACT_CHANNELS = {"phone": env_str("SIKESAL_PHONE_CHANNEL", "sms")}  # or "whatsapp"
+
+# --- WhatsApp Business Platform, Cloud API (docs/channels.md) -----------------------------------------
+# The defaults are the local simulator's (wa_sim, started by `./dev run`); a deployment sets all five
+# (`check --deploy` refuses the demo secrets). Production: https://graph.facebook.com/v21.0. Set the URL to ""
+# to write WhatsApp messages to DATA_DIR/outbox/whatsapp.jsonl instead.
+SIKESAL_WHATSAPP_API_URL = env_str("SIKESAL_WHATSAPP_API_URL", "http://127.0.0.1:8766")
+SIKESAL_WHATSAPP_VERIFY_TOKEN = env_str("SIKESAL_WHATSAPP_VERIFY_TOKEN", "sikesal-demo-verify")
+SIKESAL_WHATSAPP_APP_SECRET = env_str("SIKESAL_WHATSAPP_APP_SECRET", "sikesal-demo-secret")
+SIKESAL_WHATSAPP_ACCESS_TOKEN = env_str("SIKESAL_WHATSAPP_ACCESS_TOKEN", "sikesal-demo-token")
+SIKESAL_WHATSAPP_PHONE_NUMBER_ID = env_str("SIKESAL_WHATSAPP_PHONE_NUMBER_ID", "1000000001")
+# A conversation on a messaging channel (integrations/inbound) left this long without an answer expires.
+SIKESAL_INBOUND_IDLE_MINUTES = env_int("SIKESAL_INBOUND_IDLE_MINUTES", 60)
 
 # --- Web Push to citizens who follow a report (docs/pwa.md) -------------------------------------------
 # VAPID keys: base64url, as `vapid --gen`/`vapid --applicationServerKey` print them. Unset: a key pair is

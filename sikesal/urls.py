@@ -12,5 +12,6 @@ urlpatterns = [
     path("ombudsman/", include("sikesal.integrations.ombudsman.urls")),
     path("open311/v2/", include("sikesal.api.open311.urls")),
     path("api/v1/", include("sikesal.api.v1.urls")),
+    path("webhooks/whatsapp/", include("sikesal.integrations.whatsapp.urls")),
     path("", include("sikesal.portal.urls")),
 ]

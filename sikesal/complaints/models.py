@@ -173,6 +173,8 @@ class Reporter(models.Model):
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
     nik = models.CharField(_("NIK"), max_length=16, blank=True)
+    # The language the reporter filed in (the web form's, or the conversation's): their messages use it.
+    language = models.CharField(_("language"), max_length=8, blank=True)
 
     class Meta:
         verbose_name = _("reporter")

@@ -161,6 +161,20 @@ def is_reporter(actor, complaint):
     return False
 
 
+def sender_owns_report(complaint, kind, address, normalise):
+    """May a message from `address` (a messaging channel's sender, in that channel's canonical form of a
+    Contact `kind`: a WhatsApp or SMS number, an e-mail address) act as `complaint`'s reporter? Only when
+    the report was filed with that very contact: the number (or address) is the proof, as the private link
+    is on the web. `normalise` is the channel's: the contact as written at filing, in the same form."""
+    written = getattr(getattr(complaint, "reporter", None), kind, "") or ""
+    if not written or not address:
+        return False
+    try:
+        return normalise(written) == address
+    except ValueError:  # a contact the channel refuses (InvalidAddress) is no one's proof
+        return False
+
+
 def is_own_opd(actor, complaint):
     return (
         actor.role in OPD_ROLES

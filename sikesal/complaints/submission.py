@@ -8,7 +8,7 @@ import secrets
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from sikesal.complaints import policy
@@ -154,8 +154,16 @@ def _new_reporter(actor, c, cleaned):
     identity = cleaned["reporter"]
     user = identity.get("user") or policy.reporter_account(actor)
     if user is not None or any(identity[k] for k in ("name", "phone", "email", "nik")):
-        return Reporter(complaint=c, user=user, **{k: identity[k] for k in ("name", "phone", "email", "nik")})
+        fields = {k: identity[k] for k in ("name", "phone", "email", "nik")}
+        return Reporter(complaint=c, user=user, language=_filing_language(), **fields)
     return None
+
+
+def _filing_language():
+    """The language the report is filed in: the web form's active language, the conversation's (the
+    messaging channels file under it), Indonesian for everything else."""
+    active = (translation.get_language() or settings.LANGUAGE_CODE).split("-")[0]
+    return active if active in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
 
 
 def _submit_payload(c, cleaned):

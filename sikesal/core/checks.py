@@ -4,6 +4,7 @@ import logging
 
 from django.conf import settings
 from django.core.checks import Error, Tags, register
+from django.core.checks import Warning as CheckWarning
 
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "[::1]", "::1", "testserver"}
 
@@ -25,6 +26,31 @@ def secret_key_from_environment(app_configs=None, **kwargs):
     if getattr(settings, "SIKESAL_SECRET_KEY_GENERATED", False):
         return [Error(GENERATED_KEY, hint="Set SIKESAL_SECRET_KEY, the same on every node.", id="sikesal.E001")]
     return []
+
+
+DEMO_WHATSAPP_SECRETS = {
+    "SIKESAL_WHATSAPP_VERIFY_TOKEN": "sikesal-demo-verify",
+    "SIKESAL_WHATSAPP_APP_SECRET": "sikesal-demo-secret",
+    "SIKESAL_WHATSAPP_ACCESS_TOKEN": "sikesal-demo-token",
+}
+
+
+@register(Tags.security, deploy=True)
+def whatsapp_secrets_set(app_configs=None, **kwargs):
+    """The WhatsApp demo secrets are public (the simulator uses them): with them anyone could sign a
+    webhook delivery and file reports in any citizen's name."""
+    if settings.DEBUG:
+        return []
+    demo = [name for name, value in DEMO_WHATSAPP_SECRETS.items() if getattr(settings, name, "") == value]
+    if not demo:
+        return []
+    return [
+        CheckWarning(
+            f"{', '.join(demo)} still hold the public demo values: anyone can forge WhatsApp webhook deliveries.",
+            hint="Set them from the Meta app (docs/channels.md), or the WhatsApp channel is open to forgery.",
+            id="sikesal.W001",
+        )
+    ]
 
 
 def warn_at_start():

@@ -132,6 +132,7 @@ def test_phone_numbers_have_one_canonical_form():
 def test_phone_numbers_go_to_whatsapp_when_chosen_with_its_whole_text(submit, settings, tmp_path):
     settings.DATA_DIR = tmp_path
     settings.SIKESAL_CONTACT_CHANNELS = {"phone": "whatsapp"}
+    settings.SIKESAL_WHATSAPP_API_URL = ""  # no Cloud API: the file outbox, as the other channels'
     c = submit()
     run_worker()
     (line,) = sms_lines(tmp_path, "whatsapp")

@@ -18,6 +18,7 @@ class Notification(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=300, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    language = models.CharField(max_length=8, blank=True)  # the reporter's (Reporter.language); blank: Indonesian
 
     class Meta:
         verbose_name = _("notification")

@@ -50,7 +50,7 @@ def _context(event):
 
 
 def _message(notification, channel):
-    with translation.override(settings.LANGUAGE_CODE):
+    with translation.override(notification.language or settings.LANGUAGE_CODE):
         return channel.render(_context(notification.event))
 
 

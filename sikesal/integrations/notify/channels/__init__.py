@@ -37,8 +37,15 @@ def for_contact(kind):
 
 
 def reporter_contacts(reporter):
-    """[(channel, address as the reporter left it)] for every contact this reporter (or None) left."""
-    return [(for_contact(kind), address) for kind in REPORTER_CONTACTS if (address := getattr(reporter, kind, ""))]
+    """[(channel, address as the reporter left it)] for every contact this reporter (or None) left: on the
+    channel the report came by when it takes that contact (filed by WhatsApp, answered on WhatsApp), else
+    on the one for_contact gives."""
+    came_by = BY_NAME.get(getattr(getattr(reporter, "complaint", None), "channel", ""))
+    return [
+        (came_by if came_by is not None and came_by.capabilities.contact == kind else for_contact(kind), address)
+        for kind in REPORTER_CONTACTS
+        if (address := getattr(reporter, kind, ""))
+    ]
 
 
 __all__ = ["REGISTRY", "Contact", "InvalidAddress", "for_contact", "get", "reporter_contacts"]

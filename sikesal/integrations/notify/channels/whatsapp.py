@@ -1,9 +1,105 @@
-"""WhatsApp through the HTTP gateway. A business may write freely only within 24 hours of the citizen's
-last message; outside that window only templates the provider approved beforehand go out (`templates`)."""
+"""WhatsApp through the WhatsApp Business Platform Cloud API (sikesal/integrations/whatsapp/client.py).
 
-from sikesal.integrations.notify.channels.base import Capabilities, Contact, GatewayChannel
+A business may write freely only within 24 hours of the citizen's last message to it (the customer-service
+window); outside it only templates Meta approved beforehand go out. A notification outside the window goes
+as the template `sikesal_status_update` with its parameters (docs/channels.md). Without an API URL
+(SIKESAL_WHATSAPP_API_URL="") messages go to a JSON-lines file under DATA_DIR/outbox, as the other channels'."""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.utils import timezone, translation
+
+from sikesal.integrations.notify.channels.base import (
+    Capabilities,
+    Contact,
+    DeliveryError,
+    Message,
+    PhoneChannel,
+    StatusChange,
+    _append_to_file,
+)
+
+WINDOW = dt.timedelta(hours=24)
+STATUS_TEMPLATE = "sikesal_status_update"  # body parameters: tracking number, status label, link
 
 
-class WhatsApp(GatewayChannel):
+@dataclass(frozen=True)
+class WhatsAppMessage(Message):
+    """A notification: its text, and the template parameters it goes as outside the window."""
+
+    template_parameters: tuple = ()
+    language: str = ""  # the language it was rendered in: the template's too
+
+
+class WhatsApp(PhoneChannel):
     name = "whatsapp"
     capabilities = Capabilities(contact=Contact.PHONE, max_length=4096, encoding="UTF-8", media=True, templates=True)
+
+    def render(self, context):
+        text = super().render(context)
+        parameters = (context["complaint"].tracking_number, f"{context['label']} ({context['status']})")
+        language = (translation.get_language() or settings.LANGUAGE_CODE)[:2]
+        return WhatsAppMessage(text.subject, text.body, (*parameters, context["track_url"]), language)
+
+    def send(self, outbox, to, message, reference=None):
+        """Send; returns the message's wamid. A notification (`reference`: its id) is recorded with its
+        wamid, so the platform's delivery reports and the citizen's replies to it find it."""
+        from sikesal.integrations.inbound.models import OutboundMessage
+        from sikesal.integrations.whatsapp import client
+
+        if not settings.SIKESAL_WHATSAPP_API_URL:
+            _append_to_file(self.name, to, message.body)
+            return None
+        if self.in_window(to):
+            payload = client.text(message.body)
+        elif getattr(message, "template_parameters", ()):
+            payload = client.template(STATUS_TEMPLATE, message.language, message.template_parameters)
+        else:
+            raise DeliveryError("whatsapp: outside the 24-hour window and the message has no template")
+        try:
+            wamid = client.send(outbox.http(), to, payload)
+        except client.CloudApiError as exc:
+            raise DeliveryError(str(exc)) from exc
+        if reference is not None:
+            OutboundMessage.objects.create(
+                channel=self.name,
+                to=to,
+                body=message.body,
+                external_id=wamid,
+                notification_id=reference,
+                complaint_id=_complaint_of(reference),
+                state=OutboundMessage.State.SENT,
+            )
+        return wamid
+
+    def in_window(self, to):
+        """Has `to` written to us in the last 24 hours?"""
+        from sikesal.integrations.inbound.models import InboundMessage
+
+        return InboundMessage.objects.filter(
+            channel=self.name, sender=to, kind=InboundMessage.Kind.MESSAGE, sent_at__gt=timezone.now() - WINDOW
+        ).exists()
+
+    def status_change(self, payload):
+        """A Cloud API status ({"id": wamid, "status": "sent" | "delivered" | "read" | "failed", "error"})
+        for the notification sent as that wamid; None for a status of anything else we sent."""
+        from sikesal.integrations.inbound.models import OutboundMessage
+        from sikesal.integrations.notify.models import Notification
+
+        sent = OutboundMessage.objects.filter(channel=self.name, external_id=payload.get("id")).first()
+        if sent is None or sent.notification_id is None:
+            return None
+        if payload.get("status") == "failed":
+            error = str(payload.get("error") or "failed")[:280]
+            return StatusChange(sent.notification_id, Notification.State.FAILED, f"{self.name}: {error}")
+        if payload.get("status") in {"delivered", "read"}:
+            return StatusChange(sent.notification_id, Notification.State.SENT)
+        return None
+
+
+def _complaint_of(notification_id):
+    from sikesal.integrations.notify.models import Notification
+
+    return Notification.objects.filter(pk=notification_id).values_list("event__complaint_id", flat=True).first()
