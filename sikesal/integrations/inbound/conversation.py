@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from sikesal.catalogue.models import Area, AreaLevel
 from sikesal.complaints import lifecycle, policy, submission
+from sikesal.complaints.actions import Action
 from sikesal.complaints.errors import InvalidInput, LifecycleError
 from sikesal.complaints.models import Complaint
 from sikesal.complaints.policy import Actor
@@ -178,7 +179,7 @@ def _reply(turn, complaint, text):
         turn.say(_("Only the person who filed a report can reply to it, from the number it was filed with."))
         return
     try:
-        lifecycle.transition(complaint, "comment", Actor.reporter(complaint), message=text.strip())
+        lifecycle.transition(complaint, Action.COMMENT, Actor.reporter(complaint), message=text.strip())
     except LifecycleError as exc:
         turn.say(_("Your reply was not added: %(reason)s") % {"reason": exc.message})
         return

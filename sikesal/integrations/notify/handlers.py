@@ -39,7 +39,7 @@ def notify_reporters(events):
     for event in events:
         for reporter in [getattr(event.complaint, "reporter", None), *followers.get(event.complaint_id, [])]:
             for channel, address in channels.reporter_contacts(reporter):
-                if event.action == "submit" and channel.name == event.complaint.channel:
+                if event.action == Action.SUBMIT and channel.name == event.complaint.channel:
                     continue  # the door it came by (a WhatsApp conversation) gave the receipt, with the private link
                 n = _addressed(event, channel, address)
                 n.language = getattr(reporter, "language", "")
