@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from sikesal.complaints.actions import Action
 from sikesal.complaints.errors import TooManyReports
-from sikesal.complaints.intake import canonical_phone, clean_phone
+from sikesal.complaints.intake import canonical_phone
 from sikesal.complaints.models import BlockedSender, Complaint, Event
 from sikesal.complaints.states import ArchiveReason
 from sikesal.core.ratelimit import allow
@@ -84,12 +84,15 @@ def too_many_message():
 
 def check(kind, address, channel, *, scope=FILE, count=True):
     """What may happen to what this sender sends on `channel` now: a Verdict. `count` adds one to the
-    sender's limit of `scope` (every door but the complaint desk, where a person is checked)."""
+    sender's limit of `scope` (every door but the complaint desk, where a person is checked): reports are
+    counted across channels (a prankster gets no new allowance per door), messages per channel (a
+    WhatsApp conversation and an e-mail thread are separate streams)."""
     key = canonical(kind, address)
     if key is None:
         return Verdict()
     setting, window = LIMITS[scope]
-    limited = count and not allow(f"{scope}-sender", f"{kind}:{key}", settings.SIKESAL_RATE_LIMITS[setting], window)
+    ident = f"{kind}:{key}" + (f"@{channel}" if scope == MESSAGE else "")
+    limited = count and not allow(f"{scope}-sender", ident, settings.SIKESAL_RATE_LIMITS[setting], window)
     return Verdict(entry=block_for(kind, key), limited=limited)
 
 
@@ -143,7 +146,7 @@ def contacts_of(complaint):
     reporter = getattr(complaint, "reporter", None)
     found = []
     for kind, raw in (
-        (Kind.PHONE, reporter and clean_phone(reporter.phone)),
+        (Kind.PHONE, reporter and reporter.phone),
         (Kind.EMAIL, reporter and reporter.email),
     ):
         if raw and (key := canonical(kind, raw)):

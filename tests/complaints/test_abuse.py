@@ -222,5 +222,8 @@ def test_a_chat_channel_counts_messages_per_sender_per_minute(clock, db, setting
     verdicts = [senders.check("phone", "081234567890", "whatsapp", scope=senders.MESSAGE) for _ in range(3)]
     assert [v.allowed for v in verdicts] == [True, True, False]
     assert senders.check("phone", "081234567891", "whatsapp", scope=senders.MESSAGE).allowed  # another sender
+    assert senders.check("phone", "081234567890", "sms", scope=senders.MESSAGE).allowed  # another conversation
+    assert senders.check("phone", "081234567890", "sms", scope=senders.MESSAGE).allowed  # another conversation
+    assert not senders.check("phone", "081234567890", "whatsapp").entry  # limited, not blocked
     clock.shift(60)
     assert senders.check("phone", "+6281234567890", "whatsapp", scope=senders.MESSAGE).allowed
