@@ -229,7 +229,14 @@ SIKESAL_RATE_LIMITS = {
     "file_per_ip_per_hour": env_int("SIKESAL_RATE_FILE_PER_IP", 20),
     "file_per_contact_per_day": env_int("SIKESAL_RATE_FILE_PER_CONTACT", 10),
     "track_per_ip_per_minute": env_int("SIKESAL_RATE_TRACK_PER_IP", 60),
+    # Per sender (a phone number, an e-mail address, canonical), on every channel (complaints/senders.py):
+    # reports filed, and messages to a conversational channel (WhatsApp, SMS, e-mail).
+    "file_per_sender_per_hour": env_int("SIKESAL_RATE_FILE_PER_SENDER", 5),
+    "messages_per_sender_per_minute": env_int("SIKESAL_RATE_MESSAGES_PER_SENDER", 20),
 }
+# Pranks (complaints/senders.py): a sender whose reports the admin archived as "not a complaint / prank"
+# this many times within the window is blocked for block_days, automatically and audited.
+SIKESAL_ABUSE = env_json_object("SIKESAL_ABUSE", {"prank_block_after": 3, "prank_window_days": 30, "block_days": 30})
 # How many reverse proxies stand in front of the app, each appending the address it saw to X-Forwarded-For.
 # The client's address is the Nth from the right; everything left of it is whatever the client sent.
 # 0 (the default) trusts no header: the socket's address. SIKESAL_TRUST_X_FORWARDED_FOR=1 still means one proxy.

@@ -26,7 +26,7 @@ from sikesal.backoffice.models import AuditEntry
 from sikesal.backoffice.views import staff_required
 from sikesal.catalogue import calendar
 from sikesal.catalogue.models import Area, AreaLevel, ServiceGroup
-from sikesal.complaints import intake, policy, submission
+from sikesal.complaints import intake, policy, senders, submission
 from sikesal.complaints.attachments import check_uploads
 from sikesal.complaints.errors import InvalidInput, LifecycleError
 from sikesal.complaints.events import store_attachment
@@ -109,6 +109,11 @@ def desk(request, actor):
         except InvalidInput as exc:
             errors = {**_messages(exc), **errors}
         return render(request, "backoffice/desk.html", _form_context(actor, values, errors), status=400)
+    # A blocked contact (complaints/senders.py): a person is at the desk, so the officer is warned, checks
+    # them, and may record the report all the same (not held); no per-sender limit here.
+    blocked = senders.check_reporter(data["reporter"], data["channel"], count=False).entry
+    if blocked is not None and post.get("blocked_seen") != str(blocked.pk):
+        return render(request, "backoffice/desk.html", {**_form_context(actor, values), "blocked": blocked})
     try:
         result = submission.submit(actor, data, files, received_at=received)
     except LifecycleError as exc:

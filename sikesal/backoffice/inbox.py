@@ -12,6 +12,8 @@ from sikesal.complaints.search import search
 from sikesal.complaints.states import Status
 from sikesal.core import params as params_module
 
+HELD_STATES = (Status.RECEIVED, Status.PENDING_INFO)
+
 
 def queues_for(actor):
     """(code, label, Q) for the actor's queues; the first is the landing queue."""
@@ -33,8 +35,11 @@ def queues_for(actor):
             ("ditindaklanjuti", _("Follow-up given"), Q(status=Status.FOLLOWED_UP)),
             ("semua", _("All"), Q()),
         ]
+    held = [("diblokir", _("Held: sender blocked"), Q(held_by__isnull=False, status__in=HELD_STATES))]
     return [
-        ("baru", _("New (unverified)"), Q(status=Status.RECEIVED)),
+        # a held report waits in its own queue (complaints/senders.py), not among the new ones
+        ("baru", _("New (unverified)"), Q(status=Status.RECEIVED, held_by__isnull=True)),
+        *(held if policy.sees_held_reports(actor) else []),
         ("menunggu-info", _("Waiting for information"), Q(status=Status.PENDING_INFO)),
         ("dikembalikan", _("Returned: not our authority"), Q(status=Status.RETURNED)),
         ("hari-ini", _("Due today"), due_today),

@@ -15,6 +15,8 @@ class AuditEntry(models.Model):
         DESK_RECORD = "desk_record", _("Recorded a report at the complaint desk")
         LOGIN = "login", _("Logged in")
         LOGIN_FAILED = "login_failed", _("Failed log-in")
+        BLOCK_SENDER = "block_sender", _("Blocked a sender")
+        LIFT_BLOCK = "lift_block", _("Lifted a sender's block")
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     user = models.ForeignKey(

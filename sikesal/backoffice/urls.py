@@ -1,7 +1,7 @@
 from django.contrib.auth.views import LogoutView
 from django.urls import path
 
-from sikesal.backoffice import auth, desk, views
+from sikesal.backoffice import auth, blocklist, desk, views
 
 app_name = "backoffice"
 
@@ -17,6 +17,8 @@ urlpatterns = [
     path("laporan-bulanan/", views.monthly_pick, name="monthly_pick"),
     path("laporan-bulanan/<int:opd_id>/<int:year>-<int:month>.pdf", views.monthly_pdf, name="monthly_pdf"),
     path("sinkronisasi-lapor/", views.lapor_sync, name="lapor_sync"),
+    path("daftar-blokir/", blocklist.blocklist, name="blocklist"),
+    path("daftar-blokir/<int:pk>/cabut/", blocklist.lift, name="blocklist_lift"),
     path("loket/", desk.desk, name="desk"),
     path("loket/tanda-terima/<str:tracking>/", desk.receipt, name="desk_receipt"),
     path("loket/tanda-terima/<str:tracking>.pdf", desk.receipt_pdf, name="desk_receipt_pdf"),

@@ -21,6 +21,8 @@ HANDLERS = (
     "sikesal.integrations.webpush.handlers.push_status",
     "sikesal.routing.service.on_event",
     "sikesal.backoffice.ladder.notify_rung",
+    # an archive as prank may block its sender (complaints/senders.py), audited where the audit log lives
+    "sikesal.backoffice.blocklist.block_pranksters",
 )
 # A handler with a counterpart for a list of events (one query, one insert for a whole batch): the worker
 # calls the counterpart for a claimed batch, and the handler per event only when the counterpart raises (to

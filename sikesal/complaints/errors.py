@@ -38,3 +38,9 @@ class InvalidTransition(LifecycleError):
 
 class ConcurrentChange(LifecycleError):
     status = 409
+
+
+class TooManyReports(LifecycleError):
+    """A sender over its per-sender limit (complaints/senders.py): nothing filed, the caller may try later."""
+
+    status = 429

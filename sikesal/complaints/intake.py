@@ -170,6 +170,25 @@ def clean_phone(raw):
     return re.sub(r"[\s\-().]", "", str(raw or ""))
 
 
+def canonical_phone(raw):
+    """The one form a phone number is known by (notification channels, the block list): +62 and the number
+    for Indonesian mobile numbers (08…, 628…, +628…), an international number with its + as written.
+    Raises ValueError saying what is wrong."""
+    written = clean_phone(raw)
+    if not PHONE_RE.match(written):
+        raise ValueError(f"{written or 'an empty value'} is not a phone number")
+    phone = written
+    if phone.startswith("0"):
+        phone = "+62" + phone[1:]
+    elif phone.startswith("62"):
+        phone = "+" + phone
+    if not phone.startswith("+"):
+        raise ValueError(f"{written}: write an Indonesian number with 0 or +62, a foreign one with +")
+    if phone.startswith("+62") and not re.fullmatch(r"\+628[0-9]{7,11}", phone):
+        raise ValueError(f"{written} is not an Indonesian mobile number (08…)")
+    return phone
+
+
 def _clean_reporter(raw, fail):
     name = " ".join(str(raw.get("name") or "").split())[:120]
     phone = clean_phone(raw.get("phone"))

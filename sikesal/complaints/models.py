@@ -125,6 +125,16 @@ class Complaint(models.Model):
     )
     lapor_tracking_id = models.CharField(_("SP4N-LAPOR! tracking id"), max_length=32, blank=True)
     idempotency_key = models.CharField(max_length=80, null=True, blank=True, unique=True, editable=False)
+    # Filed while its sender was on the block list (complaints/senders.py): kept and shown to the admin in
+    # its own queue, never sent to SP4N-LAPOR! before verification.
+    held_by = models.ForeignKey(
+        "BlockedSender",
+        verbose_name=_("held: sender blocked"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="held_reports",
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -289,3 +299,40 @@ class PendingEffect(models.Model):
         verbose_name = _("pending side effect")
         verbose_name_plural = _("pending side effects")
         indexes = [models.Index(fields=["run_after", "id"], name="pending_effect_due")]
+
+
+class BlockedSender(models.Model):
+    """One entry of the block list (complaints/senders.py): a phone number or e-mail address, canonical,
+    whose reports are held for the admin. Never deleted: lifting it, or its expiry, ends it; the audit log
+    says who added and lifted it."""
+
+    class Kind(models.TextChoices):
+        PHONE = "phone", _("Phone number")
+        EMAIL = "email", _("E-mail address")
+
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
+    address = models.CharField(_("address"), max_length=254)
+    reason = models.TextField(_("reason"))
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    added_at = models.DateTimeField(_("added at"))
+    # None: added by the prank rule (SIKESAL_ABUSE), from `prank_event`
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    prank_event = models.ForeignKey(Event, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    lifted_at = models.DateTimeField(_("lifted at"), null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("blocked sender")
+        verbose_name_plural = _("blocked senders")
+        indexes = [models.Index(fields=["kind", "address"], name="blocked_sender_address")]
+        constraints = [
+            # the prank rule's worker may run twice for one archive event: it blocks once
+            models.UniqueConstraint(fields=["prank_event", "kind"], name="blocked_sender_once_per_prank"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.address}"

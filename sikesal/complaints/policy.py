@@ -298,6 +298,16 @@ def can_read_audit(actor):
     return actor.role == Role.ADMIN
 
 
+def can_manage_blocklist(actor):
+    """The block list ("Daftar blokir"): who sees it, adds to it and lifts a block (complaints/senders.py)."""
+    return actor.role == Role.ADMIN
+
+
+def sees_held_reports(actor):
+    """The queue of reports held because their sender is blocked."""
+    return actor.role == Role.ADMIN
+
+
 def export_with_identity_columns(actor):
     """Identity columns exist in an export for roles that may ever see a reporter (admin, OPD staff);
     each row still asks identity_access."""
@@ -352,6 +362,10 @@ class PageDecisions:
     @property
     def read_audit(self):
         return can_read_audit(self._actor)
+
+    @property
+    def manage_blocklist(self):
+        return can_manage_blocklist(self._actor)
 
     @property
     def observe_ombudsman(self):

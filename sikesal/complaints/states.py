@@ -93,4 +93,6 @@ class ArchiveReason(models.TextChoices):
     UNCLEAR = "unclear", _("Unclear")
     IRRELEVANT = "irrelevant", _("Not relevant")
     DUPLICATE = "duplicate", _("Already reported")
+    # Counts toward blocking the sender (complaints/senders.py, SIKESAL_ABUSE).
+    PRANK = "prank", _("Not a complaint / prank")
     OTHER = "other", _("Other")

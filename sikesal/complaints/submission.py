@@ -48,8 +48,11 @@ def _replay(key):
     return Result(existing, existing.events.order_by("id").first(), secret=_secret_for(key), replayed=True)
 
 
-def submit(actor, data, files=(), *, now=None, received_at=None):
+def submit(actor, data, files=(), *, now=None, received_at=None, held_by=None):
     """File a new report. Validates everything first; an idempotency key makes repeats harmless.
+
+    `held_by`: the block list entry of its sender (complaints/senders.py `check`): the report is kept,
+    marked and waits for the admin.
 
     `received_at`: when the complaint reached the city, for one recorded later (a letter, a call taken at the
     desk): the report is received then and its deadlines count from it; its first event is written `now`."""
@@ -64,6 +67,7 @@ def submit(actor, data, files=(), *, now=None, received_at=None):
     # Everything but the writes is made before the transaction: on SQLite the transaction holds the one
     # write lock that every report filed meanwhile waits for.
     c = _new_complaint(cleaned, secret, received_at or now, _unused_tracking_number(now, 4))
+    c.held_by = held_by
     stored = []
     try:
         for attempt in range(1, 9):
@@ -167,7 +171,10 @@ def _filing_language():
 
 
 def _submit_payload(c, cleaned):
-    return {"channel": c.channel, "attachments": len(cleaned["attachments"])}
+    payload = {"channel": c.channel, "attachments": len(cleaned["attachments"])}
+    if c.held_by_id:
+        payload["held_by"] = c.held_by_id
+    return payload
 
 
 # --- Many at once ---------------------------------------------------------------------------------------

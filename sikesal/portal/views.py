@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from sikesal.catalogue.models import Area, AreaLevel, ServiceGroup
-from sikesal.complaints import form_actions, intake, lifecycle, policy, submission, timeline
+from sikesal.complaints import form_actions, intake, lifecycle, policy, senders, submission, timeline
 from sikesal.complaints.actions import PORTAL_ACTIONS, Action, Desk, desk_forms
 from sikesal.complaints.errors import LifecycleError
 from sikesal.complaints.models import Attachment, Complaint, hash_secret
@@ -111,9 +111,15 @@ def file_report(request):
         ctx = _form_context(values)
         ctx.update(duplicates=similar, had_files=bool(request.FILES))
         return render(request, "portal/file.html", ctx)
+    # The sender's limit and the block list (complaints/senders.py). A blocked sender's report is filed
+    # held for the admin, and its sender sees the same confirmation as anyone.
+    screened = senders.Verdict() if already_filed else senders.check_reporter(data["reporter"], Channel.WEB)
+    if screened.limited:
+        ctx = _form_context(values, {"__all__": [senders.too_many_message()]})
+        return render(request, "portal/file.html", ctx, status=429)
     actor = Actor.filing_citizen(request.user)
     try:
-        result = submission.submit(actor, data, request.FILES.getlist("attachments"))
+        result = submission.submit(actor, data, request.FILES.getlist("attachments"), held_by=screened.entry)
     except LifecycleError as exc:
         errors = {name: [str(m) for m in msgs] for name, msgs in exc.fields.items()} or {"__all__": [str(exc.message)]}
         return render(request, "portal/file.html", _form_context(values, errors), status=400)

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from sikesal.accounts.models import ApiKey
 from sikesal.catalogue import snapshot
 from sikesal.catalogue.models import CatalogueVersion, Service
-from sikesal.complaints import lifecycle, policy, submission
+from sikesal.complaints import lifecycle, policy, senders, submission
 from sikesal.complaints.actions import Action
 from sikesal.complaints.errors import LifecycleError
 from sikesal.complaints.models import Complaint, Event
@@ -297,8 +297,11 @@ def _create(request, fmt):
             "email": p.get("email", ""),
         },
     }
+    screened = senders.check_reporter(data["reporter"], Channel.OPEN311)  # the web form's rule
+    if screened.limited:
+        return errors(fmt, 429, senders.too_many_message())
     try:
-        result = submission.submit(partner, data)
+        result = submission.submit(partner, data, held_by=screened.entry)
     except LifecycleError as exc:
         return errors(fmt, 400, *_lifecycle_problems(exc))
     notice = _("Report received. It is verified by %(due)s; until then only its status is public.") % {

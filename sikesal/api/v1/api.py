@@ -19,7 +19,7 @@ from ninja.security import APIKeyHeader, django_auth
 
 from sikesal.accounts.models import ApiKey
 from sikesal.catalogue.models import Area, AreaLevel, Institution, Service
-from sikesal.complaints import lifecycle, policy, submission, timeline
+from sikesal.complaints import lifecycle, policy, senders, submission, timeline
 from sikesal.complaints.actions import Action
 from sikesal.complaints.errors import LifecycleError, NotAllowed
 from sikesal.complaints.models import Complaint
@@ -291,7 +291,12 @@ def _submit(request, payload, files, idempotency_key):
         data["idempotency_key"] = f"api:{actor.principal}:{idempotency_key}"[:80]
     if not policy.may(actor, Action.SUBMIT, None):
         raise NotAllowed("not_allowed", _("You may not file reports here."))
-    result = submission.submit(actor, data, files)
+    # The web form's rule (complaints/senders.py); a repeat of a report already filed is its replay.
+    key = data.get("idempotency_key")
+    repeat = bool(key) and Complaint.objects.filter(idempotency_key=key).exists()
+    screened = senders.Verdict() if repeat else senders.check_reporter(data["reporter"], channel)
+    screened.refuse_if_limited()
+    result = submission.submit(actor, data, files, held_by=screened.entry)
     url = request.build_absolute_uri(f"/pelapor/{result.secret}/")
     return Status(
         200 if result.replayed else 201,

@@ -66,7 +66,8 @@ def on_event(event):
     at_verification = settings.LAPOR_OUTBOUND_AT == "verification"
     mirrored = c.channel == Channel.LAPOR or Outbox.objects.filter(complaint=c, kind=K.CREATE).exists()
     if action == Action.SUBMIT:
-        if c.channel != Channel.LAPOR and not at_verification:
+        # a report held because its sender is blocked goes out only once the admin verifies it
+        if c.channel != Channel.LAPOR and not at_verification and c.held_by_id is None:
             _queue(c, K.CREATE, event=None)
         return
     if action in (Action.VERIFY, Action.FORWARD_EXTERNAL) and not mirrored and c.channel != Channel.LAPOR:

@@ -3,7 +3,6 @@ its provider's delivery reports. A channel is one module with one subclass of `C
 REGISTRY (channels/__init__.py); notification code asks the registry and never names a channel."""
 
 import json
-import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
@@ -12,7 +11,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from sikesal.complaints.intake import PHONE_RE, clean_phone
+from sikesal.complaints.intake import canonical_phone
 
 
 class Contact:
@@ -95,19 +94,10 @@ class PhoneChannel(Channel):
     mobile numbers (08…, 628…, +628…), or an international number written with its + as it is."""
 
     def normalise(self, address):
-        written = clean_phone(address)  # the same clean-up intake gave the number when it was filed
-        if not PHONE_RE.match(written):
-            raise InvalidAddress(f"{written or 'an empty value'} is not a phone number")
-        phone = written
-        if phone.startswith("0"):
-            phone = "+62" + phone[1:]
-        elif phone.startswith("62"):
-            phone = "+" + phone
-        if not phone.startswith("+"):
-            raise InvalidAddress(f"{written}: write an Indonesian number with 0 or +62, a foreign one with +")
-        if phone.startswith("+62") and not re.fullmatch(r"\+628[0-9]{7,11}", phone):
-            raise InvalidAddress(f"{written} is not an Indonesian mobile number (08…)")
-        return phone
+        try:
+            return canonical_phone(address)  # the same form the block list knows numbers by
+        except ValueError as exc:
+            raise InvalidAddress(str(exc)) from None
 
     def render(self, context):
         """The short text (notify/short.txt) within the channel's length: when it is too long, the request to
