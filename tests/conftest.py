@@ -84,6 +84,7 @@ def users(opd, other_opd):
         "executive": make_user("sekda", Role.EXECUTIVE),
         "ombudsman": make_user("ombudsman", Role.OMBUDSMAN),
         "citizen": make_user("warga", Role.CITIZEN),
+        "desk": make_user("loket-uji", Role.DESK_OFFICER),
     }
 
 

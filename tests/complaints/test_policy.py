@@ -4,6 +4,7 @@ import itertools
 
 import pytest
 
+from sikesal.accounts.roles import Role
 from sikesal.complaints import policy
 from sikesal.complaints.models import Complaint
 from sikesal.complaints.policy import Actor, IdentityAccess
@@ -20,6 +21,7 @@ EXPECTED = {
     "executive": (True, DENIED, DENIED),
     "ombudsman": (True, DENIED, DENIED),  # until escalated
     "citizen": (False, DENIED, DENIED),  # someone else's report
+    "desk": (False, DENIED, DENIED),  # records reports for citizens, reads none
     "public": (False, DENIED, DENIED),
     "reporter": (True, ALLOWED, ALLOWED),
     "system": (True, ALLOWED, ALLOWED),
@@ -92,6 +94,7 @@ ROLE_ACTIONS = {
     "executive": set(),
     "ombudsman": {"record_ombudsman"},
     "citizen": set(),
+    "desk": set(),  # files (submit) and nothing else
     "public": set(),
     "reporter": {"supply_info", "withdraw", "confirm", "dispute", "rate", "comment", "escalate_ombudsman"},
     "system": {
@@ -102,6 +105,14 @@ ROLE_ACTIONS = {
         "lapor_mirror",
     },
 }
+
+
+def test_the_matrices_cover_every_role(who, in_state):
+    """A new role must be placed in both matrices (what it reads, what it may do) before its tests pass."""
+    complaint = in_state("received")
+    for matrix in (EXPECTED, ROLE_ACTIONS):
+        covered = {who(name, complaint).role for name in matrix}
+        assert covered >= {str(role) for role in Role}, set(Role) - covered
 
 
 def test_action_matrix(in_state, who):

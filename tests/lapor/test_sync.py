@@ -35,6 +35,16 @@ def synced(sim, catalogue):
     return sim
 
 
+def test_every_action_is_either_sent_to_lapor_or_kept_local_on_purpose():
+    from sikesal.complaints.actions import Action
+    from sikesal.integrations.lapor import mapping
+
+    tables = [set(mapping.FOLLOWUP_EVENTS), mapping.REJECT_EVENTS, mapping.ROUTE_EVENTS, mapping.NOT_SENT]
+    for action in Action:
+        placed = [i for i, table in enumerate(tables) if action in table]
+        assert len(placed) == 1, f"{action}: place it in exactly one of mapping's outbound tables, not {placed}"
+
+
 def test_off_without_base_url(settings, submit):
     settings.LAPOR_BASE_URL = ""
     complaint = submit()

@@ -167,3 +167,13 @@ def test_web_push_is_in_the_registry_but_never_a_reporters_contact(settings):
     ]
     with pytest.raises(channels.InvalidAddress, match="SIKESAL_PUSH_SERVICE_HOSTS"):
         push.normalise("http://10.0.0.1/push")
+
+
+def test_a_phone_channel_the_registry_lacks_stops_the_start(settings):
+    from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
+
+    call_command("check")  # the shipped settings pass
+    settings.SIKESAL_CONTACT_CHANNELS = {"phone": "whatsap"}  # a typo in SIKESAL_PHONE_CHANNEL
+    with pytest.raises(SystemCheckError, match="whatsap"):
+        call_command("check")

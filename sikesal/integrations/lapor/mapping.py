@@ -239,6 +239,25 @@ FOLLOWUP_EVENTS = {
 }
 REJECT_EVENTS = frozenset({Action.FORWARD_EXTERNAL})
 ROUTE_EVENTS = frozenset({Action.VERIFY, Action.REDISPOSITION})
+# Actions SIKESAL keeps to itself, each for a reason; every other action must be in one of the tables
+# above (tests/lapor/test_sync.py checks that each action is placed), so a new action is never left out
+# of SP4N-LAPOR! by forgetting it.
+NOT_SENT = frozenset(
+    {
+        Action.SUBMIT,  # the create call, queued by the outbox itself (outbound.on_event)
+        Action.LAPOR_MIRROR,  # came from SP4N-LAPOR!
+        Action.SUPPLY_INFO,  # the reporter's own words, staff-side until the OPD answers them
+        Action.COMMENT,
+        Action.RATE,
+        Action.ASSIGN,  # inside the OPD
+        Action.SET_FLAGS,  # anonim/rahasia were sent with the create; LAPOR! has no call to change them
+        Action.RETURN_NOT_AUTHORITY,  # back with the admin, who redispositions (a ROUTE) or forwards (a REJECT)
+        Action.MERGE,  # the duplicate's own LAPOR! copy is closed by the admin there
+        Action.ESCALATE_OMBUDSMAN,  # goes to the Ombudsman directly (integrations/ombudsman)
+        Action.RECORD_OMBUDSMAN,
+        Action.MARK_OVERDUE,  # staff-only bookkeeping
+    }
+)
 
 # Channels: local channel -> LAPOR! channel id (13 = "Integrasi API", as the public client sends).
 DEFAULT_CHANNEL_ID = 13
