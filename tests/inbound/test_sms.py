@@ -172,3 +172,15 @@ def test_every_reporter_notification_on_sms_takes_at_most_two_parts_and_the_rece
 def test_the_part_count_follows_gsm7_and_ucs2():
     assert [sms().parts(t) for t in ("a" * 160, "a" * 161, "a" * 306, "a" * 307)] == [1, 2, 2, 3]
     assert [sms().parts(t) for t in ("ä" * 160, "€" * 80, "é" * 70 + "😀")] == [1, 1, 2]
+
+
+def test_deploy_checks_warn_while_the_sms_or_mail_secret_is_the_public_demo_value(settings):
+    from sikesal.core.checks import inbound_secrets_set
+
+    settings.DEBUG = False
+    (warning,) = inbound_secrets_set()
+    assert warning.id == "sikesal.W002" and "SIKESAL_SMS_INBOUND_SECRET" in warning.msg
+    settings.SIKESAL_SMS_INBOUND_SECRET = "9c2f5e0a7b1d4c3e8f6a"
+    assert "SIKESAL_EMAIL_INBOUND_SECRET" in inbound_secrets_set()[0].msg
+    settings.SIKESAL_EMAIL_INBOUND_SECRET = "4e1b7a9c0d2f3e5a6b8c"
+    assert inbound_secrets_set() == []

@@ -1,15 +1,16 @@
-"""SMS through the HTTP gateway: at most two concatenated parts, GSM-7 when every character allows it.
+"""SMS through the HTTP gateway: up to three concatenated parts, GSM-7 when every character allows it.
 
 A reporter's notification on SMS says the number, what happened and the status, the first sentence of
-what it asks of the reporter, and the links: the receipt fits about one part, nothing takes more than two
-(a text of three parts costs three SMS, and phones show it late or in pieces)."""
+what it asks of the reporter, and the links: with a site address of usual length the receipt takes two
+parts and no message more (each part is paid for, and phones show long texts late or in pieces); three
+parts are the limit only an unusually long address reaches."""
 
 import math
 import re
 
 from sikesal.integrations.notify.channels.base import Capabilities, Contact, GatewayChannel
 
-PARTS = 2
+PARTS = 3
 SINGLE_GSM7, PART_GSM7, SINGLE_UCS2, PART_UCS2 = 160, 153, 70, 67
 # GSM 03.38: the basic alphabet (one septet each) and its extension table (two: escape and the character).
 GSM_BASIC = set(
