@@ -72,6 +72,8 @@ INSTALLED_APPS = [
     "sikesal.integrations.webpush",
     "sikesal.integrations.inbound",
     "sikesal.integrations.whatsapp",
+    "sikesal.integrations.sms",
+    "sikesal.integrations.mailbox",
 ]
 
 MIDDLEWARE = [
@@ -349,6 +351,14 @@ SIKESAL_WHATSAPP_ACCESS_TOKEN = env_str("SIKESAL_WHATSAPP_ACCESS_TOKEN", "sikesa
 SIKESAL_WHATSAPP_PHONE_NUMBER_ID = env_str("SIKESAL_WHATSAPP_PHONE_NUMBER_ID", "1000000001")
 # A conversation on a messaging channel (integrations/inbound) left this long without an answer expires.
 SIKESAL_INBOUND_IDLE_MINUTES = env_int("SIKESAL_INBOUND_IDLE_MINUTES", 60)
+
+# --- SMS and e-mail in (docs/channels.md) ----------------------------------------------------------------
+# The SMS gateway's inbound webhook (/webhooks/sms/) and the mail relay (/webhooks/email/) send
+# `Authorization: Bearer <secret>`; the defaults are public demo values (`check --deploy` warns).
+SIKESAL_SMS_INBOUND_SECRET = env_str("SIKESAL_SMS_INBOUND_SECRET", "sikesal-demo-sms")
+SIKESAL_EMAIL_INBOUND_SECRET = env_str("SIKESAL_EMAIL_INBOUND_SECRET", "sikesal-demo-mail")
+# Twilio's auth token: /webhooks/sms/twilio/ checks X-Twilio-Signature with it, and is closed while unset.
+SIKESAL_SMS_TWILIO_AUTH_TOKEN = env_str("SIKESAL_SMS_TWILIO_AUTH_TOKEN")
 
 # --- Web Push to citizens who follow a report (docs/pwa.md) -------------------------------------------
 # VAPID keys: base64url, as `vapid --gen`/`vapid --applicationServerKey` print them. Unset: a key pair is

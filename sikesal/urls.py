@@ -13,5 +13,7 @@ urlpatterns = [
     path("open311/v2/", include("sikesal.api.open311.urls")),
     path("api/v1/", include("sikesal.api.v1.urls")),
     path("webhooks/whatsapp/", include("sikesal.integrations.whatsapp.urls")),
+    path("webhooks/sms/", include("sikesal.integrations.sms.urls")),
+    path("webhooks/email/", include("sikesal.integrations.mailbox.urls")),
     path("", include("sikesal.portal.urls")),
 ]

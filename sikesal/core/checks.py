@@ -53,6 +53,30 @@ def whatsapp_secrets_set(app_configs=None, **kwargs):
     ]
 
 
+DEMO_INBOUND_SECRETS = {
+    "SIKESAL_SMS_INBOUND_SECRET": "sikesal-demo-sms",
+    "SIKESAL_EMAIL_INBOUND_SECRET": "sikesal-demo-mail",
+}
+
+
+@register(Tags.security, deploy=True)
+def inbound_secrets_set(app_configs=None, **kwargs):
+    """The SMS gateway's and the mail relay's demo secrets are public: with them anyone could post an SMS
+    or a mail in any citizen's name, file reports and reply on their reports."""
+    if settings.DEBUG:
+        return []
+    demo = [name for name, value in DEMO_INBOUND_SECRETS.items() if getattr(settings, name, "") == value]
+    if not demo:
+        return []
+    return [
+        CheckWarning(
+            f"{', '.join(demo)} still hold the public demo values: anyone can post SMS or mail as any citizen.",
+            hint="Set them to long random values, the same in the SMS gateway and the mail relay (docs/channels.md).",
+            id="sikesal.W002",
+        )
+    ]
+
+
 def warn_at_start():
     if getattr(settings, "SIKESAL_SECRET_KEY_GENERATED", False) and looks_like_production():
         logger.warning("!!! %s Set SIKESAL_SECRET_KEY, the same on every node. !!!", GENERATED_KEY)

@@ -1,7 +1,9 @@
 """The conversation that files, tracks and answers a report by message, the same on every messaging channel
-(WhatsApp now; SMS and e-mail next): what happened -> where -> photos -> anonim/rahasia -> a summary to
-confirm -> the report, filed through the one door (complaints/submission.py). Commands work at any point:
-"cek <number>", "balas <number> <text>" (or a reply to one of our messages about a report), "batal".
+(WhatsApp, SMS, e-mail): what happened -> where -> photos -> anonim/rahasia -> a summary to confirm -> the
+report, filed through the one door (complaints/submission.py). Commands work at any point: "cek <number>",
+"balas <number> <text>" (or a reply to one of our messages about a report, or an e-mail about its number),
+"batal". A report can also come whole in one message: "lapor <text>" on a channel with keywords (SMS), or
+a new e-mail; then only the kelurahan is asked for, when the text does not name it (inbound/places.py).
 
 `handle` runs in the transaction that marks the citizen's message handled: everything it writes (the
 conversation, the report, the reply on a report, the answers to send) is written once or not at all."""
@@ -25,7 +27,7 @@ from sikesal.complaints.actions import Action
 from sikesal.complaints.errors import InvalidInput, LifecycleError
 from sikesal.complaints.models import Complaint
 from sikesal.complaints.policy import Actor
-from sikesal.integrations.inbound import language
+from sikesal.integrations.inbound import language, places
 from sikesal.integrations.inbound.models import Conversation, OutboundMessage
 from sikesal.integrations.notify import channels
 
@@ -34,6 +36,7 @@ class Step:
     DESCRIBE = "describe"
     WHERE = "where"
     KELURAHAN = "kelurahan"
+    AREA_NAME = "area_name"  # a report filed in one message waits for the name of its kelurahan
     PHOTOS = "photos"
     PRIVACY = "privacy"
     CONFIRM = "confirm"
@@ -44,10 +47,19 @@ SKIP = {"lewati", "lanjut", "selesai", "tidak", "tidak ada", "skip", "next", "do
 YES = {"ya", "y", "iya", "kirim", "yes", "send", "ok"}
 CHANGE = {"ubah", "ulang", "change", "edit"}
 PRIVACY_CHOICES = {"1": (False, False), "2": (True, False), "3": (False, True), "4": (True, True)}
+REPORT_KEYWORD = re.compile(r"(?:lapor|report)(?:\s+(.*))?", re.IGNORECASE | re.DOTALL)
+ANONYMOUS_WORDS = {"anonim", "anonymous"}
+SECRET_WORDS = {"rahasia", "secret", "confidential"}
 
 
 def _number_pattern():
     return rf"({re.escape(settings.SIKESAL_TRACKING_PREFIX)}-[0-9]{{4}}-[A-Z0-9]{{4,6}})"
+
+
+def tracking_number_in(text):
+    """The first tracking number written in `text` (an e-mail's subject), upper-cased, or ""."""
+    match = re.search(rf"(?<![\w-]){_number_pattern()}(?![\w-])", str(text or ""), re.IGNORECASE)
+    return match.group(1).upper() if match else ""
 
 
 @dataclass
@@ -60,8 +72,12 @@ class Incoming:
     text: str = ""
     name: str = ""
     reply_to: str = ""
+    references: list = field(default_factory=list)  # e-mail: the earlier messages of its thread
     choice: str = ""
     location: dict | None = None
+    subject: str = ""  # e-mail: the title of a report it files
+    about: str = ""  # the tracking number it is about (an e-mail's subject names it)
+    whole_report: bool = False  # it is a whole report on its own (a new e-mail)
     files: list = field(default_factory=list)
     refused: list = field(default_factory=list)
 
@@ -140,17 +156,25 @@ def _command(turn, conv, lang):
     if m := re.fullmatch(rf"(?:balas|reply)\s+{number}\s+(.+)", text, re.IGNORECASE | re.DOTALL):
         _reply(turn, Complaint.objects.filter(tracking_number=m.group(1).upper()).first(), m.group(2))
         return True
-    if turn.message.reply_to and text:
+    if turn.adapter.keywords and (m := REPORT_KEYWORD.fullmatch(turn.message.text.strip())):
+        _file_at_once(turn, conv, m.group(1) or "")
+        return True
+    replied_to = [r for r in [turn.message.reply_to, *turn.message.references] if r]
+    if replied_to and text:
         about = (
             OutboundMessage.objects.filter(
-                channel=turn.adapter.name, external_id=turn.message.reply_to, complaint__isnull=False
+                channel=turn.adapter.name, external_id__in=replied_to, complaint__isnull=False
             )
             .select_related("complaint")
+            .order_by("-id")
             .first()
         )
         if about is not None:
-            _reply(turn, about.complaint, text)
+            _reply(turn, about.complaint, turn.message.text)
             return True
+    if turn.message.about and text:
+        _reply(turn, Complaint.objects.filter(tracking_number=turn.message.about).first(), turn.message.text)
+        return True
     return False
 
 
@@ -178,6 +202,8 @@ def _reply(turn, complaint, text):
     ):
         turn.say(_("Only the person who filed a report can reply to it, from the number it was filed with."))
         return
+    if not text.strip():
+        return
     try:
         lifecycle.transition(complaint, Action.COMMENT, Actor.reporter(complaint), message=text.strip())
     except LifecycleError as exc:
@@ -191,6 +217,12 @@ def _reply(turn, complaint, text):
 
 def _converse(turn, conv, lang):
     message = turn.message
+    if message.whole_report:
+        _file_at_once(turn, conv, message.text, message.subject)
+        return
+    if conv is None and not turn.adapter.converses:
+        turn.say(turn.adapter.help_text())
+        return
     if conv is None:
         conv = Conversation(channel=turn.adapter.name, sender=message.sender, language=lang, draft={})
         conv.draft["name"] = message.name
@@ -221,7 +253,7 @@ def _save(conv, message):
     conv.save()
 
 
-def _keep_files(turn, conv):
+def _keep_files(turn, conv, told=True):
     """Photos and documents are taken at any step before the summary: kept in storage (the draft names
     them), so a crash or a long pause loses none; a refused file is answered and the conversation goes on."""
     for reason in turn.message.refused:
@@ -233,7 +265,7 @@ def _keep_files(turn, conv):
             break
         path = default_storage.save(f"inbound/{secrets.token_hex(12)}{checked.extension}", ContentFile(checked.content))
         kept.append({"path": path, "name": checked.original_name})
-    if turn.message.files and conv.step != Step.PHOTOS:
+    if told and turn.message.files and conv.step != Step.PHOTOS:
         turn.say(_("File received (%(n)d); it will be attached to your report.") % {"n": len(kept)})
 
 
@@ -319,7 +351,89 @@ def _kelurahan(turn, conv):
             _ask_kelurahan(turn, conv, Area.objects.get(pk=conv.draft["kecamatan"]))
         return
     conv.draft["area"] = kelurahan.code
-    _ask_photos(turn, conv)
+    if conv.draft.get("at_once"):
+        _file(turn, conv)
+    else:
+        _ask_photos(turn, conv)
+
+
+# --- A report in one message: "lapor <text>", or a new e-mail ----------------------------------------------
+
+
+def _file_at_once(turn, conv, text, title=""):
+    """File what one message says, as it is: no summary to confirm (the citizen wrote it whole). Leading
+    "anonim"/"rahasia" words (of the text or the e-mail's subject) choose the privacy; the kelurahan is read
+    from the text, or asked for in one more message."""
+    if conv is not None:
+        discard(conv)  # a new report replaces one left half-way
+    anonymous_t, secret_t, body = _privacy_words(text)
+    anonymous_s, secret_s, title = _privacy_words(title)
+    body = body.strip()
+    if len(body) < settings.SIKESAL_BODY_MIN:
+        turn.say(
+            _("To file a report, write what happened and where, in at least %(n)d characters.")
+            % {"n": settings.SIKESAL_BODY_MIN}
+            + (" " + turn.adapter.help_text() if turn.adapter.keywords else "")
+        )
+        return
+    conv = Conversation(channel=turn.adapter.name, sender=turn.message.sender, language=translation.get_language())
+    conv.draft = {
+        "name": turn.message.name,
+        "body": body[: settings.SIKESAL_BODY_MAX],
+        "title": title,
+        "is_anonymous": anonymous_t or anonymous_s,
+        "is_secret": secret_t or secret_s,
+        "at_once": True,
+    }
+    conv.step = Step.AREA_NAME
+    _keep_files(turn, conv, told=False)
+    area = places.kelurahan_in(f"{title} {body}")
+    if area is not None:
+        conv.draft["area"] = area.code
+        _file(turn, conv)
+    else:
+        _ask_area_name(turn, conv)
+    _save(conv, turn.message)
+
+
+def _privacy_words(text):
+    """(anonim?, rahasia?, the rest) of a text that may begin with those words, in either order."""
+    anonymous = secret = False
+    rest = str(text or "").strip()
+    while m := re.match(r"(\S+)\s*(.*)", rest, re.DOTALL):
+        word = m.group(1).lower().strip(",.:;")
+        if word in ANONYMOUS_WORDS and not anonymous:
+            anonymous = True
+        elif word in SECRET_WORDS and not secret:
+            secret = True
+        else:
+            break
+        rest = m.group(2)
+    return anonymous, secret, rest
+
+
+def _ask_area_name(turn, conv):
+    conv.step = Step.AREA_NAME
+    turn.say(_('In which kelurahan is it? Reply with the name of the kelurahan (or the kecamatan), or "lewati".'))
+
+
+def _area_name(turn, conv):
+    answer = turn.message.text.strip()
+    if answer.lower() in SKIP:
+        _file(turn, conv)  # the city as the area: the verifier places it
+        return
+    kelurahan = places.kelurahan_named(answer)
+    if kelurahan is not None:
+        conv.draft["area"] = kelurahan.code
+        _file(turn, conv)
+        return
+    kecamatan = places.kecamatan_named(answer)
+    if kecamatan is not None:
+        conv.draft["kecamatan"] = kecamatan.code
+        _ask_kelurahan(turn, conv, kecamatan)
+        return
+    turn.say(_("No kelurahan of Kota Jambi has that name.") + " ")
+    _ask_area_name(turn, conv)
 
 
 def _ask_photos(turn, conv):
@@ -411,7 +525,7 @@ def _file(turn, conv):
     d = conv.draft
     data = {
         "channel": turn.adapter.name,
-        "title": _title(d["body"]),
+        "title": _title(d.get("title") or d["body"]),
         "body": d["body"],
         "latitude": d.get("latitude"),
         "longitude": d.get("longitude"),
@@ -421,7 +535,7 @@ def _file(turn, conv):
         "is_secret": d["is_secret"],
         "reporter": {"name": d.get("name", ""), turn.adapter.contact: turn.message.sender},
         # the message that confirmed: a second handling of it (it never should) files nothing new
-        "idempotency_key": f"{turn.adapter.name}:{turn.inbound.pk}",
+        "idempotency_key": f"inbound:{turn.adapter.name}:{turn.inbound.pk}",
     }
     files = []
     for kept in d.get("files", []):
@@ -432,17 +546,25 @@ def _file(turn, conv):
     except InvalidInput as exc:
         problems = [str(m) for messages in exc.fields.values() for m in messages] or [str(exc.message)]
         turn.say(_("The report could not be filed: %(problems)s") % {"problems": " ".join(problems)})
-        _back_to_fix(turn, conv, exc.fields)
+        if d.get("at_once"):  # nothing to go back to: the citizen writes the report again
+            discard(conv)
+            conv.step = ""
+        else:
+            _back_to_fix(turn, conv, exc.fields)
         return
     c = result.complaint
-    turn.say(
-        _(
-            "Thank you. Your report is filed with number %(number)s. Keep this private link to follow it and "
-            'answer us: %(url)s\nReply "cek %(number)s" at any time to see its status.'
+    link = {"number": c.tracking_number, "url": settings.SITE_URL + reverse("portal:private", args=[result.secret])}
+    if turn.adapter.brief:
+        turn.say(_("Report %(number)s filed. Private link: %(url)s") % link, complaint=c)
+    else:
+        turn.say(
+            _(
+                "Thank you. Your report is filed with number %(number)s. Keep this private link to follow it and "
+                'answer us: %(url)s\nReply "cek %(number)s" at any time to see its status.'
+            )
+            % link,
+            complaint=c,
         )
-        % {"number": c.tracking_number, "url": settings.SITE_URL + reverse("portal:private", args=[result.secret])},
-        complaint=c,
-    )
     discard(conv)
     conv.step = ""
 
@@ -466,6 +588,7 @@ STEPS = {
     Step.DESCRIBE: _describe,
     Step.WHERE: _where,
     Step.KELURAHAN: _kelurahan,
+    Step.AREA_NAME: _area_name,
     Step.PHOTOS: _photos,
     Step.PRIVACY: _privacy,
     Step.CONFIRM: _confirm,

@@ -1,4 +1,5 @@
-"""Handling what the webhooks stored, in the worker: each sender's messages one at a time in the provider's
+"""Taking in what the webhooks received (`accept`, the one door every channel's messages come in by) and
+handling it in the worker: each sender's messages one at a time in the provider's
 time order, each in one transaction with everything it causes (so a crash loses nothing and a message is
 never handled twice), then the answers it left to send.
 
@@ -20,7 +21,6 @@ from sikesal.integrations.inbound import adapters, conversation
 from sikesal.integrations.inbound.adapters import MediaError
 from sikesal.integrations.inbound.models import Conversation, InboundMessage, OutboundMessage
 from sikesal.integrations.notify import channels
-from sikesal.integrations.notify.channels.base import Message
 from sikesal.integrations.notify.models import Notification
 from sikesal.integrations.notify.transports import Outbox
 
@@ -29,9 +29,30 @@ MAX_SEND_ATTEMPTS = 6  # as notifications': the last retry about 16 minutes afte
 SENDING_LEASE = dt.timedelta(minutes=5)  # an answer claimed this long ago by a worker that died is sent again
 
 
+def accept(found):
+    """Store what a channel's webhook received (unsaved InboundMessage rows) and queue their handling: each
+    message and delivery report once (unique channel and provider id), so a re-delivery stores and queues
+    nothing, and in the same transaction one task for each sender with something new. Returns the rows it
+    stored. Every channel's messages come in here, so a check on the sender (a block list, a per-sender
+    limit) belongs here too."""
+    stored = []
+    with transaction.atomic():
+        for row in found:
+            obj, created = InboundMessage.objects.get_or_create(
+                channel=row.channel,
+                external_id=row.external_id,
+                defaults={f: getattr(row, f) for f in ("kind", "sender", "sent_at", "content", "raw")},
+            )
+            if created:
+                stored.append(obj)
+        for channel, sender in sorted({(obj.channel, obj.sender) for obj in stored}):
+            process_inbound.enqueue(channel, sender)
+    return stored
+
+
 @task()
 def process_inbound(channel, sender):
-    """Enqueued by a webhook in the transaction that stored the sender's message(s)."""
+    """Enqueued by `accept` in the transaction that stored the sender's message(s)."""
     handle_pending(channel, sender)
     send_answers(channel, sender)
 
@@ -67,6 +88,8 @@ def handle_pending(channel, sender):
                         )
             locked.processed_at = timezone.now()
             locked.save(update_fields=["processed_at", "error"])
+            if incoming is not None and not locked.error:
+                transaction.on_commit(lambda message=locked: adapter.release_media(message))
 
 
 def _unhandled():
@@ -81,8 +104,12 @@ def _read(adapter, message):
         text=str(content.get("text") or ""),
         name=str(content.get("name") or ""),
         reply_to=str(content.get("reply_to") or ""),
+        references=[str(r) for r in content.get("references") or []],
         choice=str(content.get("choice") or ""),
         location=content.get("location"),
+        subject=str(content.get("subject") or ""),
+        about=str(content.get("about") or ""),
+        whole_report=bool(content.get("whole_report")),
     )
     for item in content.get("media", []):
         try:
@@ -122,20 +149,21 @@ def send_answers(channel_name, to):
     """Send the answers waiting for `to`, oldest first; each is claimed before it is sent, so two workers
     never send the same one. One the provider refuses is tried again with backoff, the later ones with it."""
     channel = channels.get(channel_name)
+    adapter = adapters.get(channel_name)
     now = timezone.now()
     claimable = Q(state=OutboundMessage.State.PENDING) | Q(
         state=OutboundMessage.State.SENDING, claimed_at__lt=now - SENDING_LEASE
     )
     waiting = OutboundMessage.objects.filter(claimable, channel=channel_name, to=to, external_id__isnull=True)
     with Outbox() as outbox:
-        for answer in waiting.order_by("id"):
+        for answer in waiting.select_related("reply_to", "complaint").order_by("id"):
             claimed = OutboundMessage.objects.filter(claimable, pk=answer.pk).update(
                 state=OutboundMessage.State.SENDING, claimed_at=now
             )
             if not claimed:
                 continue
             try:
-                external_id = channel.send(outbox, to, Message("", answer.body))
+                external_id = channel.send(outbox, to, adapter.outgoing(answer))
             except Exception as exc:  # any failure of the provider is retried, never lost silently
                 _failed(answer, channel_name, to, str(exc)[:300] or type(exc).__name__, now)
                 break  # the rest wait for the retry: the citizen reads the answers in their order

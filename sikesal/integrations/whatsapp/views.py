@@ -1,21 +1,19 @@
 """The Cloud API webhook, /webhooks/whatsapp/: Meta's verification handshake (GET) and its signed deliveries
 (POST). A delivery is checked (X-Hub-Signature-256), stored (each message and status once, whatever Meta
 re-delivers) and answered 200 at once; the worker handles what was stored (integrations/inbound/processing.py),
-in the same transaction that stored it a task is queued for each sender."""
+through the inbound core's one door (processing.accept), which queues a task for each sender."""
 
 import hashlib
 import hmac
 import json
 
 from django.conf import settings
-from django.db import transaction
 from django.http import HttpResponse, HttpResponseForbidden, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from sikesal.integrations.inbound.models import InboundMessage
-from sikesal.integrations.inbound.processing import process_inbound
-from sikesal.integrations.whatsapp.payload import CHANNEL, MalformedPayload, rows
+from sikesal.integrations.inbound.processing import accept
+from sikesal.integrations.whatsapp.payload import MalformedPayload, rows
 
 # Meta batches at most a few hundred updates in a delivery; anything far larger is not from it.
 MAX_BODY_BYTES = 1024 * 1024
@@ -39,7 +37,7 @@ def webhook(request):
         found = rows(json.loads(body))
     except (ValueError, MalformedPayload) as exc:  # json.JSONDecodeError is a ValueError
         return _problem(400, "malformed", str(exc)[:200])
-    store(found)
+    accept(found)
     return HttpResponse("ok", content_type="text/plain; charset=utf-8")
 
 
@@ -56,22 +54,6 @@ def signed(body, header):
     """Is `header` "sha256=" and the HMAC-SHA256 of the raw body under the app secret?"""
     expected = hmac.new(settings.SIKESAL_WHATSAPP_APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
     return hmac.compare_digest(header.encode(), f"sha256={expected}".encode())
-
-
-def store(found):
-    """Each message and status once (unique channel and id): a re-delivery stores and queues nothing."""
-    with transaction.atomic():
-        senders = set()
-        for row in found:
-            _obj, created = InboundMessage.objects.get_or_create(
-                channel=row.channel,
-                external_id=row.external_id,
-                defaults={f: getattr(row, f) for f in ("kind", "sender", "sent_at", "content", "raw")},
-            )
-            if created:
-                senders.add(row.sender)
-        for sender in sorted(senders):
-            process_inbound.enqueue(CHANNEL, sender)
 
 
 def _problem(status, code, detail):

@@ -1,0 +1,73 @@
+"""The SMS gateway webhooks: /webhooks/sms/ (the generic form, `Authorization: Bearer
+<SIKESAL_SMS_INBOUND_SECRET>`) and /webhooks/sms/twilio/ (Twilio's, signed with X-Twilio-Signature). A
+message is checked, handed to the inbound core (processing.accept: stored once per provider id, its
+handling queued) and answered at once; the worker answers the citizen through the SMS channel."""
+
+import base64
+import hashlib
+import hmac
+
+from django.conf import settings
+from django.http import HttpResponse, HttpResponseForbidden, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from sikesal.integrations.inbound.processing import accept
+from sikesal.integrations.sms import payload
+
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+@csrf_exempt  # a gateway cannot send a CSRF token: the secret proves the sender instead
+@require_POST
+def generic(request):
+    secret = settings.SIKESAL_SMS_INBOUND_SECRET
+    given = request.headers.get("Authorization", "")
+    if not secret or not hmac.compare_digest(given.encode(), f"Bearer {secret}".encode()):
+        return _forbidden()
+    try:
+        row = payload.generic(request.POST)
+    except payload.MalformedPayload as exc:
+        return _problem(str(exc))
+    accept([row])
+    return JsonResponse({"ok": True})
+
+
+@csrf_exempt
+@require_POST
+def twilio(request):
+    token = settings.SIKESAL_SMS_TWILIO_AUTH_TOKEN
+    if not token or not twilio_signed(token, _public_url(request), request.POST, request.headers):
+        return _forbidden()
+    try:
+        row = payload.twilio(request.POST)
+    except payload.MalformedPayload as exc:
+        return _problem(str(exc))
+    accept([row])
+    # Twilio reads an answer as TwiML: an empty one sends nothing now (the worker answers by the gateway).
+    return HttpResponse(EMPTY_TWIML, content_type="text/xml; charset=utf-8")
+
+
+def twilio_signature(token, url, form):
+    """Twilio's: base64 of HMAC-SHA1 under the auth token of the URL it called followed by every POST
+    parameter's name and value, sorted by name."""
+    data = url + "".join(f"{name}{value}" for name in sorted(form) for value in sorted(form.getlist(name)))
+    return base64.b64encode(hmac.new(token.encode(), data.encode(), hashlib.sha1).digest()).decode()
+
+
+def twilio_signed(token, url, form, headers):
+    expected = twilio_signature(token, url, form)
+    return hmac.compare_digest(headers.get("X-Twilio-Signature", "").encode(), expected.encode())
+
+
+def _public_url(request):
+    """The URL as Twilio called it: the site's public address (SITE_URL), whatever proxy is in between."""
+    return settings.SITE_URL.rstrip("/") + request.get_full_path()
+
+
+def _forbidden():
+    return HttpResponseForbidden("bad or missing credentials", content_type="text/plain; charset=utf-8")
+
+
+def _problem(detail):
+    return JsonResponse({"error": {"code": "malformed", "detail": detail[:200]}}, status=400)
