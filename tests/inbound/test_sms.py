@@ -184,3 +184,25 @@ def test_deploy_checks_warn_while_the_sms_or_mail_secret_is_the_public_demo_valu
     assert "SIKESAL_EMAIL_INBOUND_SECRET" in inbound_secrets_set()[0].msg
     settings.SIKESAL_EMAIL_INBOUND_SECRET = "4e1b7a9c0d2f3e5a6b8c"
     assert inbound_secrets_set() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_blocked_senders_sms_report_is_filed_held_for_the_admin_and_answered_as_any_other(sms_phone, users):
+    from sikesal.complaints import senders
+
+    entry = senders.add("phone", "081234567890", "Laporan iseng berulang", by=users["admin"])
+    sms_phone.say(REPORT)
+    c = Complaint.objects.get()
+    assert c.held_by_id == entry.pk  # kept and marked, in the admin's "diblokir" queue
+    assert c.tracking_number in sms_phone.answers()[-1]  # the same neutral receipt
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_flood_from_one_number_is_kept_and_marked_but_not_answered(sms_phone, settings):
+    settings.SIKESAL_RATE_LIMITS = {**settings.SIKESAL_RATE_LIMITS, "messages_per_sender_per_minute": 2}
+    for text in ("halo", "halo lagi", "halo terus"):
+        sms_phone.say(text)
+    assert InboundMessage.objects.count() == 3  # nothing lost
+    limited = InboundMessage.objects.filter(error__startswith="limited")
+    assert limited.count() == 1 and limited.get().content["text"] == "halo terus"
+    assert len(sms_phone.answers()) == 2  # the third is not answered

@@ -22,7 +22,7 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from sikesal.catalogue.models import Area, AreaLevel
-from sikesal.complaints import lifecycle, policy, submission
+from sikesal.complaints import lifecycle, policy, senders, submission
 from sikesal.complaints.actions import Action
 from sikesal.complaints.errors import InvalidInput, LifecycleError
 from sikesal.complaints.models import Complaint
@@ -541,8 +541,14 @@ def _file(turn, conv):
     for kept in d.get("files", []):
         with default_storage.open(kept["path"], "rb") as fh:
             files.append((kept["name"], fh.read()))
+    # The same abuse controls as every door (complaints/senders.py): over the sender's limit nothing is filed
+    # and the draft waits; a blocked sender's report is filed held for the admin, and answered as any other.
+    screened = senders.check_reporter(data["reporter"], turn.adapter.name)
+    if screened.limited:
+        turn.say(senders.too_many_message())
+        return
     try:
-        result = submission.submit(Actor.filing_citizen(None), data, files)
+        result = submission.submit(Actor.filing_citizen(None), data, files, held_by=screened.entry)
     except InvalidInput as exc:
         problems = [str(m) for messages in exc.fields.values() for m in messages] or [str(exc.message)]
         turn.say(_("The report could not be filed: %(problems)s") % {"problems": " ".join(problems)})

@@ -16,6 +16,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_tasks import task
 
+from sikesal.complaints import senders
 from sikesal.complaints.attachments import check_upload
 from sikesal.integrations.inbound import adapters, conversation
 from sikesal.integrations.inbound.adapters import MediaError
@@ -68,6 +69,12 @@ def handle_pending(channel, sender):
             locked = _unhandled().select_for_update().filter(pk=pending.pk).first()
             if locked is None:
                 continue  # another worker handled it meanwhile
+            if incoming is not None and senders.check(adapter.contact, sender, channel, scope=senders.MESSAGE).limited:
+                # A flood: kept and marked for the admin, not answered (an answer per message feeds it).
+                locked.error = "limited: over messages_per_sender_per_minute"
+                locked.processed_at = timezone.now()
+                locked.save(update_fields=["processed_at", "error"])
+                continue
             try:
                 with transaction.atomic():
                     if incoming is None:
