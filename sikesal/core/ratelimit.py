@@ -9,6 +9,7 @@ exact. Small limits (a few an hour, a minute: filing from the web, OTPs, looking
 counted one statement per hit. What other processes hold back is at most `BATCH_SHARE` of the limit each.
 """
 
+import contextlib
 import hashlib
 import random
 import threading
@@ -194,10 +195,8 @@ def filing_allowed(request, reporter):
     for raw in given:
         text = str(raw or "").strip().lower()
         if "@" not in text and text:
-            try:
+            with contextlib.suppress(ValueError):  # not a number the channels know: counted as typed
                 text = canonical_phone(text)
-            except ValueError:
-                pass  # not a number the channels know: counted as typed
         if text:
             contacts.add(text)
     return all(allow("file-contact", c, limits["file_per_contact_per_day"], 86400) for c in sorted(contacts))

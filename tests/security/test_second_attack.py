@@ -7,12 +7,12 @@ from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse
 
 from sikesal.accounts.models import ApiKey, User
+from sikesal.accounts.roles import Role
 from sikesal.complaints import intake, lifecycle
 from sikesal.complaints.models import Complaint
 from sikesal.core.ratelimit import allow
 from sikesal.integrations.notify.handlers import notify_reporter
 from sikesal.integrations.notify.models import Notification
-from sikesal.accounts.roles import Role
 from tests.api.test_rest_v1 import REPORT
 from tests.portal.test_pages import FORM
 

@@ -3,10 +3,8 @@
 import datetime as dt
 from collections import defaultdict
 
-
 from sikesal.accounts.models import User
 from sikesal.accounts.roles import Role
-
 from sikesal.complaints import actions, effect_queue
 from sikesal.complaints.actions import Action
 from sikesal.complaints.models import Complaint
