@@ -236,6 +236,9 @@ SIKESAL_RATE_LIMITS = {
     "file_per_sender_per_hour": env_int("SIKESAL_RATE_FILE_PER_SENDER", 5),
     "messages_per_sender_per_minute": env_int("SIKESAL_RATE_MESSAGES_PER_SENDER", 20),
 }
+if _off := sorted(name for name, limit in SIKESAL_RATE_LIMITS.items() if limit < 1):
+    # 0 used to mean "no limit" (core/ratelimit.py): now it would refuse everyone, so it stops the start instead.
+    raise ImproperlyConfigured(f"SIKESAL_RATE_LIMITS: {', '.join(_off)} must be 1 or more (there is no 'unlimited')")
 # Pranks (complaints/senders.py): a sender whose reports the admin archived as "not a complaint / prank"
 # this many times within the window is blocked for block_days, automatically and audited.
 SIKESAL_ABUSE = env_json_object("SIKESAL_ABUSE", {"prank_block_after": 3, "prank_window_days": 30, "block_days": 30})

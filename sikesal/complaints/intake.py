@@ -53,7 +53,14 @@ def _as_date(value):
 
 # C0 control characters other than tab, newline and carriage return: no person types them, PostgreSQL
 # refuses NUL, and one of them in a stored text makes every XML feed that carries it invalid.
-CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Also dropped: noncharacters (U+FDD0-U+FDEF and the last two code points of every plane: never text, and
+# invalid in XML), bidi embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069: "\u202egnp.exe"
+# shows a title or a file name reversed to an officer), and lone surrogates (no text; a UTF-8 encoder refuses them).
+CONTROL_RE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufdd0-\ufdef"
+    + "".join(f"{chr(plane * 0x10000 + 0xFFFE)}{chr(plane * 0x10000 + 0xFFFF)}" for plane in range(17))
+    + "]"
+)
 
 
 def without_controls(value):

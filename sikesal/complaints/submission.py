@@ -15,9 +15,9 @@ from sikesal.complaints import policy
 from sikesal.complaints.actions import Action
 from sikesal.complaints.deadlines import fields as deadline_fields
 from sikesal.complaints.deadlines import initial_deadlines, refresh_deadlines
-from sikesal.complaints.errors import InvalidInput, NotAllowed
+from sikesal.complaints.errors import InvalidInput, InvalidTransition, NotAllowed
 from sikesal.complaints.events import Result, new_event, prepared_event, save_events, store_attachment
-from sikesal.complaints.intake import clean_report
+from sikesal.complaints.intake import clean_report, without_controls
 from sikesal.complaints.models import Complaint, Reporter, hash_secret
 from sikesal.complaints.states import Status, Visibility
 from sikesal.core.prepared import PreparedInsert
@@ -41,10 +41,20 @@ def _secret_for(idempotency_key):
     return digest.hexdigest()[:32]
 
 
-def _replay(key):
+def _replay(key, data=None):
+    """The report already filed under this key, with its private link: only for the same report sent again
+    (a lost answer). The same key with other content (`data`) is someone else's key (guessed, copied from
+    another browser or another caller), and gets a refusal, never the first reporter's link. (A batch from
+    SP4N-LAPOR!, keyed by the national ids, passes no data: its twin may have been edited there meanwhile.)"""
     existing = Complaint.objects.filter(idempotency_key=key).first()
     if existing is None:
         return None
+    title = " ".join(str(without_controls((data or {}).get("title") or "")).split())
+    body = str(without_controls((data or {}).get("body") or "")).strip()
+    if data is not None and (title, body) != (existing.title, existing.body):
+        raise InvalidTransition(
+            "idempotency_key_reused", _("This idempotency key was already used for another report; use a new one.")
+        )
     return Result(existing, existing.events.order_by("id").first(), secret=_secret_for(key), replayed=True)
 
 
@@ -59,7 +69,7 @@ def submit(actor, data, files=(), *, now=None, received_at=None, held_by=None):
     if not policy.may(actor, Action.SUBMIT, None):
         raise NotAllowed("not_allowed", _("You may not file reports here."))
     key = data.get("idempotency_key")
-    if key and (replay := _replay(key)):
+    if key and (replay := _replay(key, data)):
         return replay
     cleaned = clean_report(data, files)
     now = now or timezone.now()
@@ -88,7 +98,7 @@ def submit(actor, data, files=(), *, now=None, received_at=None, held_by=None):
                 for f in stored:
                     f.delete(save=False)
                 stored.clear()
-                if key and (replay := _replay(key)):
+                if key and (replay := _replay(key, data)):
                     return replay
                 c.pk, c._state.adding = None, True  # another report took the number meanwhile: draw again
                 c.tracking_number = _unused_tracking_number(now, 4 if attempt < 4 else 6)

@@ -9,6 +9,7 @@ exact. Small limits (a few an hour, a minute: filing from the web, OTPs, looking
 counted one statement per hit. What other processes hold back is at most `BATCH_SHARE` of the limit each.
 """
 
+import contextlib
 import hashlib
 import random
 import threading
@@ -47,8 +48,13 @@ def forget_local():
 
 
 def allow(scope, ident, limit, window_seconds, cost=1):
-    """Count `cost` hits for (scope, ident); False once `limit` hits happened in the current window."""
-    if not ident or limit <= 0:
+    """Count `cost` hits for (scope, ident); False once `limit` hits happened in the current window.
+
+    A limit of 0 (or less) allows nothing: a partner key set to 0 a minute is a key switched off, not one
+    without a limit. The limits in settings are refused at start below 1 (settings.py)."""
+    if limit <= 0:
+        return False
+    if not ident:
         return True
     now = int(time.time())
     window = now // window_seconds
@@ -166,3 +172,31 @@ def lookup_allowed(request, numbers=1):
 
     limit = settings.SIKESAL_RATE_LIMITS["track_per_ip_per_minute"]
     return allow("track-ip", client_ip(request), limit, 60, cost=max(1, numbers))
+
+
+def filing_allowed(request, reporter):
+    """The web form's limits on filing, for every door a person files through in a browser session (the
+    form, and REST called with that session): one budget per address (`file_per_ip_per_hour`), and one per
+    contact a day (`file_per_contact_per_day`) for each contact the report leaves and the logged-in
+    account's own: filing through another door, or naming a third party's address, gets no new allowance.
+    (Partner keys have their own limit per key; every door also counts per sender: complaints/senders.py.)"""
+    from django.conf import settings
+
+    from sikesal.complaints.intake import canonical_phone
+
+    limits = settings.SIKESAL_RATE_LIMITS
+    if not allow("file-ip", client_ip(request), limits["file_per_ip_per_hour"], 3600):
+        return False
+    user = getattr(request, "user", None)
+    given = [(reporter or {}).get("email"), (reporter or {}).get("phone")]
+    if user is not None and user.is_authenticated:
+        given += [user.email, user.phone]
+    contacts = set()
+    for raw in given:
+        text = str(raw or "").strip().lower()
+        if "@" not in text and text:
+            with contextlib.suppress(ValueError):  # not a number the channels know: counted as typed
+                text = canonical_phone(text)
+        if text:
+            contacts.add(text)
+    return all(allow("file-contact", c, limits["file_per_contact_per_day"], 86400) for c in sorted(contacts))

@@ -4,6 +4,7 @@ Every state change goes through sikesal.complaints.lifecycle; every read through
 """
 
 import datetime as dt
+import hashlib
 import io
 import re
 import secrets
@@ -29,7 +30,7 @@ from sikesal.complaints.policy import Actor
 from sikesal.complaints.states import CLOSED_STATES, Channel, ComplaintType, Status
 from sikesal.core import csvsafe
 from sikesal.core import params as params_module
-from sikesal.core.ratelimit import allow, client_ip, lookup_allowed
+from sikesal.core.ratelimit import allow, client_ip, filing_allowed, lookup_allowed
 from sikesal.integrations.ombudsman import eligibility as ombudsman_eligibility
 from sikesal.portal import page_cache, statistics
 
@@ -63,6 +64,18 @@ def _form_context(values=None, errors=None):
     }
 
 
+def _browser_key(request, key):
+    """The form's idempotency key in this browser's namespace (a hash of its CSRF secret, which every POST
+    carries and no other browser has): the outbox sending again after a lost answer replays its own
+    report, and the same key from another browser is a new report, never a replay with the first
+    reporter's private link. (Logging in changes the CSRF secret: a form sent again across a login files
+    a second report, the lesser harm.)"""
+    if not key:
+        return None
+    browser = hashlib.sha256(str(request.META.get("CSRF_COOKIE", "")).encode()).hexdigest()[:12]
+    return f"web:{browser}:{key[:60]}"
+
+
 def file_report(request):
     if request.method != "POST":
         initial = {"service": request.GET.get("layanan", "")}
@@ -76,11 +89,7 @@ def file_report(request):
             _form_context(values, {"__all__": [_("The report could not be sent.")]}),
             status=400,
         )
-    contact = post.get("email") or post.get("phone")
-    limits = settings.SIKESAL_RATE_LIMITS
-    if not allow("file-ip", client_ip(request), limits["file_per_ip_per_hour"], 3600) or (
-        contact and not allow("file-contact", contact.strip().lower(), limits["file_per_contact_per_day"], 86400)
-    ):
+    if not filing_allowed(request, {"phone": post.get("phone"), "email": post.get("email")}):
         ctx = _form_context(
             values, {"__all__": [_("Too many reports from this connection or contact. Please try again later.")]}
         )
@@ -98,7 +107,7 @@ def file_report(request):
         "is_anonymous": post.get("is_anonymous") == "1",
         "is_secret": post.get("is_secret") == "1",
         "channel": Channel.WEB,
-        "idempotency_key": "web:" + post.get("idempotency_key", "")[:60] if post.get("idempotency_key") else None,
+        "idempotency_key": _browser_key(request, post.get("idempotency_key")),
         "answers": intake.service_answers(post),
         "reporter": {"name": post.get("name"), "phone": post.get("phone"), "email": post.get("email")},
     }

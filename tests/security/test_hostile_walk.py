@@ -32,6 +32,32 @@ PARAMS = [
     "service_code", "service_request_id", "q", "nomor", "k", "antrian", "layanan", "kecamatan", "limit",
     "jurisdiction_id", "lat", "long", "radius", "format", "next", "urut", "tipe",
 ]  # fmt: skip
+# The extremes of every typed parameter, each tried on every URL (random strings rarely hit them): datetimes at
+# year 1 and 9999 in every zone (they overflow on the way to UTC), dates and months at the ends of the
+# calendar, integers past 64 bits, and a lone surrogate.
+ZONES = ["-12:00", "-03:30", "Z", "+00:00", "+05:45", "+07:00", "+14:00", ""]
+DATETIMES = [f"{moment}{zone}" for moment in ("0001-01-01T00:00:00", "9999-12-31T23:59:59") for zone in ZONES]
+TYPED = {
+    "datetime": DATETIMES,
+    "date": ["0001-01-01", "9999-12-31", "0000-00-00", "99999-01-01"],
+    "month": ["0001-01", "9999-12", "99999-1"],
+    "integer": [str(2**63), str(2**64), "-" + str(2**63), "9" * 40, "1e309"],
+    "text": ["\ud800", "\udfff x", "\ufffe\u202e"],
+}
+DATETIME_PARAMS = ["start_date", "end_date"]
+TYPED_PARAMS = {
+    "datetime": DATETIME_PARAMS,
+    "date": ["dari", "sampai"],
+    "month": ["bulan"],
+    "integer": ["page", "page_size", "limit", "opd", "service_request_id", "radius", "lat", "long", "antrian"],
+    "text": ["q", "nomor", "k", "tipe"],
+}
+EXTREMES = [{name: value} for kind, names in TYPED_PARAMS.items() for name in names for value in TYPED[kind]]
+# Both ends of a range at once: each end may pass alone and the pair still overflow.
+RANGES = [
+    dict(zip(DATETIME_PARAMS, pair, strict=True)) for pair in zip(DATETIMES, DATETIMES[1:] + DATETIMES[:1], strict=True)
+]
+RANGES += [{"start_date": "0001-01-01T00:00:00+07:00", "end_date": "0001-02-01T00:00:00+07:00"}]
 values = st.one_of(st.sampled_from(HOSTILE), st.text(max_size=20))
 queries = st.dictionaries(st.sampled_from(PARAMS), values, max_size=4)
 segments = st.one_of(
@@ -54,8 +80,15 @@ def patterns():
 CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")
 
 
-def fill(pattern, segment):
-    path = CONVERTER.sub(lambda m: "123456789012345678901234567890" if m.group(1) == "int" else segment, pattern)
+def fill(pattern, segment, fmt=None):
+    """The pattern with its parameters filled: ints past 64 bits, `fmt` (json, xml) for a format, else `segment`."""
+
+    def value(m):
+        if m.group(1) == "int":
+            return "123456789012345678901234567890"
+        return fmt if fmt and m.group(2) == "fmt" else segment
+
+    path = CONVERTER.sub(value, pattern)
     return "/" + path.replace("^", "").replace("$", "")
 
 
@@ -90,6 +123,14 @@ def test_no_url_answers_5xx_to_hostile_values(client, users, in_state, role):
                 response = answer(client, url, {name: value}, headers)
                 if response.status_code >= 500:
                     failures.append((url, {name: value}, response.status_code))
+    assert failures == []
+
+    # ... the extremes of every type in every parameter, and ranges at the ends of time, ...
+    for url in {fill(p, "JBI-0000-XXXX", fmt) for p in patterns() for fmt in ("json", "xml")}:
+        for query in EXTREMES + RANGES:
+            response = answer(client, url, query, headers)
+            if response.status_code >= 500:
+                failures.append((url, query, response.status_code))
     assert failures == []
 
     # ... then random combinations of parameters and path segments.

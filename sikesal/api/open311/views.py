@@ -26,6 +26,7 @@ from sikesal.complaints.errors import LifecycleError
 from sikesal.complaints.models import Complaint, Event
 from sikesal.complaints.policy import Actor
 from sikesal.complaints.states import CLOSED_STATES, Channel, Visibility
+from sikesal.core import params
 from sikesal.core.ratelimit import allow, lookup_allowed
 
 from . import records
@@ -163,12 +164,9 @@ def service_definition(request, code, fmt):
 
 
 def _parse_when(value):
-    """A W3C datetime (with or without an offset; without one it is WIB), or "invalid"."""
-    try:
-        parsed = dt.datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
-    except (AttributeError, ValueError):
-        return "invalid"
-    return parsed if parsed.tzinfo else timezone.make_aware(parsed)
+    """A W3C datetime (with or without an offset; without one it is WIB), or "invalid" (also a year no
+    report has: core/params.py `moment`)."""
+    return params.moment(value) or "invalid"
 
 
 def _rows(request, found, extensions):

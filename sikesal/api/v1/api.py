@@ -15,17 +15,19 @@ from django.utils.translation import gettext as _
 from ninja import File, Form, NinjaAPI, Query, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.files import UploadedFile
+from ninja.parser import Parser
 from ninja.security import APIKeyHeader, django_auth
 
 from sikesal.accounts.models import ApiKey
 from sikesal.catalogue.models import Area, AreaLevel, Institution, Service
 from sikesal.complaints import lifecycle, policy, senders, submission, timeline
 from sikesal.complaints.actions import Action
-from sikesal.complaints.errors import LifecycleError, NotAllowed
+from sikesal.complaints.errors import LifecycleError, NotAllowed, TooManyReports
 from sikesal.complaints.models import Complaint
 from sikesal.complaints.policy import Actor
 from sikesal.complaints.states import CLOSED_STATES, Channel
-from sikesal.core.ratelimit import allow
+from sikesal.core import params
+from sikesal.core.ratelimit import allow, filing_allowed
 from sikesal.portal import statistics
 
 
@@ -59,7 +61,15 @@ class SikesalAPI(NinjaAPI):
         return schema
 
 
+class StrictJson(Parser):
+    """A body with a lone surrogate is unreadable (400, `unreadable_body`), like any body that is not JSON."""
+
+    def parse_body(self, request):
+        return params.json_body(request.body)
+
+
 api = SikesalAPI(
+    parser=StrictJson(),
     title="SIKESAL API",
     version="1",
     description="Laporan pelayanan publik Kota Jambi. Kunci API di header X-API-Key.",
@@ -294,6 +304,12 @@ def _submit(request, payload, files, idempotency_key):
     # The web form's rule (complaints/senders.py); a repeat of a report already filed is its replay.
     key = data.get("idempotency_key")
     repeat = bool(key) and Complaint.objects.filter(idempotency_key=key).exists()
+    if not repeat and getattr(request, "api_key", None) is None and not filing_allowed(request, data["reporter"]):
+        # A person in a browser session (a citizen after a one-time code, staff): the web form's limits
+        # on their address and on every contact, one budget for both doors (core/ratelimit.py).
+        raise TooManyReports(
+            "too_many_reports", _("Too many reports from this connection or contact. Please try again later.")
+        )
     screened = senders.Verdict() if repeat else senders.check_reporter(data["reporter"], channel)
     screened.refuse_if_limited()
     result = submission.submit(actor, data, files, held_by=screened.entry)

@@ -1,7 +1,9 @@
 """Which timeline events reach the reporter, and on which channels."""
 
+import datetime as dt
 from collections import defaultdict
 
+from sikesal.accounts.models import User
 from sikesal.complaints import actions, effect_queue
 from sikesal.complaints.actions import Action
 from sikesal.complaints.models import Complaint
@@ -47,6 +49,7 @@ def notify_reporters(events):
     wanted = list(wanted.values())
     if not wanted:
         return
+    _hold_unconfirmed(wanted)
     # Unique per event, channel and address: a second run of the same events adds nothing, sends nothing.
     effect_queue.bulk_create(Notification, wanted, ignore_conflicts=True)
     pending = list(
@@ -74,3 +77,41 @@ def _addressed(event, channel, address):
             state=Notification.State.FAILED,
             last_error=str(exc)[:300],
         )
+
+
+def _hold_unconfirmed(wanted):
+    """A contact that never confirmed receives messages about one report a day; the others are recorded as
+    held, with the reason, and not sent (docs/security.md, "Contacts that never confirmed"). Whoever files
+    can type anyone's address: without this, every report filed with a third party's address would send
+    them a receipt. Confirmed: the contact's owner logged in with a one-time code sent to it (a citizen
+    account for it exists), or the report came from it (a WhatsApp, SMS or e-mail conversation)."""
+    told = {}  # (channel, address) -> the report it already hears about today
+    for n in wanted:
+        if n.state != Notification.State.PENDING or n.channel == n.event.complaint.channel:
+            continue
+        key = (n.channel, n.to)
+        if key not in told:
+            if _confirmed(n.to):
+                told[key] = None
+                continue
+            earlier = (
+                Notification.objects.filter(
+                    channel=n.channel, to=n.to, event__created_at__gt=n.event.created_at - dt.timedelta(days=1)
+                )
+                .exclude(state=Notification.State.HELD)
+                .values_list("event__complaint_id", flat=True)
+                .first()
+            )
+            told[key] = earlier or n.event.complaint_id
+        if told[key] is not None and told[key] != n.event.complaint_id:
+            n.state = Notification.State.HELD
+            n.last_error = "unconfirmed contact: already sent a message about another report today"
+
+
+def _confirmed(address):
+    """Someone logged in with a one-time code sent to this address: that login names the account
+    "warga:<the address as typed>" (portal/views_account.py), and only that login does."""
+    if "@" in address:
+        return User.objects.filter(username__iexact=f"warga:{address}").exists()
+    forms = {address, "0" + address[3:]} if address.startswith("+62") else {address}
+    return User.objects.filter(username__in=[f"warga:{form}" for form in forms]).exists()

@@ -10,6 +10,7 @@ class Notification(models.Model):
         PENDING = "pending", _("Pending")
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
+        HELD = "held", _("Held")  # not sent: a contact that never confirmed (handlers.py), with the reason
 
     event = models.ForeignKey("complaints.Event", on_delete=models.CASCADE, related_name="notifications")
     channel = models.CharField(max_length=10)

@@ -8,9 +8,11 @@ from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
 from django_tasks import task
 
 from sikesal.complaints import actions, deadlines
+from sikesal.complaints.models import Complaint
 from sikesal.complaints.states import Status
 from sikesal.integrations.notify import channels
 from sikesal.integrations.notify.models import Notification
@@ -37,6 +39,10 @@ def _context(event):
     if spec.asks_reporter and still_asked:
         when = formats.date_format(timezone.localtime(due), "j F Y") if due else ""
         ask = str(spec.asks_reporter) % {"due": when, "target": event.payload.get("target", "")}
+        if event.action == actions.Action.MERGE and _secret_target(complaint, event):
+            # A rahasia report's number is for its own reporter only (docs/security.md): checked when the
+            # message is written, so a report made rahasia after the merge is not named either.
+            ask = str(_("The same problem was already reported in another report, which is handled there."))
     return {
         "event": event,
         "complaint": complaint,
@@ -47,6 +53,11 @@ def _context(event):
         "track_url": settings.SITE_URL + reverse("portal:track_detail", args=[complaint.tracking_number]),
         "account_url": settings.SITE_URL + reverse("portal:login"),
     }
+
+
+def _secret_target(complaint, event):
+    target = complaint.merged_into or Complaint.objects.filter(tracking_number=event.payload.get("target")).first()
+    return target is None or target.is_secret
 
 
 def _message(notification, channel):

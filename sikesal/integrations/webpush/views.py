@@ -7,7 +7,6 @@ and the decision is the policy's (policy.can_follow_by_push). Bad input is a 400
 
 import base64
 import binascii
-import json
 import re
 from urllib.parse import urlsplit
 
@@ -18,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from sikesal.complaints import policy
 from sikesal.complaints.models import Complaint
+from sikesal.core import params
 from sikesal.core.ratelimit import allow, client_ip, lookup_allowed
 from sikesal.integrations.webpush.models import PushSubscription
 
@@ -61,7 +61,7 @@ def endpoint_allowed(url):
 def _read(request):
     """(tracking, endpoint, p256dh, auth) from the JSON body, or an error message."""
     try:
-        body = json.loads(request.body or b"{}")
+        body = params.json_body(request.body or b"{}")
     except (ValueError, UnicodeDecodeError):
         return None, _("The request could not be read.")
     if not isinstance(body, dict):
