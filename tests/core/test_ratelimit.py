@@ -49,8 +49,9 @@ def test_ended_windows_are_purged(monkeypatch, clock):
     assert RateCounter.objects.count() == 1
 
 
-def test_no_identity_or_no_limit_is_not_counted():
-    assert ratelimit.allow("track-ip", "", 1, 60) and ratelimit.allow("track-ip", "x", 0, 60)
+def test_no_identity_is_not_counted_and_a_limit_of_zero_allows_nothing():
+    assert ratelimit.allow("track-ip", "", 1, 60)
+    assert not ratelimit.allow("track-ip", "x", 0, 60)  # a key set to 0 a minute is switched off, not unlimited
     assert not RateCounter.objects.exists()
 
 
