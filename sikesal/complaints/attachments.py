@@ -1,7 +1,10 @@
 """Checking and storing uploaded files.
 
-The declared name and content type are ignored: the kind is read from the file's first bytes, images
-are decoded and re-encoded (which drops EXIF, GPS position included), and each kind has a size limit.
+The declared name and content type are ignored: the kind is read from the file's first bytes, each kind
+has a size limit, and every file is rebuilt without what identifies its author (attachments_clean): images
+are decoded and re-encoded with no EXIF, GPS, XMP, comment or text chunk, PDFs lose their document
+information, XMP, embedded files and JavaScript. Video and audio are refused: their containers hold GPS
+atoms and device names we cannot yet remove reliably.
 """
 
 import hashlib
@@ -12,8 +15,9 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.utils.translation import gettext as _
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
+from sikesal.complaints.attachments_clean import CannotClean, clean_image, clean_pdf
 from sikesal.complaints.models import AttachmentKind
 
 # Past the limit Pillow only warns (it raises at twice the limit): make its warning an error, so that nothing
@@ -56,20 +60,20 @@ def sniff(head):
         return AttachmentKind.PHOTO, "image/webp", ".webp"
     if head.startswith(b"%PDF-"):
         return AttachmentKind.PDF, "application/pdf", ".pdf"
-    if head[4:8] == b"ftyp":
-        brand = head[8:12]
-        if brand.startswith(b"3g"):
-            return AttachmentKind.VIDEO, "video/3gpp", ".3gp"
-        if brand == b"qt  ":
-            return AttachmentKind.VIDEO, "video/quicktime", ".mov"
-        return AttachmentKind.VIDEO, "video/mp4", ".mp4"
-    if head.startswith(b"\x1a\x45\xdf\xa3"):
-        return AttachmentKind.VIDEO, "video/webm", ".webm"
     return None
 
 
+def is_video_or_audio(head):
+    """MP4/MOV/3GP/M4A (ISO boxes), WebM/MKV, Ogg, MP3, WAV, AMR: refused with their own message."""
+    return (
+        head[4:8] == b"ftyp"
+        or head.startswith((b"\x1a\x45\xdf\xa3", b"OggS", b"ID3", b"#!AMR", b"\xff\xfb", b"\xff\xf3"))
+        or (head[:4] == b"RIFF" and head[8:12] == b"WAVE")
+    )
+
+
 def _strip_image(content, content_type):
-    """Re-encode an image without its metadata; None when it is not a valid image.
+    """Re-encode an image without its metadata (attachments_clean); None when it is not a valid image.
 
     The dimensions are read from the header (Image.open decodes nothing) and checked against the pixel
     limit first: a small PNG of 8900×8900 pixels would otherwise take seconds and most of a gigabyte.
@@ -81,18 +85,10 @@ def _strip_image(content, content_type):
             if img.width * img.height > limit:
                 raise ImageTooLarge
             img.load()
-            img = ImageOps.exif_transpose(img)  # keep the photo upright once the orientation tag is gone
-            out = io.BytesIO()
-            if content_type == "image/jpeg":
-                img.convert("RGB").save(out, "JPEG", quality=85, optimize=True)
-            elif content_type == "image/png":
-                img.save(out, "PNG", optimize=True)
-            else:
-                img.save(out, "WEBP", quality=85)
-            return out.getvalue()
+            return clean_image(img, content_type)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageTooLarge from exc
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, CannotClean):
         return None
 
 
@@ -100,10 +96,12 @@ def check_upload(name, content):
     """Check one upload; returns (CheckedFile, None) or (None, an Indonesian error message)."""
     display = (name or "berkas")[:200]
     sniffed = sniff(content[:16])
-    if sniffed is None:
+    if sniffed is None and is_video_or_audio(content[:16]):
         return None, _(
-            "%(name)s: only photos (JPEG, PNG, WebP), PDF and short videos (MP4, 3GP, WebM) are accepted."
+            "%(name)s: videos and audio cannot yet be cleaned of location data; please send a photo or PDF."
         ) % {"name": display}
+    if sniffed is None:
+        return None, _("%(name)s: only photos (JPEG, PNG, WebP) and PDF are accepted.") % {"name": display}
     kind, content_type, extension = sniffed
     limit = settings.SIKESAL_UPLOAD_MAX_BYTES[kind]
     if len(content) > limit:
@@ -121,6 +119,14 @@ def check_upload(name, content):
             }
         if content is None:
             return None, _("%(name)s is not a valid image.") % {"name": display}
+    elif kind == AttachmentKind.PDF:
+        try:
+            content = clean_pdf(content)
+        except CannotClean:
+            return None, _(
+                "%(name)s could not be read as a PDF (damaged or locked with a password); please send it "
+                "unlocked or as a photo."
+            ) % {"name": display}
     return CheckedFile(kind, content_type, extension, display, content), None
 
 
@@ -129,7 +135,8 @@ def check_uploads(files):
     checked, errors = [], []
     if len(files) > settings.SIKESAL_UPLOAD_MAX_FILES:
         return [], [_("At most %(n)d attachments.") % {"n": settings.SIKESAL_UPLOAD_MAX_FILES}]
-    biggest = max(settings.SIKESAL_UPLOAD_MAX_BYTES.values())
+    # Enough to check any kind we accept and to tell that a video is one (the refused kind needs no more).
+    biggest = max(v for k, v in settings.SIKESAL_UPLOAD_MAX_BYTES.items() if k != AttachmentKind.VIDEO)
     for f in files:
         if isinstance(f, tuple):
             name, content = f

@@ -210,6 +210,10 @@ def attachment_path(instance, filename):
     return f"attachments/{instance.complaint_id}/{secrets.token_hex(12)}{instance.extension}"
 
 
+def new_attachment_token():
+    return secrets.token_urlsafe(16)
+
+
 class Attachment(models.Model):
     complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="attachments")
     event = models.ForeignKey("Event", null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments")
@@ -222,6 +226,8 @@ class Attachment(models.Model):
     sha256 = models.CharField(max_length=64)
     visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Its address (/lampiran/<token>/): 128 random bits, so public files cannot be walked by counting ids.
+    token = models.CharField(max_length=32, unique=True, default=new_attachment_token, editable=False)
 
     class Meta:
         verbose_name = _("attachment")

@@ -533,14 +533,16 @@ def public_complaints(queryset):
     )
 
 
-def can_read_attachment(actor, attachment, secret=None):
+def can_read_attachment(actor, attachment, reporter_grant=False):
+    """`reporter_grant`: the request carries the grant the reporter's private page signed for this file
+    (portal/attachment_links.py), which stands for the private-link secret without repeating it."""
     from sikesal.complaints.states import Visibility
 
     complaint = attachment.complaint
     if attachment.visibility == Visibility.STAFF and is_desk_letter(attachment):
         # A scanned letter names its writer: it is part of the identity, read only where the identity is.
         return identity_access(actor, complaint) is IdentityAccess.ALLOWED
-    if secret and complaint.check_secret(secret):
+    if reporter_grant:
         return attachment.visibility != Visibility.STAFF
     if actor.role != "public" and can_view(actor, complaint):
         return attachment.visibility != Visibility.STAFF or actor.role not in {Role.CITIZEN}

@@ -32,7 +32,7 @@ from sikesal.core import csvsafe
 from sikesal.core import params as params_module
 from sikesal.core.ratelimit import allow, client_ip, filing_allowed, lookup_allowed
 from sikesal.integrations.ombudsman import eligibility as ombudsman_eligibility
-from sikesal.portal import page_cache, statistics
+from sikesal.portal import attachment_links, page_cache, statistics
 
 FOLLOWUP_ACTIONS = (Action.ADD_FOLLOWUP, Action.COMPLETE_FOLLOWUP)  # their photos are the agency's "after"
 
@@ -199,18 +199,18 @@ def _by_secret(secret):
 
 
 def _render_private(request, complaint, action_url, secret=None):
-    attachment_suffix = f"?k={secret}" if secret else ""
     available = [a for a in PORTAL_ACTIONS if complaint.status in lifecycle.TRANSITIONS[a].sources]
     if Action.CONFIRM in available:
         available.remove(Action.RATE)  # confirming carries the rating
     attachments = list(complaint.attachments.exclude(visibility="staff").select_related("event"))
+    for a in attachments:
+        a.reporter_url = attachment_links.reporter_url(a)
     response = render(
         request,
         "portal/private.html",
         {
             "c": complaint,
             "action_url": action_url,
-            "attachment_suffix": attachment_suffix,
             "events": timeline.events_for(complaint, "reporter"),
             "attachments": [a for a in attachments if not (a.event and a.event.action in FOLLOWUP_ACTIONS)],
             "agency_attachments": [a for a in attachments if a.event and a.event.action in FOLLOWUP_ACTIONS],
@@ -367,9 +367,12 @@ def _report_page(request, tracking, csrf):
 
 
 @require_GET
-def attachment(request, pk):
-    att = Attachment.objects.select_related("complaint").filter(pk=pk).first()
-    if att is None or not policy.can_read_attachment(Actor.for_user(request.user), att, request.GET.get("k")):
+def attachment(request, token):
+    att = Attachment.objects.select_related("complaint").filter(token=token).first()
+    if att is None:
+        raise Http404
+    grant = attachment_links.has_reporter_grant(att, request.GET.get("g"))
+    if not policy.can_read_attachment(Actor.for_user(request.user), att, reporter_grant=grant):
         raise Http404
     response = FileResponse(att.file.open("rb"), content_type=att.content_type)
     response["X-Content-Type-Options"] = "nosniff"

@@ -312,12 +312,12 @@ def test_media_url_is_the_first_public_photo_of_a_public_report(client, submit, 
     assert one(client, c.tracking_number)["media_url"] is None  # not before verification
     act(c, "verify")
     url = one(client, c.tracking_number)["media_url"]
-    assert url == f"http://testserver/lampiran/{first.pk}/"
+    assert url == f"http://testserver/lampiran/{first.token}/"
     assert one(client, c.tracking_number, "xml")["media_url"] == url
     photo = client.get(url.removeprefix("http://testserver"))
     assert photo.status_code == 200 and photo["Content-Type"] == "image/jpeg"
     Attachment.objects.filter(pk=first.pk).update(visibility=Visibility.STAFF)
-    assert one(client, c.tracking_number)["media_url"] == f"http://testserver/lampiran/{second.pk}/"
+    assert one(client, c.tracking_number)["media_url"] == f"http://testserver/lampiran/{second.token}/"
     Attachment.objects.filter(pk=second.pk).update(visibility=Visibility.REPORTER)
     assert one(client, c.tracking_number)["media_url"] is None
 

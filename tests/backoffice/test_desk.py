@@ -97,10 +97,10 @@ def test_an_anonymous_letter_scan_is_staff_only_and_the_opd_never_sees_the_write
     client.force_login(users["liaison"])
     page = client.get(reverse("backoffice:report", args=[c.tracking_number])).content.decode()
     assert "Siti Aminah" not in page and "081234567891" not in page
-    assert client.get(reverse("portal:attachment", args=[letter.pk])).status_code == 404
+    assert client.get(reverse("portal:attachment", args=[letter.token])).status_code == 404
     # Nor the public, nor the citizen's private link: the scan is the office's record.
     client.logout()
-    assert client.get(reverse("portal:attachment", args=[letter.pk])).status_code == 404
+    assert client.get(reverse("portal:attachment", args=[letter.token])).status_code == 404
 
 
 @pytest.mark.django_db

@@ -3,6 +3,7 @@
 import io
 import os
 
+import pikepdf
 import pytest
 from django.conf import settings
 from PIL import Image
@@ -22,6 +23,14 @@ def jpeg_with_gps():
     exif[0x8825] = {1: "S", 2: (1.0, 36.0, 36.0), 3: "E", 4: (103.0, 36.0, 47.0)}  # GPS position of the reporter
     out = io.BytesIO()
     img.save(out, "JPEG", exif=exif)
+    return out.getvalue()
+
+
+def small_pdf():
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    out = io.BytesIO()
+    pdf.save(out)
     return out.getvalue()
 
 
@@ -134,7 +143,7 @@ def test_size_limits_and_count(catalogue, settings):
         submission.submit(Actor.system(), report_data(), [("a.pdf", b"%PDF-1.4\n" + b"0" * 2000)])
     with pytest.raises(InvalidInput):
         submission.submit(Actor.system(), report_data(), [("a.pdf", b"%PDF-1.4\n")] * 6)
-    c = submission.submit(Actor.system(), report_data(), [("surat.pdf", b"%PDF-1.4\nsmall")]).complaint
+    c = submission.submit(Actor.system(), report_data(), [("surat.pdf", small_pdf())]).complaint
     assert c.attachments.get().kind == "pdf"
     assert nothing_written() is False
 

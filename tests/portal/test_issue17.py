@@ -129,7 +129,7 @@ def test_back_office_report_reads_like_a_tool(client, users, submit, settings, t
     assert len(buttons) >= 3 and "Simpan" not in buttons and len(set(buttons)) == len(buttons)  # each says its action
     assert "Verifikasi dan disposisi" in buttons
     assert f"{complaint.area.parent.name} · Depan SD 47" in html  # a separator before the address
-    assert re.search(r'id="attachments".*?<img src="/lampiran/\d+/"', html, re.S)  # photos as thumbnails
+    assert re.search(r'id="attachments".*?<img src="/lampiran/[\w-]{20,}/"', html, re.S)  # photos as thumbnails
 
 
 def test_staff_timeline_does_not_call_events_they_see_reporter_only(client, users, in_state):

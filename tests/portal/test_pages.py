@@ -193,7 +193,7 @@ def test_public_detail_shows_before_and_after_photos(client, catalogue, act, act
     html = client.get(reverse("portal:report_detail", args=[complaint.tracking_number])).content.decode()
     assert html.count("<img") == 2 and 'id="after-photos"' in html
     after = complaint.attachments.get(event__isnull=False)
-    response = client.get(reverse("portal:attachment", args=[after.pk]))
+    response = client.get(reverse("portal:attachment", args=[after.token]))
     assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
     assert response["X-Content-Type-Options"] == "nosniff"
 
@@ -203,7 +203,7 @@ def test_attachments_of_a_hidden_report_are_not_served(client, catalogue, submit
 
     complaint = submit(files=[("b.jpg", jpeg_with_gps())])  # not yet verified: not public
     att = complaint.attachments.get()
-    assert client.get(reverse("portal:attachment", args=[att.pk])).status_code == 404
+    assert client.get(reverse("portal:attachment", args=[att.token])).status_code == 404
 
 
 def _as_data(form):

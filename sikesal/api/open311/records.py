@@ -60,7 +60,7 @@ COLUMNS = (
     ("kecamatan", "area__parent__name"),
     ("public_note", "public_note"),
     ("public_changed_at", "public_changed_at"),
-    ("public_photo_id", "public_photo_id"),
+    ("public_photo_token", "public_photo_token"),
 )
 
 
@@ -74,10 +74,10 @@ def _base():
     return Complaint.objects.annotate(
         public_note=Subquery(public_events.exclude(message="").order_by("-created_at", "-id").values("message")[:1]),
         public_changed_at=Subquery(public_events.order_by("-created_at", "-id").values("created_at")[:1]),
-        public_photo_id=Subquery(
+        public_photo_token=Subquery(
             Attachment.objects.filter(complaint=OuterRef("pk"), visibility=Visibility.PUBLIC, kind=AttachmentKind.PHOTO)
             .order_by("created_at", "id")
-            .values("pk")[:1]
+            .values("token")[:1]
         ),
     )
 
@@ -165,8 +165,8 @@ def row(request, c, extensions=False):
                 "lat": c.latitude,
                 "long": c.longitude,
                 "media_url": (
-                    request.build_absolute_uri(reverse("portal:attachment", args=[c.public_photo_id]))
-                    if c.public_photo_id
+                    request.build_absolute_uri(reverse("portal:attachment", args=[c.public_photo_token]))
+                    if c.public_photo_token
                     else None
                 ),
             }
