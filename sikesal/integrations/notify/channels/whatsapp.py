@@ -104,11 +104,8 @@ class WhatsApp(PhoneChannel):
         if payload.get("status") == "failed":
             error = str(payload.get("error") or "failed")[:280]
             if payload.get("code") == WINDOW_CLOSED and not _window_closed_for(sent.notification_id, but=sent.pk):
-                # Sent as text, refused by the platform's window: again as the template (send() sees this
-                # failure), once; the retry is queued in the transaction that records the failure.
-                from sikesal.integrations.notify.tasks import send_notification
-
-                send_notification.enqueue(sent.notification_id)
+                # Sent as text, refused by the platform's window: pending again, to go as the template
+                # (send() sees this failure), once.
                 return StatusChange(sent.notification_id, Notification.State.PENDING, f"{self.name}: {error}")
             return StatusChange(sent.notification_id, Notification.State.FAILED, f"{self.name}: {error}")
         if payload.get("status") in {"delivered", "read"}:
