@@ -11,6 +11,9 @@
    in time) on a trivial view, the public track page and intake through REST v1 and Open311 POST, with
    every new report matched to one request afterwards; the statistics page; the back-office inbox and
    search through Django's test client; the deadline sweep, idle and with a sample made due.
+4. WhatsApp (bench.whatsapp, skipped with --whatsapp-citizens 0): citizens each sending a whole
+   conversation through the Cloud API simulator to a server of its own on a fresh database; the figures
+   join the table as whatsapp_*.
 """
 
 import argparse
@@ -103,8 +106,13 @@ def main():
         "--data-dir",
         help="SQLite only: keep the seeded database in this directory and reuse it when it already holds the reports",
     )
+    parser.add_argument(
+        "--whatsapp-citizens", type=int, help="citizens in the WhatsApp run (default 500; --quick 150); 0 skips it"
+    )
     args = parser.parse_args()
     reports = args.reports or (100_000 if args.quick else 1_000_000)
+    if args.whatsapp_citizens is None:
+        args.whatsapp_citizens = 150 if args.quick else 500
     seconds = args.seconds or (15 if args.quick else 60)
     args.sustained_seconds = args.sustained_seconds or (60 if args.quick else 300)
 
@@ -121,14 +129,17 @@ def main():
     elif args.db == "sqlite":
         os.environ.pop("DATABASE_URL", None)
     try:
-        result = run(args, reports, seconds, data_dir, server_holder.append)
+        try:
+            result = run(args, reports, seconds, data_dir, server_holder.append)
+        finally:
+            for proc in server_holder:
+                proc.send_signal(signal.SIGINT)
+                try:
+                    proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+        result.update(whatsapp(args.whatsapp_citizens))
     finally:
-        for proc in server_holder:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
         if pg_dir:
             subprocess.run([str(ROOT / "scripts/pg-throwaway"), "stop", pg_dir], check=False)
     print("| metric | value |\n|---|---|")
@@ -139,6 +150,20 @@ def main():
 
 
 server_holder = []
+
+
+def whatsapp(citizens):
+    """bench.whatsapp in a process of its own (it starts its own server against the simulator), on a fresh
+    SQLite database or the same PostgreSQL server; its figures prefixed whatsapp_."""
+    if not citizens:
+        return {}
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "whatsapp.json"
+        env = {k: v for k, v in os.environ.items() if k != "SIKESAL_DATA_DIR"}
+        command = [sys.executable, "-m", "bench.whatsapp", "--citizens", str(citizens), "--json", str(out)]
+        subprocess.run(command, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+        figures = json.loads(out.read_text())
+    return {f"whatsapp_{k}": v for k, v in figures.items() if k not in ("db", "machine")}
 
 
 def run(args, reports, seconds, data_dir, keep):

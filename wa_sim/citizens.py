@@ -53,7 +53,7 @@ def build(sim, spec: dict) -> tuple[str, dict]:
     kind = given[0]
     value = spec[kind]
     wamid = sim.next_wamid(phone)
-    message = {"from": phone, "id": wamid, "timestamp": str(int(sim.clock.now()))}
+    message = {"from": phone, "id": wamid, "timestamp": str(sim.message_timestamp(phone))}
     if spec.get("reply_to"):
         message["context"] = {"from": sim.config.display_phone_number, "id": str(spec["reply_to"])}
     if kind == "text":

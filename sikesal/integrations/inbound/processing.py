@@ -23,6 +23,7 @@ from sikesal.integrations.inbound.adapters import MediaError
 from sikesal.integrations.inbound.models import Conversation, InboundMessage, OutboundMessage
 from sikesal.integrations.notify import channels
 from sikesal.integrations.notify.models import Notification
+from sikesal.integrations.notify.tasks import send_notification
 from sikesal.integrations.notify.transports import Outbox
 
 log = logging.getLogger("sikesal.inbound")
@@ -150,6 +151,8 @@ def _apply_status(channel_name, message):
     change = channel.status_change(payload)
     if change is not None:
         Notification.objects.filter(pk=change.notification_id).update(state=change.state, last_error=change.error)
+        if change.state == Notification.State.PENDING:  # the channel asks for another try (WhatsApp's 131047)
+            send_notification.enqueue(change.notification_id)
 
 
 def send_answers(channel_name, to):

@@ -9,7 +9,9 @@ TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 
 
 class CloudApiError(Exception):
-    pass
+    def __init__(self, message, code=None):
+        super().__init__(message)
+        self.code = code  # the platform's error code (131047: outside the 24-hour window), when it gave one
 
 
 def _headers():
@@ -29,7 +31,9 @@ def send(http, to, message):
     except httpx.HTTPError as exc:
         raise CloudApiError(f"WhatsApp Cloud API unreachable: {exc}") from exc
     if response.status_code >= 300:
-        raise CloudApiError(f"WhatsApp Cloud API answered {response.status_code}: {_error(response)}")
+        raise CloudApiError(
+            f"WhatsApp Cloud API answered {response.status_code}: {_error(response)}", _error_code(response)
+        )
     try:
         return str(response.json()["messages"][0]["id"])
     except (ValueError, KeyError, IndexError, TypeError):
@@ -72,6 +76,13 @@ def download(media_id, max_bytes):
         except (ValueError, KeyError, TypeError):
             raise CloudApiError(f"media {media_id}: the answer names no URL") from None
     return str(info.get("mime_type") or ""), content
+
+
+def _error_code(response):
+    try:
+        return int(response.json()["error"]["code"])
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def _error(response):

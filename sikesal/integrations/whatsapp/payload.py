@@ -68,8 +68,8 @@ def _message(m, names):
 
 
 def _status(s):
-    errors = s.get("errors") or []
-    error = "; ".join(str(e.get("title") or e.get("message") or e.get("code")) for e in errors if isinstance(e, dict))
+    errors = [e for e in s.get("errors") or [] if isinstance(e, dict)]
+    error = "; ".join(_error_text(e) for e in errors)
     return InboundMessage(
         channel=CHANNEL,
         # each status of a message is its own delivery report: "delivered" after "sent" is news, twice is not
@@ -77,9 +77,22 @@ def _status(s):
         kind=InboundMessage.Kind.STATUS,
         sender=address_of(s.get("recipient_id") or ""),
         sent_at=_time(s["timestamp"]),
-        content={"id": str(s["id"]), "status": str(s["status"]), "error": error[:300]},
+        content={"id": str(s["id"]), "status": str(s["status"]), "error": error[:300], "code": _code(errors)},
         raw=s,
     )
+
+
+def _error_text(error):
+    text = str(error.get("title") or error.get("message") or "")
+    return f"{text} (#{error['code']})".strip() if error.get("code") is not None else text
+
+
+def _code(errors):
+    """The first error's code, as the platform numbers it (131047: outside the 24-hour window)."""
+    try:
+        return int(errors[0]["code"])
+    except (IndexError, KeyError, TypeError, ValueError):
+        return None
 
 
 def address_of(wa_id):

@@ -42,7 +42,7 @@ class StatusChange:
     """What a provider's delivery report means for one Notification."""
 
     notification_id: int
-    state: str  # a Notification.State value
+    state: str  # a Notification.State value; PENDING: send it again (the delivery report asks for a retry)
     error: str = ""
 
 

@@ -23,6 +23,10 @@ from sikesal.integrations.notify.channels.base import (
 
 WINDOW = dt.timedelta(hours=24)
 STATUS_TEMPLATE = "sikesal_status_update"  # body parameters: tracking number, status label, link
+# "Re-engagement message": the platform's own clock says the window is closed (it may disagree with our record
+# of the citizen's last message, or the citizen wrote through another device). The send is refused with it, or
+# accepted and then reported failed with it; either way the notification goes again as the template, once.
+WINDOW_CLOSED = 131047
 
 
 @dataclass(frozen=True)
@@ -52,14 +56,20 @@ class WhatsApp(PhoneChannel):
         if not settings.SIKESAL_WHATSAPP_API_URL:
             _append_to_file(self.name, to, message.body)
             return None
-        if self.in_window(to):
+        has_template = bool(getattr(message, "template_parameters", ()))
+        if self.in_window(to) and not (has_template and _window_closed_for(reference)):
             payload = client.text(message.body)
-        elif getattr(message, "template_parameters", ()):
-            payload = client.template(STATUS_TEMPLATE, message.language, message.template_parameters)
+        elif has_template:
+            payload = _template(message)
         else:
             raise DeliveryError("whatsapp: outside the 24-hour window and the message has no template")
         try:
-            wamid = client.send(outbox.http(), to, payload)
+            try:
+                wamid = client.send(outbox.http(), to, payload)
+            except client.CloudApiError as exc:
+                if exc.code != WINDOW_CLOSED or payload["type"] == "template" or not has_template:
+                    raise
+                wamid = client.send(outbox.http(), to, _template(message))
         except client.CloudApiError as exc:
             raise DeliveryError(str(exc)) from exc
         if reference is not None:
@@ -93,10 +103,35 @@ class WhatsApp(PhoneChannel):
             return None
         if payload.get("status") == "failed":
             error = str(payload.get("error") or "failed")[:280]
+            if payload.get("code") == WINDOW_CLOSED and not _window_closed_for(sent.notification_id, but=sent.pk):
+                # Sent as text, refused by the platform's window: pending again, to go as the template
+                # (send() sees this failure), once.
+                return StatusChange(sent.notification_id, Notification.State.PENDING, f"{self.name}: {error}")
             return StatusChange(sent.notification_id, Notification.State.FAILED, f"{self.name}: {error}")
         if payload.get("status") in {"delivered", "read"}:
             return StatusChange(sent.notification_id, Notification.State.SENT)
         return None
+
+
+def _template(message):
+    from sikesal.integrations.whatsapp import client
+
+    return client.template(STATUS_TEMPLATE, message.language, message.template_parameters)
+
+
+def _window_closed_for(notification_id, but=None):
+    """Has a send of this notification already failed because the platform's window was closed?"""
+    from sikesal.integrations.inbound.models import OutboundMessage
+
+    if notification_id is None:
+        return False
+    failed = OutboundMessage.objects.filter(
+        channel=WhatsApp.name,
+        notification_id=notification_id,
+        state=OutboundMessage.State.FAILED,
+        error__contains=f"#{WINDOW_CLOSED}",
+    )
+    return failed.exclude(pk=but).exists() if but else failed.exists()
 
 
 def _complaint_of(notification_id):

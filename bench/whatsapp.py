@@ -1,0 +1,189 @@
+"""WhatsApp benchmark: webhook deliveries per second through the whole conversation path, and how long a
+citizen waits for the receipt, under that load.
+
+    .venv/bin/python -m bench.whatsapp [--citizens 500] [--deliverers 16] [--json FILE]
+
+Starts SIKESAL the production way (`manage.py up`: gunicorn with 2 workers per core and the task worker)
+on a fresh SQLite database in a temporary directory (or DATABASE_URL's PostgreSQL), and the WhatsApp Cloud
+API simulator (wa_sim) delivering to it with `--deliverers` webhooks in flight at a time. Every citizen
+sends a whole conversation that ends in a filed report (hello, what happened, a shared location, no photo,
+privacy, "ya": six messages) in one /__sim/burst, each message its own signed webhook. Measured:
+
+- `webhook_messages_per_s`: webhooks SIKESAL answered 200 (each stored and a task queued), per second of
+  the burst's delivery;
+- `worker_messages_per_s`: citizens' messages the worker handled (conversation step, answers queued,
+  reports filed), per second from the first handled to the last;
+- `worker_lag_at_burst_end_s`: how long the worker still needed once the last webhook was taken (close to
+  zero when it keeps up);
+- `receipt_latency_p50_s`/`_p99_s`: for each citizen, from the webhook of their last message ("ya") being
+  taken by SIKESAL to the receipt (tracking number and private link) arriving at the simulator, from the
+  simulator's own times (its delivery log and transcript);
+- `receipt_after_burst_start_p99_s`: the same to the moment the whole burst was handed to the simulator
+  (every citizen writing at once: the queue of webhooks ahead of a citizen's last message counts).
+"""
+
+import argparse
+import datetime as dt
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.__main__ import free_port, percentile
+
+ROOT = Path(__file__).resolve().parents[1]
+LOCATION = {"latitude": -1.6101, "longitude": 103.6131, "name": "Pasar Angso Duo"}
+FIRST_PHONE = 6281300000000
+
+
+def conversation(i):
+    phone = str(FIRST_PHONE + i)
+    said = [
+        {"text": "Halo"},
+        {"text": f"Jalan berlubang besar di depan rumah nomor {i}, sudah dua minggu, motor sering jatuh."},
+        {"location": LOCATION},
+        {"text": "lewati"},
+        {"text": "1"},
+        {"text": "ya"},
+    ]
+    return [{"from": phone, "name": f"Warga {i}", **m} for m in said]
+
+
+def start_simulator(data_dir, deliverers):
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "wa_sim", "--port", "0", "--data", str(data_dir), "--workers", str(deliverers)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    line = proc.stdout.readline()
+    match = re.search(r"http://[\d.]+:(\d+)", line)
+    if not match:
+        proc.kill()
+        raise RuntimeError(f"the simulator did not start: {line}")
+    return proc, f"http://127.0.0.1:{match.group(1)}"
+
+
+def start_sikesal(sim_url):
+    import httpx
+
+    port = free_port()
+    env = dict(os.environ, SIKESAL_PORT=str(port), SIKESAL_LAPOR_SIM="0", SIKESAL_WA_SIM="0",
+               SIKESAL_WHATSAPP_API_URL=sim_url, SIKESAL_WEB_WORKERS=str(2 * os.cpu_count()))  # fmt: skip
+    env.pop("LAPOR_BASE_URL", None)
+    proc = subprocess.Popen([sys.executable, "manage.py", "up"], cwd=ROOT, env=env, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(240):
+        try:
+            if httpx.get(base + "/healthz", timeout=2).status_code == 200:
+                return proc, base
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError("SIKESAL did not start")
+
+
+def seconds(iso):
+    return dt.datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+
+
+def run(args, sim_url, base):
+    import httpx
+    from django.db.models import Max, Min
+
+    from sikesal.complaints.models import Complaint
+    from sikesal.integrations.inbound.models import InboundMessage
+
+    sim = httpx.Client(base_url=sim_url, timeout=600)
+    sim.post("/__sim/config", json={"webhook": f"{base}/webhooks/whatsapp/", "statuses": False})
+    messages = [m for i in range(args.citizens) for m in conversation(i)]
+    handed = time.time()
+    started = time.perf_counter()
+    burst = sim.post("/__sim/burst", json={"messages": messages, "timeout": 600}).json()
+    burst_seconds = time.perf_counter() - started
+    accepted = sum(1 for d in burst["deliveries"] if d["status"] == 200)
+    handled = InboundMessage.objects.filter(kind="message", processed_at__isnull=False)
+    deadline = time.monotonic() + 600
+    filed = Complaint.objects.filter(channel="whatsapp")
+    while handled.count() < len(messages) or filed.count() < args.citizens:
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    lag = time.perf_counter() - started - burst_seconds
+    # the last receipts leave the worker just after their messages are handled
+    while sim.get("/__sim/state").json()["counts"]["messages_out"] < len(messages) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    span = handled.aggregate(first=Min("processed_at"), last=Max("processed_at"))
+    worker_seconds = (span["last"] - span["first"]).total_seconds() if span["last"] else None
+
+    taken = {}  # wamid -> when SIKESAL answered its first successful delivery
+    for d in sim.get("/__sim/deliveries").json()["deliveries"]:
+        if d["http_status"] == 200 and d["wamids"][0] not in taken:
+            taken[d["wamids"][0]] = seconds(d["at"])
+    last_wamid = {}
+    for i, wamid in enumerate(burst["wamids"]):
+        last_wamid[messages[i]["from"]] = wamid
+    receipt_at = {}
+    for m in sim.get("/__sim/transcript").json()["messages"]:
+        if m["direction"] == "out" and "/pelapor/" in m["text"]:
+            receipt_at.setdefault(m["phone"], seconds(m["at"]))
+    latencies = [receipt_at[p] - taken[w] for p, w in last_wamid.items() if p in receipt_at and w in taken]
+    from_start = [receipt_at[p] - handed for p in last_wamid if p in receipt_at]
+    return {
+        "citizens": args.citizens,
+        "messages": len(messages),
+        "deliverers": args.deliverers,
+        "webhook_accepted": accepted,
+        "webhook_messages_per_s": round(accepted / burst_seconds, 1),
+        "burst_seconds": round(burst_seconds, 2),
+        "worker_handled": handled.count(),
+        "worker_messages_per_s": round(handled.count() / worker_seconds, 1) if worker_seconds else None,
+        "worker_lag_at_burst_end_s": round(lag, 2),
+        "reports_filed": filed.count(),
+        "receipts": len(receipt_at),
+        "receipt_latency_p50_s": round(percentile(latencies, 0.5), 3) if latencies else None,
+        "receipt_latency_p99_s": round(percentile(latencies, 0.99), 3) if latencies else None,
+        "receipt_after_burst_start_p99_s": round(percentile(from_start, 0.99), 3) if from_start else None,
+    }
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--citizens", type=int, default=500)
+    parser.add_argument("--deliverers", type=int, default=16, help="webhooks the simulator has in flight")
+    parser.add_argument("--json")
+    args = parser.parse_args(argv)
+    from bench.core import setup_django
+
+    setup_django()  # a fresh SQLite file in SIKESAL_DATA_DIR (or DATABASE_URL), migrated: the server's too
+    from django.db import connection
+
+    sim_proc, sim_url = start_simulator(tempfile.mkdtemp(prefix="wa-sim-bench-"), args.deliverers)
+    server = None
+    try:
+        server, base = start_sikesal(sim_url)
+        result = {
+            "db": connection.vendor,
+            "machine": f"{os.cpu_count()} cores, {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') >> 30} GiB",
+            **run(args, sim_url, base),
+        }
+    finally:
+        if server is not None:
+            server.send_signal(signal.SIGINT)
+            server.wait(timeout=60)
+        sim_proc.terminate()
+        sim_proc.wait(timeout=30)
+    print("| metric | value |\n|---|---|")
+    for key, value in result.items():
+        print(f"| {key} | {value} |")
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2))
+    return result
+
+
+if __name__ == "__main__":
+    main()

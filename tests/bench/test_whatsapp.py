@@ -1,0 +1,28 @@
+"""bench.whatsapp runs end to end: the simulator's citizens file through a real server and get receipts."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+
+
+@pytest.mark.slow
+def test_a_tiny_whatsapp_run_files_every_citizens_report_and_times_the_receipts(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SIKESAL_SQLITE_PATH", "SIKESAL_DATA_DIR")}
+    out = tmp_path / "whatsapp.json"
+    run = subprocess.run(
+        [sys.executable, "-m", "bench.whatsapp", "--citizens", "3", "--json", str(out)],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr
+    figures = json.loads(out.read_text())
+    assert figures["webhook_accepted"] == figures["worker_handled"] == 18
+    assert figures["reports_filed"] == figures["receipts"] == 3
+    assert figures["receipt_latency_p99_s"] > 0
