@@ -64,6 +64,13 @@ class User(AbstractUser):
         return self.has_perm(app_label)
 
 
+def citizen_username(contact):
+    """The account name of a citizen who logged in with a one-time code sent to `contact` (the contact as
+    typed). Only that log-in creates such an account, so its existence proves the contact's owner confirmed
+    it (notify/handlers.py asks, to decide whether a contact is confirmed)."""
+    return f"warga:{contact}"
+
+
 def hash_api_key(value):
     import hashlib
 

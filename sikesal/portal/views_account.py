@@ -19,7 +19,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from sikesal.accounts.models import User
+from sikesal.accounts.models import User, citizen_username
 from sikesal.accounts.roles import Role
 from sikesal.complaints import policy
 from sikesal.complaints.models import Complaint, Reporter
@@ -110,7 +110,7 @@ def login_code(request):
 def _citizen_for(contact):
     """The citizen account of a verified contact (never a staff account), with earlier reports linked."""
     is_email = "@" in contact
-    username = f"warga:{contact}"
+    username = citizen_username(contact)
     user, created = User.objects.get_or_create(
         username=username,
         defaults={"role": Role.CITIZEN, "email": contact if is_email else "", "phone": "" if is_email else contact},

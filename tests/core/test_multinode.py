@@ -10,29 +10,35 @@ from django_tasks_db.models import DBTaskResult
 from sikesal.integrations.lapor.outbound import lapor_push
 from tests.core.test_processes import database_env, wait_for
 
+# Enough cheap tasks that neither worker can drain them all alone: SQLite's writers' lock is not fair, and a
+# worker that has just claimed a task often claims the next before the other one is woken (with 200, one
+# worker took them all in about one run in three on this machine).
+TASKS = 1000
+
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.slow
-def test_two_workers_never_run_the_same_task_twice():
+def test_two_workers_never_run_the_same_task_twice(tmp_path):
     env = database_env()
     env.pop("LAPOR_BASE_URL", None)
+    # Each worker's output to a file (a pipe nobody reads would fill and stop the worker mid-run); its
+    # first line, "SIKESAL worker <id> started", comes just before it polls.
+    logs = [tmp_path / f"worker-{i}.log" for i in range(2)]
     workers = [
         subprocess.Popen(
             [sys.executable, "manage.py", "worker", "--interval", "0.05", "--no-scheduler"],
             cwd=settings.BASE_DIR,
             env=env,
-            stdout=subprocess.PIPE,  # one line: "SIKESAL worker <id> started", just before it polls
-            stderr=subprocess.DEVNULL,
-            text=True,
+            stdout=log.open("w"),
+            stderr=subprocess.STDOUT,
         )
-        for _ in range(2)
+        for log in logs
     ]
     try:
         # Both workers polling before the work arrives, so both get a share: however long a loaded
         # machine takes to start them.
-        started = [w.stdout.readline() for w in workers]
-        assert all("started" in line for line in started), started
-        for _ in range(200):
+        assert wait_for(lambda: all("started" in log.read_text() for log in logs), timeout=120)
+        for _ in range(TASKS):
             lapor_push.enqueue()  # cheap: the integration is off in this environment
         assert wait_for(lambda: not DBTaskResult.objects.exclude(status="SUCCESSFUL").exists(), timeout=120)
     finally:
@@ -40,7 +46,7 @@ def test_two_workers_never_run_the_same_task_twice():
             w.terminate()
             w.wait(timeout=30)
     runs = list(DBTaskResult.objects.values_list("worker_ids", flat=True))
-    assert len(runs) == 200
+    assert len(runs) == TASKS
     assert all(len(ids) == 1 for ids in runs)  # claimed once each (SKIP LOCKED on PostgreSQL)
     assert len({ids[0] for ids in runs}) == 2  # and both workers took a share
 

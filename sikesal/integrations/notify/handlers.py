@@ -3,7 +3,7 @@
 import datetime as dt
 from collections import defaultdict
 
-from sikesal.accounts.models import User
+from sikesal.accounts.models import User, citizen_username
 from sikesal.complaints import actions, effect_queue
 from sikesal.complaints.actions import Action
 from sikesal.complaints.models import Complaint
@@ -109,9 +109,8 @@ def _hold_unconfirmed(wanted):
 
 
 def _confirmed(address):
-    """Someone logged in with a one-time code sent to this address: that login names the account
-    "warga:<the address as typed>" (portal/views_account.py), and only that login does."""
+    """Someone logged in with a one-time code sent to this address (accounts.models.citizen_username)."""
     if "@" in address:
-        return User.objects.filter(username__iexact=f"warga:{address}").exists()
+        return User.objects.filter(username__iexact=citizen_username(address)).exists()
     forms = {address, "0" + address[3:]} if address.startswith("+62") else {address}
-    return User.objects.filter(username__in=[f"warga:{form}" for form in forms]).exists()
+    return User.objects.filter(username__in=[citizen_username(form) for form in forms]).exists()
