@@ -4,16 +4,16 @@ its attachments kept in storage until the worker has handled it, and handed to t
 (processing.accept: once per Message-ID); automatic mail (auto-replies, bounces, lists) is taken and not
 answered, so that two robots never write to each other for ever."""
 
-import hmac
 import secrets
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.http import HttpResponseForbidden, JsonResponse
+from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from sikesal.integrations.inbound import webhooks
 from sikesal.integrations.inbound.models import InboundMessage
 from sikesal.integrations.inbound.processing import accept
 from sikesal.integrations.mailbox import mail
@@ -24,20 +24,14 @@ MAX_BODY_BYTES = 30 * 1024 * 1024  # the attachments' limits (SIKESAL_UPLOAD_MAX
 @csrf_exempt  # the relay cannot send a CSRF token: the secret proves the sender instead
 @require_POST
 def webhook(request):
-    secret = settings.SIKESAL_EMAIL_INBOUND_SECRET
-    given = request.headers.get("Authorization", "")
-    if not secret or not hmac.compare_digest(given.encode(), f"Bearer {secret}".encode()):
-        return HttpResponseForbidden("bad or missing credentials", content_type="text/plain; charset=utf-8")
-    try:
-        length = int(request.headers.get("Content-Length") or 0)
-    except ValueError:
-        length = 0
-    if length > MAX_BODY_BYTES:
-        return _problem(413, "too_large", "The message is larger than the mailbox takes.")
+    if not webhooks.bearer_matches(request, settings.SIKESAL_EMAIL_INBOUND_SECRET):
+        return webhooks.forbidden()
+    if webhooks.too_large(request, MAX_BODY_BYTES):
+        return webhooks.problem(413, "too_large", "The message is larger than the mailbox takes.")
     try:
         found = mail.read(request.body)
     except mail.MalformedMail as exc:
-        return _problem(400, "malformed", str(exc))
+        return webhooks.problem(400, "malformed", str(exc))
     if found.automatic:
         return JsonResponse({"ok": True, "taken": False, "reason": "automatic mail is not answered"})
     row = found.row
@@ -52,7 +46,3 @@ def webhook(request):
         for path, _name in kept:
             default_storage.delete(path)
     return JsonResponse({"ok": True, "taken": True})
-
-
-def _problem(status, code, detail):
-    return JsonResponse({"error": {"code": code, "detail": detail[:200]}}, status=status)

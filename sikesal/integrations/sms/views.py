@@ -8,10 +8,11 @@ import hashlib
 import hmac
 
 from django.conf import settings
-from django.http import HttpResponse, HttpResponseForbidden, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from sikesal.integrations.inbound import webhooks
 from sikesal.integrations.inbound.processing import accept
 from sikesal.integrations.sms import payload
 
@@ -21,14 +22,12 @@ EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 @csrf_exempt  # a gateway cannot send a CSRF token: the secret proves the sender instead
 @require_POST
 def generic(request):
-    secret = settings.SIKESAL_SMS_INBOUND_SECRET
-    given = request.headers.get("Authorization", "")
-    if not secret or not hmac.compare_digest(given.encode(), f"Bearer {secret}".encode()):
-        return _forbidden()
+    if not webhooks.bearer_matches(request, settings.SIKESAL_SMS_INBOUND_SECRET):
+        return webhooks.forbidden()
     try:
         row = payload.generic(request.POST)
     except payload.MalformedPayload as exc:
-        return _problem(str(exc))
+        return webhooks.problem(400, "malformed", exc)
     accept([row])
     return JsonResponse({"ok": True})
 
@@ -38,11 +37,11 @@ def generic(request):
 def twilio(request):
     token = settings.SIKESAL_SMS_TWILIO_AUTH_TOKEN
     if not token or not twilio_signed(token, _public_url(request), request.POST, request.headers):
-        return _forbidden()
+        return webhooks.forbidden()
     try:
         row = payload.twilio(request.POST)
     except payload.MalformedPayload as exc:
-        return _problem(str(exc))
+        return webhooks.problem(400, "malformed", exc)
     accept([row])
     # Twilio reads an answer as TwiML: an empty one sends nothing now (the worker answers by the gateway).
     return HttpResponse(EMPTY_TWIML, content_type="text/xml; charset=utf-8")
@@ -63,11 +62,3 @@ def twilio_signed(token, url, form, headers):
 def _public_url(request):
     """The URL as Twilio called it: the site's public address (SITE_URL), whatever proxy is in between."""
     return settings.SITE_URL.rstrip("/") + request.get_full_path()
-
-
-def _forbidden():
-    return HttpResponseForbidden("bad or missing credentials", content_type="text/plain; charset=utf-8")
-
-
-def _problem(detail):
-    return JsonResponse({"error": {"code": "malformed", "detail": detail[:200]}}, status=400)

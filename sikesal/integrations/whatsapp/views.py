@@ -8,10 +8,11 @@ import hmac
 import json
 
 from django.conf import settings
-from django.http import HttpResponse, HttpResponseForbidden, JsonResponse
+from django.http import HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from sikesal.integrations.inbound import webhooks
 from sikesal.integrations.inbound.processing import accept
 from sikesal.integrations.whatsapp.payload import MalformedPayload, rows
 
@@ -24,19 +25,15 @@ MAX_BODY_BYTES = 1024 * 1024
 def webhook(request):
     if request.method == "GET":
         return _handshake(request)
-    try:
-        length = int(request.headers.get("Content-Length") or 0)
-    except ValueError:
-        length = 0
-    if length > MAX_BODY_BYTES:
-        return _problem(413, "too_large", "The delivery is larger than a Cloud API webhook ever is.")
+    if webhooks.too_large(request, MAX_BODY_BYTES):
+        return webhooks.problem(413, "too_large", "The delivery is larger than a Cloud API webhook ever is.")
     body = request.body
     if not signed(body, request.headers.get("X-Hub-Signature-256", "")):
-        return HttpResponseForbidden("bad signature", content_type="text/plain; charset=utf-8")
+        return webhooks.forbidden("bad signature")
     try:
         found = rows(json.loads(body))
     except (ValueError, MalformedPayload) as exc:  # json.JSONDecodeError is a ValueError
-        return _problem(400, "malformed", str(exc)[:200])
+        return webhooks.problem(400, "malformed", str(exc)[:200])
     accept(found)
     return HttpResponse("ok", content_type="text/plain; charset=utf-8")
 
@@ -47,14 +44,10 @@ def _handshake(request):
     token = request.GET.get("hub.verify_token", "")
     if mode == "subscribe" and hmac.compare_digest(token.encode(), settings.SIKESAL_WHATSAPP_VERIFY_TOKEN.encode()):
         return HttpResponse(request.GET.get("hub.challenge", ""), content_type="text/plain; charset=utf-8")
-    return HttpResponseForbidden("verification failed", content_type="text/plain; charset=utf-8")
+    return webhooks.forbidden("verification failed")
 
 
 def signed(body, header):
     """Is `header` "sha256=" and the HMAC-SHA256 of the raw body under the app secret?"""
     expected = hmac.new(settings.SIKESAL_WHATSAPP_APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
     return hmac.compare_digest(header.encode(), f"sha256={expected}".encode())
-
-
-def _problem(status, code, detail):
-    return JsonResponse({"error": {"code": code, "detail": detail}}, status=status)
