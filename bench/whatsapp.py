@@ -26,7 +26,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -35,6 +34,7 @@ import time
 from pathlib import Path
 
 from bench.__main__ import free_port, percentile
+from wa_sim import process
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCATION = {"latitude": -1.6101, "longitude": 103.6131, "name": "Pasar Angso Duo"}
@@ -55,16 +55,7 @@ def conversation(i):
 
 
 def start_simulator(data_dir, deliverers):
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "wa_sim", "--port", "0", "--data", str(data_dir), "--workers", str(deliverers)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-    )  # fmt: skip
-    line = proc.stdout.readline()
-    match = re.search(r"http://[\d.]+:(\d+)", line)
-    if not match:
-        proc.kill()
-        raise RuntimeError(f"the simulator did not start: {line}")
-    return proc, f"http://127.0.0.1:{match.group(1)}"
+    return process.start(data_dir, "--workers", deliverers)
 
 
 def start_sikesal(sim_url):

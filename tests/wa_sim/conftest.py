@@ -2,9 +2,6 @@
 
 import json
 import os
-import re
-import subprocess
-import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -12,6 +9,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+
+from wa_sim import process
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 APP_SECRET = "test-app-secret"
@@ -115,30 +114,14 @@ def receiver():
 
 
 def start_simulator(data_dir, webhook):
-    """`python -m wa_sim` on a free port; (process, its URL)."""
-    proc = subprocess.Popen(
-        [
-            sys.executable, "-m", "wa_sim", "--port", "0", "--data", str(data_dir), "--webhook", webhook,
-            "--app-secret", APP_SECRET, "--verify-token", VERIFY_TOKEN, "--access-token", ACCESS_TOKEN,
-            "--phone-number-id", PHONE_ID,
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+    """`python -m wa_sim` on a free port with this suite's credentials; (process, its URL)."""
+    return process.start(
+        data_dir, "--webhook", webhook, "--app-secret", APP_SECRET, "--verify-token", VERIFY_TOKEN,
+        "--access-token", ACCESS_TOKEN, "--phone-number-id", PHONE_ID,
     )  # fmt: skip
-    line = proc.stdout.readline()
-    match = re.search(r"http://[\d.]+:(\d+)", line)
-    if not match:
-        proc.kill()
-        raise RuntimeError(f"the simulator did not start: {line}{proc.stdout.read()}")
-    return proc, f"http://127.0.0.1:{match.group(1)}"
 
 
-def stop_simulator(proc):
-    proc.terminate()
-    proc.wait(timeout=10)
-    proc.stdout.close()
+stop_simulator = process.stop
 
 
 @pytest.fixture(scope="session")

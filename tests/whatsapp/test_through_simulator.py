@@ -3,9 +3,6 @@ to a live SIKESAL server, the worker answers through the simulator's Graph API a
 media endpoint, and the assertions read what the citizen's phone shows: the simulator's transcript."""
 
 import os
-import re
-import subprocess
-import sys
 
 import httpx
 import pytest
@@ -17,6 +14,7 @@ from sikesal.integrations.inbound.models import InboundMessage
 from sikesal.integrations.notify.models import Notification
 from tests.whatsapp.conftest import run_worker
 from tests.whatsapp.test_whatsapp import DESCRIPTION, KELURAHAN, numbered
+from wa_sim import process
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CITIZEN = "6281234567890"
@@ -63,26 +61,13 @@ class Sim:
 @pytest.fixture(scope="module")
 def simulator_process(tmp_path_factory):
     s = django_settings
-    proc = subprocess.Popen(
-        [
-            sys.executable, "-m", "wa_sim", "--port", "0", "--data", str(tmp_path_factory.mktemp("wa-sim")),
-            "--app-secret", s.SIKESAL_WHATSAPP_APP_SECRET, "--verify-token", s.SIKESAL_WHATSAPP_VERIFY_TOKEN,
-            "--access-token", s.SIKESAL_WHATSAPP_ACCESS_TOKEN, "--phone-number-id", s.SIKESAL_WHATSAPP_PHONE_NUMBER_ID,
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+    proc, url = process.start(
+        tmp_path_factory.mktemp("wa-sim"),
+        "--app-secret", s.SIKESAL_WHATSAPP_APP_SECRET, "--verify-token", s.SIKESAL_WHATSAPP_VERIFY_TOKEN,
+        "--access-token", s.SIKESAL_WHATSAPP_ACCESS_TOKEN, "--phone-number-id", s.SIKESAL_WHATSAPP_PHONE_NUMBER_ID,
     )  # fmt: skip
-    line = proc.stdout.readline()
-    match = re.search(r"http://[\d.]+:(\d+)", line)
-    if not match:
-        proc.kill()
-        raise RuntimeError(f"the simulator did not start: {line}{proc.stdout.read()}")
-    yield f"http://127.0.0.1:{match.group(1)}"
-    proc.terminate()
-    proc.wait(timeout=10)
-    proc.stdout.close()
+    yield url
+    process.stop(proc)
 
 
 @pytest.fixture
