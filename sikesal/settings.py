@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "sikesal.integrations.whatsapp",
     "sikesal.integrations.sms",
     "sikesal.integrations.mailbox",
+    "sikesal.privacy",
 ]
 
 MIDDLEWARE = [
