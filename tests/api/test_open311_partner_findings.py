@@ -113,3 +113,19 @@ def test_a_partner_following_its_reports_has_its_own_budget(client, pupr_key, su
     assert client.get(f"/open311/v2/requests/{c.tracking_number}.json").status_code == 429
     for _ in range(10):  # the same address, naming its key: the key's budget (60 a minute), not the address's
         assert client.get(f"/open311/v2/requests/{c.tracking_number}.json", {"api_key": pupr_key}).status_code == 200
+
+
+def test_kept_answers_change_at_once_with_the_report_and_the_catalogue(client, submit, act, catalogue):
+    """requests/{id} and services.json are served from memory (#31); a change must still show at once."""
+    from sikesal.catalogue.models import Service
+
+    c = submit()
+    assert get(client, f"requests/{c.tracking_number}", "requests")[0]["description"] is None
+    act(c, "verify")
+    assert get(client, f"requests/{c.tracking_number}", "requests")[0]["description"]  # not the kept minimal one
+    before = {s["service_code"]: s["service_name"] for s in get(client, "services", "services")}
+    service = Service.objects.get(code="jalan-rusak")
+    service.name = "Jalan rusak parah"
+    service.save()
+    after = {s["service_code"]: s["service_name"] for s in get(client, "services", "services")}
+    assert before["jalan-rusak"] != after["jalan-rusak"] == "Jalan rusak parah"

@@ -12,8 +12,9 @@ import re
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
+from django.http import HttpResponse
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
 
@@ -27,6 +28,7 @@ from sikesal.complaints.models import Complaint, Event
 from sikesal.complaints.policy import Actor
 from sikesal.complaints.states import CLOSED_STATES, Channel, Visibility
 from sikesal.core import params
+from sikesal.core.lru import ExpiringLRU
 from sikesal.core.ratelimit import allow, lookup_allowed
 
 from . import records
@@ -63,6 +65,32 @@ PARAMETERS = {
     "address": "address_string",
     "service": "service_code",
 }
+
+
+# Answers kept as bytes by what they depend on: the catalogue's version (services, a service definition)
+# or a report's version (requests/{id}), with the language and format. These are the calls partner apps
+# repeat most; the age bounds what a key cannot see (an OPD renamed).
+ANSWERS_KEPT, ANSWER_MAX_AGE = 5000, 300
+_answers = ExpiringLRU(ANSWERS_KEPT, ANSWER_MAX_AGE)
+
+
+def forget_answers():
+    _answers.clear()
+
+
+def _kept(key, build):
+    """The response `build()` makes for `key`; a 200 is kept and served again while the key holds."""
+    if not settings.SIKESAL_PAGE_CACHE:
+        return build()
+    key = (*key, translation.get_language())
+    hit = _answers.get(key)
+    if hit is None:
+        response = build()
+        if response.status_code != 200:
+            return response
+        hit = response.content, response["Content-Type"]
+        _answers.put(key, hit)
+    return HttpResponse(hit[0], content_type=hit[1])
 
 
 def page_size_default():
@@ -147,6 +175,10 @@ def _uncategorised_row():
 
 @endpoint("GET")
 def services(request, fmt):
+    return _kept(("services", fmt, snapshot.version()), lambda: _services(fmt))
+
+
+def _services(fmt):
     rows = [_service_row(s) for s in Service.objects.filter(active=True).select_related("group")]
     if all(row["service_code"] != records.UNCATEGORISED.code for row in rows):
         rows.append(_uncategorised_row())
@@ -162,6 +194,10 @@ DATATYPE_DESCRIPTIONS = {
 
 @endpoint("GET")
 def service_definition(request, code, fmt):
+    return _kept(("service", code, fmt, snapshot.version()), lambda: _service_definition(code, fmt))
+
+
+def _service_definition(code, fmt):
     service = Service.objects.filter(code=code, active=True).first()
     if service is None and code != records.UNCATEGORISED.code:
         return errors(fmt, 404, _("Unknown service_code."))
@@ -355,10 +391,20 @@ def _lifecycle_problems(exc):
 def request_detail(request, tracking, fmt):
     if not _lookup_allowed(request):
         return errors(fmt, 429, _("Too many lookups by id; wait a minute."))
-    found = records.by_ids([tracking], request.GET.get("extensions") == "true")
+    extensions = request.GET.get("extensions") == "true"
+    stamp = Complaint.objects.filter(tracking_number=tracking).values_list("pk", "version", "lapor_tracking_id").first()
+    if stamp is None:
+        return errors(fmt, 404, _("No report with this id."))
+    # The host is in the key: a photo's media_url is an absolute link.
+    key = ("request", tracking, fmt, extensions, request.get_host(), request.scheme, *stamp)
+    return _kept(key, lambda: _request_detail(request, tracking, fmt, extensions))
+
+
+def _request_detail(request, tracking, fmt, extensions):
+    found = records.by_ids([tracking], extensions)
     if not found:
         return errors(fmt, 404, _("No report with this id."))
-    return respond(fmt, "service_requests", "request", _rows(request, found, request.GET.get("extensions") == "true"))
+    return respond(fmt, "service_requests", "request", _rows(request, found, extensions))
 
 
 @endpoint("GET")
