@@ -81,14 +81,14 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "sikesal.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "sikesal.core.middleware.PageSessionMiddleware",
     "sikesal.core.middleware.LanguageMiddleware",
     "sikesal.core.middleware.MethodNotAllowedPageMiddleware",
     "sikesal.core.middleware.RejectNulMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "sikesal.core.middleware.PageAuthenticationMiddleware",
+    "sikesal.core.middleware.PageMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
