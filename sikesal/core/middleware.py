@@ -6,6 +6,7 @@ from django.contrib.messages.middleware import MessageMiddleware
 from django.contrib.sessions.middleware import SessionMiddleware
 from django.core.exceptions import BadRequest
 from django.http import HttpResponseBadRequest, HttpResponseNotAllowed
+from django.middleware.gzip import GZipMiddleware
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -35,6 +36,19 @@ class PageAuthenticationMiddleware(_PagesOnly, AuthenticationMiddleware):
 
 class PageMessageMiddleware(_PagesOnly, MessageMiddleware):
     pass
+
+
+class TextGZipMiddleware(GZipMiddleware):
+    """Django's compression, for text only (pages, JSON, XML, CSV, scripts): photos, PDFs and videos are
+    compressed already, and compressing them again costs a worker's time for nothing."""
+
+    TEXT = ("text/", "application/json", "application/problem+json", "application/xml", "application/javascript",
+            "application/manifest+json")  # fmt: skip
+
+    def process_response(self, request, response):
+        if not response.get("Content-Type", "").startswith(self.TEXT):
+            return response
+        return super().process_response(request, response)
 
 
 class LanguageMiddleware:

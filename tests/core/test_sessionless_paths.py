@@ -29,3 +29,25 @@ def test_a_page_still_has_its_session_and_log_in(client, users):
     client.force_login(users["admin"])
     response = client.get("/kantor/")
     assert response.status_code == 200 and response.wsgi_request.user.is_authenticated
+
+
+def test_pages_and_api_answers_are_compressed_for_a_phone(client, catalogue):
+    page = client.get("/lapor/", headers={"accept-encoding": "gzip"})
+    plain = client.get("/lapor/")
+    assert page["Content-Encoding"] == "gzip" and "Accept-Encoding" in page["Vary"]
+    assert len(page.content) < len(plain.content) / 2
+    assert not plain.has_header("Content-Encoding")  # a client that does not ask gets it plain
+    services = client.get("/open311/v2/services.json", headers={"accept-encoding": "gzip"})
+    assert services["Content-Encoding"] == "gzip"
+
+
+def test_a_photo_is_not_compressed_again(client, submit, act):
+    from sikesal.complaints.models import Attachment
+    from tests.api.test_open311_clients import jpeg
+
+    c = submit(files=[("satu.jpg", jpeg())])
+    act(c, "verify")
+    token = Attachment.objects.get(complaint=c).token
+    photo = client.get(f"/lampiran/{token}/", headers={"accept-encoding": "gzip"})
+    assert photo.status_code == 200 and photo["Content-Type"] == "image/jpeg"
+    assert not photo.has_header("Content-Encoding")
