@@ -351,12 +351,33 @@ def run(args, reports, seconds, data_dir, keep):
             bare = load(base, seconds, args.threads, lambda c, i: c.get("/healthz").status_code == 200)
             track = load(base, seconds, args.threads,
                          lambda c, i: c.get(f"/lacak/{tracking[i % len(tracking)]}/").status_code == 200)  # fmt: skip
+        # What partner apps repeat most (issue #31): the service list, one report by id, and the stack's
+        # floor, a 404 for an API path (measured the same way as the bare view).
+        if use_wrk:
+            services = wrk.load(base, ["/open311/v2/services.json"], seconds)
+            by_id = wrk.load(base, [f"/open311/v2/requests/{t}.json" for t in tracking], seconds)
+            not_found = wrk.load(base, ["/open311/v2/tidak-ada.json"], seconds, expect_status=404)
+        else:
+            services = load(
+                base, seconds, args.threads, lambda c, i: c.get("/open311/v2/services.json").status_code == 200
+            )
+            by_id = load(base, seconds, args.threads,
+                         lambda c, i: c.get(f"/open311/v2/requests/{tracking[i % len(tracking)]}.json").status_code == 200)  # fmt: skip
+            not_found = load(
+                base, seconds, args.threads, lambda c, i: c.get("/open311/v2/tidak-ada.json").status_code == 404
+            )
         # A partner app's read (issue #19.6): the Open311 list at its largest page.
         page_rows = len(httpx.get(base + OPEN311_PAGE, timeout=60).json())
         if use_wrk:
             open311 = wrk.load(base, [OPEN311_PAGE], seconds)
         else:
             open311 = load(base, seconds, args.threads, lambda c, i: c.get(OPEN311_PAGE).status_code == 200)
+        # Open311 POST alone (the intake phase below mixes it with REST).
+        if use_wrk:
+            open311_post = wrk.intake(base, "bench-key-0001", f"o311post{int(time.time())}", seconds, open311_only=True)
+        else:
+            open311_post = load(base, seconds, args.threads, lambda c, i: intake(c, 2 * i + 1))
+        settle()
         before = Complaint.objects.count()
         last_pk = Complaint.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
         if use_wrk:
@@ -418,6 +439,11 @@ def run(args, reports, seconds, data_dir, keep):
             "track_rps": track["rps"],
             "track_p99_ms": track["p99_ms"],
             "track_errors": track["errors"],
+            "open311_services_rps": services["rps"],
+            "open311_request_rps": by_id["rps"],
+            "open311_request_errors": by_id["errors"],
+            "open311_post_rps": open311_post["rps"],
+            "not_found_rps": not_found["rps"],
             "open311_page_rows": page_rows,
             "open311_pages_per_s": open311["rps"],
             "open311_page_p99_ms": open311["p99_ms"],

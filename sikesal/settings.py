@@ -80,15 +80,19 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "sikesal.core.middleware.ContentSecurityPolicyMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # static files, precompressed; they return from here
+    # Pages and API answers compressed for a phone on a slow link (the report form: 24 kB → about 6 kB).
+    # Django pads each answer with random bytes ("Heal The Breach"), so compressing a page that holds a
+    # CSRF token or a private link does not let its size betray them (BREACH).
+    "sikesal.core.middleware.TextGZipMiddleware",
+    "sikesal.core.middleware.PageSessionMiddleware",
     "sikesal.core.middleware.LanguageMiddleware",
     "sikesal.core.middleware.MethodNotAllowedPageMiddleware",
     "sikesal.core.middleware.RejectNulMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "sikesal.core.middleware.PageAuthenticationMiddleware",
+    "sikesal.core.middleware.PageMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

@@ -25,11 +25,13 @@ def _fresh_statistics(settings):
 @pytest.fixture(autouse=True)
 def _no_pages_from_another_test():
     from sikesal.accounts.models import forget_api_keys
+    from sikesal.api.open311.views import forget_answers
     from sikesal.catalogue import snapshot
     from sikesal.core import ratelimit
     from sikesal.portal import page_cache
 
     page_cache.clear()  # a rolled-back test's report can come back with the same id and version
+    forget_answers()  # the same for Open311's kept answers
     snapshot.clear()  # nor its catalogue
     ratelimit.forget_local()  # nor the hits this process held back for its rolled-back counters
     forget_api_keys()  # nor the API keys it read

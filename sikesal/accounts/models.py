@@ -131,6 +131,8 @@ class ApiKey(models.Model):
         cached = _KEYS.get(digest)
         if cached is None or now - cached[1] >= KEY_CACHE_SECONDS:
             row = cls.objects.filter(key_hash=digest, active=True).values_list(*_KEY_FIELDS).first()
+            if len(_KEYS) >= KEY_CACHE_SIZE:  # random keys (misses are cached too) must not grow it without end
+                _KEYS.clear()
             cached = _KEYS[digest] = (row, now)
         if cached[0] is None:
             return None
@@ -144,6 +146,7 @@ class ApiKey(models.Model):
 
 # ApiKey.lookup's cache: key hash -> (the row's values or None, time.monotonic() when read).
 KEY_CACHE_SECONDS = 2.0
+KEY_CACHE_SIZE = 4096
 _KEYS = {}
 _KEY_FIELDS = tuple(f.attname for f in ApiKey._meta.concrete_fields)
 

@@ -41,6 +41,11 @@ def _current():
         return _state
 
 
+def version():
+    """The catalogue's version as this process last read it (at most a second old)."""
+    return _current()["version"]
+
+
 def service(code):
     """The active service with this code, or None."""
     return _current()["services"].get(str(code))

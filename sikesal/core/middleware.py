@@ -1,11 +1,54 @@
 import json
 
 from django.conf import settings
+from django.contrib.auth.middleware import AuthenticationMiddleware
+from django.contrib.messages.middleware import MessageMiddleware
+from django.contrib.sessions.middleware import SessionMiddleware
 from django.core.exceptions import BadRequest
 from django.http import HttpResponseBadRequest, HttpResponseNotAllowed
+from django.middleware.gzip import GZipMiddleware
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
+
+# Paths no person browses: partner apps (Open311 authenticates by api_key) and platform webhooks (by
+# signature or shared secret). They read no session, log-in or flash message, so those middleware are not
+# run for them; the REST API is not here, as a citizen's browser session may call it.
+SESSIONLESS_PATHS = ("/open311/", "/webhooks/", "/healthz")
+
+
+class _PagesOnly:
+    """Run the middleware this is mixed into only on paths a person browses (not SESSIONLESS_PATHS)."""
+
+    def __call__(self, request):
+        if request.path_info.startswith(SESSIONLESS_PATHS):
+            return self.get_response(request)
+        return super().__call__(request)
+
+
+class PageSessionMiddleware(_PagesOnly, SessionMiddleware):
+    pass
+
+
+class PageAuthenticationMiddleware(_PagesOnly, AuthenticationMiddleware):
+    pass
+
+
+class PageMessageMiddleware(_PagesOnly, MessageMiddleware):
+    pass
+
+
+class TextGZipMiddleware(GZipMiddleware):
+    """Django's compression, for text only (pages, JSON, XML, CSV, scripts): photos, PDFs and videos are
+    compressed already, and compressing them again costs a worker's time for nothing."""
+
+    TEXT = ("text/", "application/json", "application/problem+json", "application/xml", "application/javascript",
+            "application/manifest+json")  # fmt: skip
+
+    def process_response(self, request, response):
+        if not response.get("Content-Type", "").startswith(self.TEXT):
+            return response
+        return super().process_response(request, response)
 
 
 class LanguageMiddleware:

@@ -9,14 +9,13 @@ first.
 """
 
 import secrets
-import threading
-import time
-from collections import OrderedDict
 
 from django.conf import settings
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.utils import translation
+
+from sikesal.core.lru import ExpiringLRU
 
 MAX_PAGES = 5000
 MAX_AGE = 300  # seconds
@@ -24,33 +23,11 @@ MAX_AGE = 300  # seconds
 # Rendered where the CSRF token goes; replaced per response. Random per process, so no text can fake it.
 CSRF_MARK = f"csrf-{secrets.token_hex(16)}"
 
-_pages = OrderedDict()
-_lock = threading.Lock()
-
-
-def _get(key):
-    with _lock:
-        hit = _pages.get(key)
-        if hit is None:
-            return None
-        if hit[0] < time.monotonic():
-            del _pages[key]
-            return None
-        _pages.move_to_end(key)
-        return hit[1], hit[2]
-
-
-def _put(key, content, content_type):
-    with _lock:
-        _pages[key] = (time.monotonic() + MAX_AGE, content, content_type)
-        _pages.move_to_end(key)
-        while len(_pages) > MAX_PAGES:
-            _pages.popitem(last=False)
+_pages = ExpiringLRU(MAX_PAGES, MAX_AGE)
 
 
 def clear():
-    with _lock:
-        _pages.clear()
+    _pages.clear()
 
 
 def cacheable(request):
@@ -67,13 +44,12 @@ def serve(request, view, stamp, render):
     if stamp is None or not cacheable(request):
         return render(None)
     key = (view, request.path, translation.get_language(), *stamp)
-    hit = _get(key)
+    hit = _pages.get(key)
     if hit is None:
         response = render(CSRF_MARK)
         if response.status_code != 200 or response.cookies:
             return response
-        content = response.content.decode()
-        _put(key, content, response["Content-Type"])
-        hit = content, response["Content-Type"]
+        hit = response.content.decode(), response["Content-Type"]
+        _pages.put(key, hit)
     content, content_type = hit
     return HttpResponse(content.replace(CSRF_MARK, get_token(request)), content_type=content_type)

@@ -12,6 +12,7 @@ import jsonschema
 import pytest
 import requests
 from django.db import connection
+from django.db.models import F
 from django.utils import timezone
 from georeport import GeoReport
 from PIL import Image
@@ -192,7 +193,7 @@ def test_discovery_url_joins_with_a_slash_and_a_doubled_slash_still_works(client
     assert url == "http://testserver/open311/v2"
     assert client.get(url.removeprefix("http://testserver") + "/services.xml").status_code == 200
     doubled = client.get(f"{B}//services.json")
-    assert doubled.status_code == 200 and len(doubled.json()) == 70
+    assert doubled.status_code == 200 and len(doubled.json()) == 70 + 1  # with "lainnya"
     assert client.get(f"{B}//services/pipa-bocor.xml").status_code == 200
 
 
@@ -316,9 +317,13 @@ def test_media_url_is_the_first_public_photo_of_a_public_report(client, submit, 
     assert one(client, c.tracking_number, "xml")["media_url"] == url
     photo = client.get(url.removeprefix("http://testserver"))
     assert photo.status_code == 200 and photo["Content-Type"] == "image/jpeg"
+    # A photo is withheld as `clean_attachments` does it: with a new version of its report, which the record
+    # served from memory is kept by.
     Attachment.objects.filter(pk=first.pk).update(visibility=Visibility.STAFF)
+    Complaint.objects.filter(pk=c.pk).update(version=F("version") + 1)
     assert one(client, c.tracking_number)["media_url"] == f"http://testserver/lampiran/{second.token}/"
     Attachment.objects.filter(pk=second.pk).update(visibility=Visibility.REPORTER)
+    Complaint.objects.filter(pk=c.pk).update(version=F("version") + 1)
     assert one(client, c.tracking_number)["media_url"] is None
 
 

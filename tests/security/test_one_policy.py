@@ -437,8 +437,8 @@ def test_open311_updates_need_an_acting_key_of_the_reports_institution(client, i
     make_key("pupr-o311", ["reports:act"], opd)
     url = "/open311/v2/servicerequestupdates.json"
     form = {"service_request_id": complaint.tracking_number, "status": "fixed", "description": "Sudah."}
-    for refused in ("kios-o311", "perkim-o311"):
-        assert client.post(url, {**form, "api_key": refused}).status_code == 404, refused
+    for refused in ("kios-o311", "perkim-o311"):  # refused as such (403): the id is followable by anyone
+        assert client.post(url, {**form, "api_key": refused}).status_code == 403, refused
     complaint.refresh_from_db()
     assert complaint.status == "dispositioned"
     assert client.post(url, {**form, "api_key": "pupr-o311"}).status_code == 200
@@ -448,7 +448,9 @@ def test_open311_updates_need_an_acting_key_of_the_reports_institution(client, i
     secret = in_state("dispositioned")
     Complaint.objects.filter(pk=secret.pk).update(is_secret=True, institution=other_opd)
     form = {"service_request_id": secret.tracking_number, "status": "internal_referral", "api_key": "pupr-o311"}
-    assert client.post(url, form).status_code == 404
+    assert client.post(url, form).status_code == 403
+    secret.refresh_from_db()
+    assert secret.status == "dispositioned"
 
 
 def test_numbers_cannot_be_enumerated_on_any_channel(client, in_state, settings):

@@ -19,6 +19,8 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
+from sikesal.accounts.models import ApiKey
+
 from .render import errors
 
 log = logging.getLogger(__name__)
@@ -58,6 +60,17 @@ def _add_cors(request, response, method=None):
         if allow != "*":
             patch_vary_headers(response, ["Origin"])
     return response
+
+
+def _foreign_browser(request):
+    """Is this a browser call from a page on another site that may not POST here? CORS only stops a page
+    from reading the answer; the request itself would still be carried out, so it is refused here.
+    Server-to-server clients send no Origin."""
+    origin = request.headers.get("Origin")
+    if not origin:
+        return False
+    own = f"{request.scheme}://{request.get_host()}"
+    return origin != own and _allowed_origin(origin, "POST") is None
 
 
 def _format_of(path):
@@ -132,6 +145,15 @@ def _checked(request, view, methods, fmt, args, kwargs):
     given = request.POST.get("jurisdiction_id") or request.GET.get("jurisdiction_id")
     if given and given != jurisdiction():
         return errors(fmt, 404, _("Unknown jurisdiction_id."))
+    if request.method == "POST" and _foreign_browser(request):
+        return errors(fmt, 403, _("A web page on another site may not send this request (docs/api.md, CORS)."))
+    if (
+        request.method in ("GET", "HEAD")
+        and request.GET.get("api_key")
+        and ApiKey.lookup(request.GET["api_key"]) is None
+    ):
+        # A GET needs no key, but a wrong one is a partner misconfigured: say so rather than ignore it.
+        return errors(fmt, 403, _("Invalid api_key."))
     try:
         return view(request, *args, fmt=fmt, **kwargs)
     except Exception:

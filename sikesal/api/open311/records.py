@@ -14,15 +14,26 @@ policy's (`policy.followable_complaints`).
 """
 
 from collections import namedtuple
+from types import SimpleNamespace
 
 from django.db.models import OuterRef, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from sikesal.complaints import policy, timeline
 from sikesal.complaints.models import Attachment, AttachmentKind, Complaint, Event
 from sikesal.complaints.states import CLOSED_STATES, Status, Visibility
+
+# GeoReport requires a service_code on every request, and a client looks it up in services.json. A report
+# filed with no service (the admin categorises it; most come from SP4N-LAPOR!) is listed under this code,
+# which services.json lists and a POST may name; a catalogue service of the same code would take its place.
+UNCATEGORISED = SimpleNamespace(
+    code="lainnya",
+    name=gettext_lazy("Other (not yet categorised)"),
+    description=gettext_lazy("A report that fits no service: the admin chooses the service when verifying it."),
+)
 
 # The spec's limit; a web report may be longer (SIKESAL_BODY_MAX), and is cut here with an ellipsis.
 DESCRIPTION_MAX = 4000
@@ -125,7 +136,12 @@ def updated_at(c):
 def _minimal_note(c):
     if c.is_secret:
         return _("Confidential report: only its status is published.")
+    if c.status == Status.PENDING_INFO:
+        # The admin's clock is paused (no due date) while the reporter is asked for more.
+        return _("Waiting for more information from the reporter; the details are published once verified.")
     if c.verified_at is None and c.status not in CLOSED_STATES:
+        if c.verify_due_at is None:
+            return _("Awaiting verification by the admin; the details are published once verified.")
         return _("Awaiting verification by the admin (by %(due)s); the details are published once verified.") % {
             "due": w3c(c.verify_due_at)
         }
@@ -140,8 +156,10 @@ def row(request, c, extensions=False):
         "service_request_id": c.tracking_number,
         "status": "closed" if closed else "open",
         "status_notes": (c.public_note or "") if full else _minimal_note(c),
-        "service_name": c.service_name or "",
-        "service_code": c.service_code or "",
+        # A report filed with no service (the admin categorises it; most come from SP4N-LAPOR!) is listed
+        # under the catalogue's "other" service, which services.json lists: the spec requires a code.
+        "service_name": c.service_name or str(UNCATEGORISED.name),
+        "service_code": c.service_code or UNCATEGORISED.code,
         "description": None,
         "agency_responsible": None,
         "service_notice": None,
@@ -160,7 +178,7 @@ def row(request, c, extensions=False):
             {
                 "description": c.body if len(c.body) <= DESCRIPTION_MAX else c.body[: DESCRIPTION_MAX - 1] + "…",
                 "agency_responsible": c.institution_name or "",
-                "address": c.address,
+                "address": c.address or None,  # empty is null, as in a minimal record
                 "address_id": c.area_id or None,
                 "lat": c.latitude,
                 "long": c.longitude,

@@ -12,8 +12,9 @@ import re
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
+from django.http import HttpResponse
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
 
@@ -27,6 +28,7 @@ from sikesal.complaints.models import Complaint, Event
 from sikesal.complaints.policy import Actor
 from sikesal.complaints.states import CLOSED_STATES, Channel, Visibility
 from sikesal.core import params
+from sikesal.core.lru import ExpiringLRU
 from sikesal.core.ratelimit import allow, lookup_allowed
 
 from . import records
@@ -65,6 +67,32 @@ PARAMETERS = {
 }
 
 
+# Answers kept as bytes by what they depend on: the catalogue's version (services, a service definition)
+# or a report's version (requests/{id}), with the language and format. These are the calls partner apps
+# repeat most; the age bounds what a key cannot see (an OPD renamed).
+ANSWERS_KEPT, ANSWER_MAX_AGE = 5000, 300
+_answers = ExpiringLRU(ANSWERS_KEPT, ANSWER_MAX_AGE)
+
+
+def forget_answers():
+    _answers.clear()
+
+
+def _kept(key, build):
+    """The response `build()` makes for `key`; a 200 is kept and served again while the key holds."""
+    if not settings.SIKESAL_PAGE_CACHE:
+        return build()
+    key = (*key, translation.get_language())
+    hit = _answers.get(key)
+    if hit is None:
+        response = build()
+        if response.status_code != 200:
+            return response
+        hit = response.content, response["Content-Type"]
+        _answers.put(key, hit)
+    return HttpResponse(hit[0], content_type=hit[1])
+
+
 def page_size_default():
     """Rows per page when a client names none (docs/api.md).
 
@@ -80,6 +108,15 @@ def _key(request):
     if key is not None and not allow("api-key", key.pk, key.rate_limit_per_minute, 60):
         return "throttled"
     return key
+
+
+def _lookup_allowed(request, numbers=1):
+    """Looking reports up by id: a partner naming its key counts against that key's own budget (a server
+    following its reports is not one anonymous address); anyone else against the address's budget."""
+    key = ApiKey.lookup(request.GET.get("api_key"))
+    if key is not None:
+        return allow("api-key-lookup", key.pk, key.rate_limit_per_minute, 60, cost=max(1, numbers))
+    return lookup_allowed(request, numbers)
 
 
 def _base_url(request):
@@ -124,9 +161,27 @@ def _service_row(s):
     }
 
 
+def _uncategorised_row():
+    return {
+        "service_code": records.UNCATEGORISED.code,
+        "service_name": str(records.UNCATEGORISED.name),
+        "description": str(records.UNCATEGORISED.description),
+        "metadata": False,
+        "type": "realtime",
+        "keywords": "",
+        "group": "",
+    }
+
+
 @endpoint("GET")
 def services(request, fmt):
+    return _kept(("services", fmt, snapshot.version()), lambda: _services(fmt))
+
+
+def _services(fmt):
     rows = [_service_row(s) for s in Service.objects.filter(active=True).select_related("group")]
+    if all(row["service_code"] != records.UNCATEGORISED.code for row in rows):
+        rows.append(_uncategorised_row())
     return respond(fmt, "services", "service", rows)
 
 
@@ -139,8 +194,12 @@ DATATYPE_DESCRIPTIONS = {
 
 @endpoint("GET")
 def service_definition(request, code, fmt):
+    return _kept(("service", code, fmt, snapshot.version()), lambda: _service_definition(code, fmt))
+
+
+def _service_definition(code, fmt):
     service = Service.objects.filter(code=code, active=True).first()
-    if service is None:
+    if service is None and code != records.UNCATEGORISED.code:
         return errors(fmt, 404, _("Unknown service_code."))
     attributes = [
         {
@@ -153,12 +212,12 @@ def service_definition(request, code, fmt):
             "description": q["description"],
             "values": [{"key": str(v["key"]), "name": v["name"]} for v in q.get("values", [])],
         }
-        for i, q in enumerate(service.extra_questions, start=1)
+        for i, q in enumerate(service.extra_questions if service else [], start=1)
     ]
     return respond_object(
         fmt,
         "service_definition",
-        {"service_code": service.code, "attributes": attributes},
+        {"service_code": code, "attributes": attributes},
         item_names={"attributes": "attribute", "values": "value"},
     )
 
@@ -181,7 +240,7 @@ def requests_view(request, fmt):
     extensions = g.get("extensions") == "true"
     if g.get("service_request_id"):
         ids = [x.strip() for x in g["service_request_id"].split(",") if x.strip()][:MAX_PAGE_SIZE]
-        if not lookup_allowed(request, len(ids)):
+        if not _lookup_allowed(request, len(ids)):
             return errors(fmt, 429, _("Too many lookups by id; wait a minute."))
         found = records.by_ids(ids, extensions)
         return respond(fmt, "service_requests", "request", _rows(request, found, extensions))
@@ -222,7 +281,7 @@ def _attributes(post, service):
         if match:
             answers[match.group(1)] = post.getlist(name) if match.group(2) else post.get(name)
     problems = []
-    for question in service.extra_questions:
+    for question in service.extra_questions if service else []:
         code = question["code"]
         if question.get("datatype") != "datetime" or answers.get(code) in (None, "", []):
             continue
@@ -261,8 +320,11 @@ def _create(request, fmt):
     if not policy.may(partner, Action.SUBMIT, None):
         return errors(fmt, 403, _("This api_key may not file reports (scope reports:file)."))
     p = request.POST
-    service = snapshot.service(p.get("service_code", ""))
-    if service is None:
+    code = p.get("service_code", "").strip()
+    if not code:
+        return errors(fmt, 400, _("service_code is required."))
+    service = snapshot.service(code)
+    if service is None and code != records.UNCATEGORISED.code:
         return errors(fmt, 404, _("Unknown service_code."))
     problems = []
     if not (p.get("lat") and p.get("long")) and not p.get("address_string") and not p.get("address_id"):
@@ -281,7 +343,7 @@ def _create(request, fmt):
     body = f"{description}\n\nmedia_url: {media_url}" if media_url else description
     data = {
         "service": service,
-        "title": (first_words[:100] or service.name),
+        "title": (first_words[:100] or (service.name if service else str(records.UNCATEGORISED.name))),
         "body": body,
         "latitude": p.get("lat"),
         "longitude": p.get("long"),
@@ -327,17 +389,27 @@ def _lifecycle_problems(exc):
 
 @endpoint("GET")
 def request_detail(request, tracking, fmt):
-    if not lookup_allowed(request):
+    if not _lookup_allowed(request):
         return errors(fmt, 429, _("Too many lookups by id; wait a minute."))
-    found = records.by_ids([tracking], request.GET.get("extensions") == "true")
+    extensions = request.GET.get("extensions") == "true"
+    stamp = Complaint.objects.filter(tracking_number=tracking).values_list("pk", "version", "lapor_tracking_id").first()
+    if stamp is None:
+        return errors(fmt, 404, _("No report with this id."))
+    # The host is in the key: a photo's media_url is an absolute link.
+    key = ("request", tracking, fmt, extensions, request.get_host(), request.scheme, *stamp)
+    return _kept(key, lambda: _request_detail(request, tracking, fmt, extensions))
+
+
+def _request_detail(request, tracking, fmt, extensions):
+    found = records.by_ids([tracking], extensions)
     if not found:
         return errors(fmt, 404, _("No report with this id."))
-    return respond(fmt, "service_requests", "request", _rows(request, found, request.GET.get("extensions") == "true"))
+    return respond(fmt, "service_requests", "request", _rows(request, found, extensions))
 
 
 @endpoint("GET")
 def token(request, token, fmt):
-    if not lookup_allowed(request):
+    if not _lookup_allowed(request):
         return errors(fmt, 429, _("Too many lookups by id; wait a minute."))
     number = Complaint.objects.filter(tracking_number=token).values_list("tracking_number", flat=True).first()
     if number is None:
@@ -387,8 +459,13 @@ def _post_update(request, fmt):
     # (reports:act) on that institution's reports, never on another's; a filing key on none.
     partner = Actor.partner(key)
     p = request.POST
-    c = Complaint.objects.filter(tracking_number=p.get("service_request_id", "")).first()
-    if c is None or not policy.can_view(partner, c):
+    number = p.get("service_request_id", "").strip()
+    if not number:
+        return errors(fmt, 400, _("service_request_id is required."))
+    c = Complaint.objects.filter(tracking_number=number).first()
+    # Any report's id is followable (`records.by_ids`), so an existing report the key may not act on is
+    # refused as such (403), not hidden behind a 404.
+    if c is None:
         return errors(fmt, 404, _("No report with this id."))
     status = (p.get("external_status_code") or p.get("status") or "").lower()
     action = UPDATE_ACTIONS.get(status)
@@ -398,6 +475,8 @@ def _post_update(request, fmt):
         return errors(fmt, 400, _("status: unknown status."))
     if c.institution_id is None:
         return errors(fmt, 400, _("service_request_id: the report has not been dispositioned to an OPD yet."))
+    if not policy.may(partner, action, c):
+        return errors(fmt, 403, _("This api_key may not update this report (scope reports:act, its own OPD)."))
     actor = partner
     message = clean_text(strip_tags(p.get("description", ""))).strip() or _("Updated through Open311.")
     data = {} if action == Action.START else {"message": message}

@@ -8,10 +8,11 @@ reporter is served it, and the officers still have it.
 
 from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand
+from django.db.models import F
 
 from sikesal.complaints.attachments import check_upload
 from sikesal.complaints.attachments_clean import identifying_parts
-from sikesal.complaints.models import Attachment, AttachmentKind
+from sikesal.complaints.models import Attachment, AttachmentKind, Complaint
 from sikesal.complaints.states import Visibility
 
 
@@ -41,6 +42,8 @@ class Command(BaseCommand):
             if att.visibility == Visibility.STAFF:
                 return "unchanged"
             Attachment.objects.filter(pk=pk).update(visibility=Visibility.STAFF)
+            # The report's pages and Open311 record are kept by its version: a new one drops the file from them.
+            Complaint.objects.filter(pk=att.complaint_id).update(version=F("version") + 1)
             self.stderr.write(f"attachment {pk} ({att.content_type}) cannot be cleaned: withheld (staff only)")
             return "withheld"
         if checked.content == content:
