@@ -111,3 +111,12 @@ def test_my_location_outside_kota_jambi_is_refused_at_once(browser, live_server,
     assert page.input_value("#latitude") == "-1.610000" and page.input_value("#longitude") == "103.610000"
     assert page.query_selector(".leaflet-marker-icon")
     context.close()
+
+
+def test_the_public_map_names_each_marker_by_its_report(page, live_server, in_state):
+    complaint = in_state("dispositioned")
+    block_outside(page)
+    page.goto(live_server.url + "/laporan/")
+    page.wait_for_selector("#map:not([hidden]) .leaflet-marker-icon")
+    assert page.get_attribute(".leaflet-control-zoom-in", "aria-label") == "Perbesar"
+    assert page.get_attribute(".leaflet-marker-icon", "alt") == complaint.title
