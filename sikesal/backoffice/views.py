@@ -1,10 +1,12 @@
-"""Staff pages: inbox, report page with every lifecycle action as a form, identity reveal, export.
+"""Staff pages: inbox, report page with the lifecycle actions as forms (one open at a time), identity reveal,
+export.
 
 Reads go through the policy (an OPD never sees another OPD's reports); changes go through the lifecycle.
 """
 
 import functools
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import F
@@ -15,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from sikesal.backoffice import inbox
+from sikesal.backoffice import inbox, photos
 from sikesal.backoffice.models import AuditEntry, ResponseTemplate
 from sikesal.catalogue.models import Area, AreaLevel, Institution, InstitutionKind, Service
 from sikesal.complaints import form_actions, lifecycle, policy, timeline
@@ -125,6 +127,10 @@ def report_view(request, actor, tracking, revealed=False):
         for a in BACKOFFICE_ACTIONS
         if complaint.status in lifecycle.TRANSITIONS[a].sources and policy.may(actor, a, complaint)
     ]
+    forms = desk_forms(Desk.BACKOFFICE, actions)
+    # One action's form open at a time: the one asked for (?aksi=, also after a refused attempt), or the only one.
+    chosen = request.GET.get("aksi")
+    open_action = chosen if chosen in actions else (actions[0] if len(actions) == 1 else None)
     return render(
         request,
         "backoffice/report.html",
@@ -132,11 +138,13 @@ def report_view(request, actor, tracking, revealed=False):
             "actor": actor,
             "c": complaint,
             "events": timeline.events_for(complaint, "staff"),
-            "attachments": complaint.attachments.all(),
+            "photo_groups": photos.groups(complaint),
+            "tiles": settings.SIKESAL_MAP_TILES,
             "reporter": reporter,
             "can_reveal": access is IdentityAccess.ON_REVEAL and not revealed,
             "identity_hidden": access is IdentityAccess.DENIED,
-            "forms": desk_forms(Desk.BACKOFFICE, actions),
+            "forms": forms,
+            "open_action": open_action,
             "city_opds": Institution.objects.exclude(kind=InstitutionKind.EXTERNAL).filter(active=True),
             "external": Institution.objects.filter(kind=InstitutionKind.EXTERNAL, active=True),
             "archive_reasons": ArchiveReason.choices,
@@ -216,7 +224,9 @@ def action(request, actor, tracking):
         data.update(is_anonymous=post.get("is_anonymous") == "1", is_secret=post.get("is_secret") == "1")
         if post.get("classification") in Classification.values:
             data["classification"] = post["classification"]
-    form_actions.apply(request, complaint, name, actor, data, _("Saved."))
+    if not form_actions.apply(request, complaint, name, actor, data, _("Saved.")):
+        # Refused: back to the same action's form, open, with the message saying why.
+        return redirect(f"{reverse('backoffice:report', args=[tracking])}?aksi={name}#action-{name}")
     return redirect("backoffice:report", tracking=tracking)
 
 

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 
 import pytest
 from django.urls import reverse
@@ -296,3 +297,41 @@ def test_queue_badges_count_exactly_up_to_the_cap(login, users, in_state, monkey
     assert badge("baru") == "3"
     monkeypatch.setattr(views, "QUEUE_COUNT_CAP", 2)
     assert badge("baru") == "2+"
+
+
+def test_report_page_opens_the_action_asked_for_and_reopens_a_refused_one(login, users, in_state):
+    complaint = in_state("received")
+    client = login(users["admin"])
+    url = reverse("backoffice:report", args=[complaint.tracking_number])
+    html = client.get(url).content.decode()
+    assert '<details class="action" name="aksi" id="choice-verify">' in html  # all closed
+    assert (
+        '<details class="action" name="aksi" id="choice-request_info" open>'
+        in client.get(url + "?aksi=request_info").content.decode()
+    )
+    assert " open>" not in client.get(url + "?aksi=close_admin").content.decode()  # not offered now: none open
+    response = client.post(
+        reverse("backoffice:action", args=[complaint.tracking_number]),
+        {"action": "request_info", "version": complaint.version, "message": ""},
+    )
+    assert response.status_code == 302 and response["Location"] == f"{url}?aksi=request_info#action-request_info"
+    html = client.get(response["Location"]).content.decode()
+    assert 'id="choice-request_info" open>' in html and 'class="error"' in html
+
+
+def test_report_page_labels_photos_before_and_after(login, users, submit, act, settings, tmp_path):
+    from tests.complaints.test_intake import jpeg_with_gps
+
+    settings.MEDIA_ROOT = tmp_path
+    complaint = submit(files=[("lubang.jpg", jpeg_with_gps())])
+    for action in ("verify", "start"):
+        act(complaint, action)
+    act(complaint, "add_followup", files=[("dibongkar.jpg", jpeg_with_gps())])
+    act(complaint, "complete_followup", files=[("ditambal.jpg", jpeg_with_gps())])
+    html = login(users["admin"]).get(reverse("backoffice:report", args=[complaint.tracking_number])).content.decode()
+    headings = re.findall(r'<h2 class="photo-group" id="photos-(\w+)">([^<]+)</h2>', html)
+    assert headings == [
+        ("before", "Sebelum: dari pelapor"),
+        ("during", "Selama penanganan: tindak lanjut OPD"),
+        ("after", "Sesudah: tindak lanjut akhir OPD"),
+    ]

@@ -31,6 +31,7 @@ def test_admin_dispositions_opd_follows_up_other_opd_cannot_see(
     assert complaint.tracking_number in page.content()
     page.screenshot(path=f"{artifacts}/2-admin-inbox.png", full_page=True)
     page.click(f"text={complaint.tracking_number}")
+    page.click("#choose-verify")  # one action's form at a time
     page.select_option("#v-opd", label="Dinas PUPR")
     page.fill("#v-note", "Mohon segera ditinjau.")
     page.click("#action-verify button[type=submit]")
@@ -46,6 +47,7 @@ def test_admin_dispositions_opd_follows_up_other_opd_cannot_see(
     staff_log_in(page, live_server, "pupr", "kata-sandi-kuat-1")
     assert complaint.tracking_number in page.content()
     page.click(f"text={complaint.tracking_number}")
+    page.click("#choose-add_followup")
     page.fill("#fu", "Tim sudah menambal lubang.")
     page.set_input_files("#fu-files", str(photo(tmp_path)))
     page.click("#action-add_followup button[type=submit]")

@@ -23,25 +23,30 @@ DESK = {"width": 1366, "height": 768}
 def axe_violations(page):
     page.add_script_tag(path=AXE)  # the context bypasses the site's CSP for this injected script only
     result = page.evaluate("o => axe.run(document, o)", {"runOnly": {"type": "tag", "values": WCAG}})
-    return [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:4]}" for v in result["violations"]]
+    return [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:40]}" for v in result["violations"]]
 
 
 def sideways(page):
     return page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
 
 
+def browse(browser, live_server, language, cookies=(), size=PHONE):
+    context = browser.new_context(viewport=size, bypass_csp=True, is_mobile=size == PHONE, has_touch=size == PHONE)
+    host = live_server.url.split("//")[1].split(":")[0]
+    context.add_cookies(
+        [{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "domain": host, "path": "/"}]
+        + [{**c, "domain": host, "path": "/"} for c in cookies]
+    )
+    page = context.new_page()
+    block_outside(page)
+    return context, page
+
+
 def walk(browser, live_server, language, paths, cookies=(), viewport=PHONE, check_width=True):
     """Open each path; {path: [problems]} for the ones that have any."""
     problems = {}
     for size in [viewport] if viewport == PHONE else [viewport, PHONE]:
-        context = browser.new_context(viewport=size, bypass_csp=True, is_mobile=size == PHONE, has_touch=size == PHONE)
-        host = live_server.url.split("//")[1].split(":")[0]
-        context.add_cookies(
-            [{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "domain": host, "path": "/"}]
-            + [{**c, "domain": host, "path": "/"} for c in cookies]
-        )
-        page = context.new_page()
-        block_outside(page)
+        context, page = browse(browser, live_server, language, cookies, size)
         for path in paths:
             page.goto(live_server.url + path)
             page.wait_for_load_state("load")
@@ -148,4 +153,54 @@ def test_staff_pages(browser, live_server, reports, users, language):
     paths = ["/ombudsman/", "/ombudsman/kepatuhan/", f"/kantor/laporan/{disputed.tracking_number}/"]
     problems.update(walk(browser, live_server, language, paths, [session_cookie(users["ombudsman"])], viewport=DESK))
     problems.update(walk(browser, live_server, language, ["/kantor/masuk/"], viewport=DESK))
+    assert problems == {}, "\n".join(f"{p}: {v}" for p, v in problems.items())
+
+
+@pytest.mark.parametrize("size", [PHONE, DESK])
+def test_api_docs(browser, live_server, db, size, artifacts):
+    """Partners' developers read /api/v1/docs (swagger-ui) on a phone too."""
+    context = browser.new_context(viewport=size, bypass_csp=True)
+    page = context.new_page()
+    block_outside(page)
+    page.goto(live_server.url + "/api/v1/docs")
+    page.wait_for_selector(".swagger-ui .opblock")  # drawn from the OpenAPI document
+    page.click(".opblock-summary")  # an operation open, with its parameters and answers
+    page.wait_for_selector(".opblock-body")
+    found = axe_violations(page)
+    if size == PHONE and (extra := sideways(page)) > 0:
+        found.append(f"scrolls sideways by {extra} px at 360 px")
+    page.screenshot(path=f"{artifacts}/api-docs-{size['width']}.png", full_page=True)
+    context.close()
+    assert found == [], "\n".join(found)
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+def test_success_and_error_messages(browser, live_server, reports, users, language):
+    """Every page can carry the messages list after an action: a success and an error in each app."""
+    problems = {}
+
+    def check(where, selector):
+        page.wait_for_selector(selector)
+        if found := axe_violations(page):
+            problems[where] = found
+
+    context, page = browse(browser, live_server, language, [session_cookie(users["admin"])], DESK)
+    page.goto(live_server.url + "/kantor/?antrian=baru")
+    page.select_option("#bulk select[name=institution]", index=1)
+    page.click("#bulk button[type=submit]")  # no report chosen
+    check("back office, error", ".messages li.error")
+    page.select_option("#bulk select[name=institution]", index=1)
+    page.check(f"input[name=nomor][value='{reports['new'][0].tracking_number}']")
+    page.click("#bulk button[type=submit]")
+    check("back office, success", ".messages li.success")
+    context.close()
+
+    context, page = browse(browser, live_server, language)
+    page.goto(live_server.url + "/statistik/?dari=kemarin")
+    check("portal, error", ".messages li.error")
+    page.goto(f"{live_server.url}/pelapor/{reports['pending'][1]}/")
+    page.fill("#info", "Lokasinya di depan SD 47, dekat pos ronda.")
+    page.click("#supply_info-form button[type=submit]")
+    check("portal, success", ".messages li.success")
+    context.close()
     assert problems == {}, "\n".join(f"{p}: {v}" for p, v in problems.items())

@@ -44,6 +44,7 @@ def test_file_track_follow_up_and_close(page, browser, live_server, users, artif
     staff_log_in(office, live_server, "admin", "kata-sandi-kuat-1")
     office.goto(f"{live_server.url}/kantor/laporan/{tracking}/")
     assert "Siti" not in office.content()  # anonymous: hidden even from the admin until a stated reveal
+    office.click("#choose-verify")
     office.select_option("#v-opd", label="Disperkim")
     office.click("#action-verify button[type=submit]")
     office.wait_for_selector(".messages")
@@ -51,6 +52,7 @@ def test_file_track_follow_up_and_close(page, browser, live_server, users, artif
     staff_log_in(office, live_server, "perkim", "kata-sandi-kuat-1")
     office.goto(f"{live_server.url}/kantor/laporan/{tracking}/")
     assert "Siti" not in office.content() and "081234567890" not in office.content()
+    office.click("#choose-complete_followup")
     office.fill("#cf", "Lampu sudah diganti oleh tim PJU.")
     office.click("#action-complete_followup button[type=submit]")
     office.wait_for_selector(".messages")

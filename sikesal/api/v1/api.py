@@ -12,7 +12,7 @@ import json
 
 from django.http import Http404
 from django.utils.translation import gettext as _
-from ninja import File, Form, NinjaAPI, Query, Schema, Status
+from ninja import File, Form, NinjaAPI, Query, Schema, Status, Swagger
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.files import UploadedFile
 from ninja.parser import Parser
@@ -61,6 +61,17 @@ class SikesalAPI(NinjaAPI):
         return schema
 
 
+class Docs(Swagger):
+    """swagger-ui in our own page: a language, a phone's viewport, a main landmark and colours that pass axe
+    (sikesal/templates/api/docs.html, static/api/docs.css). Without deep links an operation's path is text,
+    not a link nested in the button that opens it."""
+
+    template = "api/docs.html"
+
+    def __init__(self):
+        super().__init__(settings={"deepLinking": False})
+
+
 class StrictJson(Parser):
     """A body with a lone surrogate is unreadable (400, `unreadable_body`), like any body that is not JSON."""
 
@@ -75,6 +86,7 @@ api = SikesalAPI(
     description="Laporan pelayanan publik Kota Jambi. Kunci API di header X-API-Key.",
     urls_namespace="api_v1",
     auth=[ApiKeyAuth(), django_auth],
+    docs=Docs(),
 )
 
 

@@ -80,26 +80,4 @@
     fileError.textContent = msg;
     files.setCustomValidity(msg);
   });
-
-  // Map pin; the page stays usable when Leaflet or the tiles do not load.
-  window.addEventListener("load", function () {
-    var el = document.getElementById("map");
-    if (!window.L || !el) return;
-    el.hidden = false; document.getElementById("map-hint").hidden = false;
-    var b = [[+el.dataset.south, +el.dataset.west], [+el.dataset.north, +el.dataset.east]];
-    var map = L.map(el, { maxBounds: b }).fitBounds(b);
-    L.tileLayer(el.dataset.tiles, { maxZoom: 19, attribution: "© OpenStreetMap" }).addTo(map);
-    var lat = document.getElementById("latitude"), lng = document.getElementById("longitude"), marker = null;
-    var place = function (ll) {
-      if (marker) marker.setLatLng(ll); else marker = L.marker(ll).addTo(map);
-      lat.value = ll.lat.toFixed(6); lng.value = ll.lng.toFixed(6);
-    };
-    if (lat.value && lng.value) place(L.latLng(+lat.value, +lng.value));
-    map.on("click", function (e) { place(e.latlng); });
-    // "Use my location" (pwa-file.js) places the same pin.
-    document.addEventListener("sikesal:pin", function (e) {
-      var ll = L.latLng(e.detail.lat, e.detail.lng);
-      place(ll); map.setView(ll, 17);
-    });
-  });
 })();

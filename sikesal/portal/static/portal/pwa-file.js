@@ -1,5 +1,5 @@
 /* The report form as an app (issue #20): drafts that survive a reload, photos made smaller on the phone,
- * "use my location", and filing without a signal (the report waits in the device's outbox, outbox.js, and
+ * and filing without a signal (the report waits in the device's outbox, outbox.js, and
  * is sent by itself when the connection returns, with the idempotency key it was written with).
  * Enhancements only: without JavaScript the form posts as it always did. Text: #pwa-file-text. */
 (function () {
@@ -159,26 +159,6 @@
       }).catch(noop);
     });
   });
-
-  // --- "Use my location", with the kecamatan/kelurahan lists as the way when it is refused. ----------
-  var locate = document.getElementById("locate"), locStatus = document.getElementById("locate-status");
-  if (locate && navigator.geolocation) {
-    locate.hidden = false;
-    locate.addEventListener("click", function () {
-      locStatus.textContent = T.locating;
-      navigator.geolocation.getCurrentPosition(function (pos) {
-        var lat = pos.coords.latitude, lng = pos.coords.longitude;
-        document.getElementById("latitude").value = lat.toFixed(6);
-        document.getElementById("longitude").value = lng.toFixed(6);
-        document.dispatchEvent(new CustomEvent("sikesal:pin", { detail: { lat: lat, lng: lng } }));
-        locStatus.textContent = T.located;
-        saveDraft();
-      }, function () {
-        locStatus.textContent = T.locateFailed;
-        document.getElementById("kecamatan").focus();
-      }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
-    });
-  }
 
   if (!outbox) return;
 

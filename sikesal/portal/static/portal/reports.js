@@ -2,16 +2,15 @@
 window.addEventListener("load", function () {
   "use strict";
   var el = document.getElementById("map");
-  if (!window.L || !el) return;
+  if (!window.L || !window.SikesalMap || !el) return;
   fetch(el.dataset.points).then(function (r) { return r.json(); }).then(function (data) {
     if (!data.points.length) return;
     el.hidden = false;
-    var map = L.map(el);
-    L.tileLayer(el.dataset.tiles, { maxZoom: 19, attribution: "© OpenStreetMap" }).addTo(map);
+    var map = SikesalMap.create(el);
     var bounds = [];
     data.points.forEach(function (p) {
       var link = document.createElement("a"); link.href = p.url; link.textContent = p.title;
-      L.marker([p.lat, p.lng]).addTo(map).bindPopup(link);
+      SikesalMap.marker(el, [p.lat, p.lng], p.title).addTo(map).bindPopup(link);
       bounds.push([p.lat, p.lng]);
     });
     map.fitBounds(bounds, { maxZoom: 16 });
