@@ -199,16 +199,20 @@ def mask_texts(ids):
         Complaint.objects.bulk_update(answers, ["answers"], batch_size=500)
 
 
-def delete_reporters_files(ids):
-    """Delete the attachments the reporter sent (with the report, or later as the reporter) and the desk's
-    scanned letters, files included once the transaction commits; the OPD's files stay."""
-    theirs = Attachment.objects.filter(complaint_id__in=ids).filter(
+def reporters_files(ids):
+    """The attachments of the reports `ids` that the reporter sent (with the report, or later as the
+    reporter) and the desk's scanned letters; not the OPD's."""
+    return Attachment.objects.filter(complaint_id__in=ids).filter(
         Q(event__isnull=True)
         | Q(event__action=Action.SUBMIT)
         | Q(event__actor_role__in=policy.REPORTER)
         | Q(desk_letter_of__isnull=False)
     )
-    files = list(theirs.values_list("pk", "file"))
+
+
+def delete_reporters_files(ids):
+    """Delete `reporters_files(ids)`, their files once the transaction commits."""
+    files = list(reporters_files(ids).values_list("pk", "file"))
     if not files:
         return 0
     pks = [pk for pk, _ in files]
