@@ -139,6 +139,8 @@ def test_a_busy_server_is_not_called_no_signal(page, live_server, catalogue):
     panel = page.locator("#outbox-panel").inner_text()
     assert page.get_attribute("#pwa-file-text", "data-waiting") not in panel
     assert "sinyal" not in panel.lower()
+    page.goto(live_server.url + "/perangkat/")  # "My reports on this device" says the same
+    expect(page.locator("#device-outbox-list li")).to_contain_text(limited)
     assert Complaint.objects.count() == 0
 
 

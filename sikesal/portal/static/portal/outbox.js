@@ -148,6 +148,15 @@
     return Promise.resolve();
   }
 
+  // Why a report still waits, for the pages to say: "refused" (the citizen must correct it), "limited" (the
+  // server answered 429: too many reports from this connection), "retrying" (it answered, but not with the
+  // report filed), "waiting" (no signal). What the server answered last says nothing once offline.
+  function waitingState(entry) {
+    if (entry.refused) return "refused";
+    if (entry.held && root.navigator.onLine) return entry.held === 429 ? "limited" : "retrying";
+    return "waiting";
+  }
+
   // A fresh idempotency key (the form's own may come from a cached copy of the page).
   function newKey() {
     var bytes = new Uint8Array(18);
@@ -157,6 +166,6 @@
 
   root.SikesalOutbox = {
     all: all, get: get, put: put, remove: remove, remember: remember, flush: flush, announce: announce,
-    newKey: newKey, SENT: SENT
+    newKey: newKey, waitingState: waitingState, SENT: SENT
   };
 })(self);

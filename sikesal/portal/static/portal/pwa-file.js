@@ -247,17 +247,12 @@
     return new Date(ms).toLocaleTimeString(document.documentElement.lang || undefined, { hour: "2-digit", minute: "2-digit" });
   }
 
-  // Why a report still waits: no signal, or a server that answered but did not take it yet.
-  function waitingText(e) {
-    if (e.refused) return T.refused;
-    if (e.held && navigator.onLine) return e.held === 429 ? T.limited : T.retrying;
-    return T.waiting;
-  }
+  function waitingText(e) { return T[outbox.waitingState(e)]; }
 
   function renderOutbox() {
     return Promise.all([outbox.all("outbox"), outbox.all("reports")]).then(function (stores) {
       var waiting = stores[0].sort(function (a, b) { return a.created - b.created; });
-      var held = waiting.filter(function (e) { return !e.refused && e.held && navigator.onLine; });
+      var held = waiting.filter(function (e) { return /^(limited|retrying)$/.test(outbox.waitingState(e)); });
       if (held.length) note.textContent = waitingText(held[0]); // not "no signal" while there is one
       var recent = stores[1].filter(function (r) { return r.viaOutbox && r.sentAt && Date.now() - r.sentAt < 86400000; });
       waitingList.textContent = "";
