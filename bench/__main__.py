@@ -220,7 +220,8 @@ def run(args, reports, seconds, data_dir, keep):
 
     port = free_port()
     env = dict(os.environ, SIKESAL_PORT=str(port), SIKESAL_LAPOR_SIM="0", SIKESAL_WEB_WORKERS=str(2 * os.cpu_count()),
-               SIKESAL_RATE_TRACK_PER_IP="100000000", SIKESAL_RATE_FILE_PER_IP="100000000")  # fmt: skip
+               SIKESAL_RATE_TRACK_PER_IP="100000000", SIKESAL_RATE_FILE_PER_IP="100000000",
+               SIKESAL_RATE_FILE_PER_PERSON="100000000")  # fmt: skip
     env.pop("LAPOR_BASE_URL", None)
     env["SIKESAL_PERIODIC"] = json.dumps(periodic)
     proc = subprocess.Popen([sys.executable, "manage.py", "up"], cwd=ROOT, env=env,

@@ -168,6 +168,8 @@ SIKESAL_PERIODIC = env_json(
         "retrain_routing": {"task": "sikesal.routing.tasks.retrain_routing", "every_seconds": 86400},
         # sooner than SIKESAL_STATS_CACHE_SECONDS (300), so the cached public statistics never run out
         "refresh_statistics": {"task": "sikesal.portal.tasks.refresh_statistics", "every_seconds": 240},
+        # photos kept for a report form shown again (the duplicate hint) and never sent
+        "purge_staged_uploads": {"task": "sikesal.portal.tasks.purge_staged_uploads", "every_seconds": 3600},
         # SP4N-LAPOR! has no webhooks: push what is waiting and poll for changes (no-ops when off)
         "lapor_sync": {"task": "sikesal.integrations.lapor.tasks.lapor_sync", "every_seconds": 60},
         "lapor_masters": {"task": "sikesal.integrations.lapor.tasks.lapor_sync_masters", "every_seconds": 86400},
@@ -235,7 +237,9 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", 
 # Public pages of one report kept rendered in each web process, keyed by the report's version (portal/page_cache.py).
 SIKESAL_PAGE_CACHE = env_bool("SIKESAL_PAGE_CACHE", True)
 SIKESAL_RATE_LIMITS = {
-    "file_per_ip_per_hour": env_int("SIKESAL_RATE_FILE_PER_IP", 20),
+    # Per address a lot more than per person: behind a mobile carrier's NAT hundreds of citizens share one.
+    "file_per_ip_per_hour": env_int("SIKESAL_RATE_FILE_PER_IP", 300),
+    "file_per_person_per_hour": env_int("SIKESAL_RATE_FILE_PER_PERSON", 20),
     "file_per_contact_per_day": env_int("SIKESAL_RATE_FILE_PER_CONTACT", 10),
     "track_per_ip_per_minute": env_int("SIKESAL_RATE_TRACK_PER_IP", 60),
     # Per sender (a phone number, an e-mail address, canonical), on every channel (complaints/senders.py):

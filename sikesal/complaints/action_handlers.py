@@ -240,6 +240,9 @@ def _rating(ch, required):
 def confirm(ch):
     _rating(ch, required=False)
     ch.message = str(ch.data.get("comment") or "").strip()[:2000]
+    if ch.message and ch.data.get("comment_private"):
+        # The reporter chose it: the comment is for the agency, not the public timeline (the form says which).
+        ch.visibility = Visibility.REPORTER
 
 
 def dispute(ch):
@@ -359,6 +362,7 @@ def record_ombudsman(ch):
     kind = ch.data.get("kind")
     if kind == "attempt":
         ch.payload.update(kind=kind, ok=bool(ch.data.get("ok")), error=str(ch.data.get("error") or "")[:300])
+        ch.visibility = Visibility.STAFF  # the machinery's retries: the reporter hears of the Ombudsman's progress
     elif kind == "state" and ch.data.get("state") in OMBUDSMAN_STATES:
         ch.payload.update(kind=kind, state=ch.data["state"])
         ch.message = str(ch.data.get("message") or "").strip()[:2000]

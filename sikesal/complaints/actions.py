@@ -64,7 +64,8 @@ class ActionSpec:
     internal_fields: frozenset = frozenset()  # free text for staff only, kept out of the public message
     files: bool = False  # may carry attachments
     # What its message asks the reporter to do next ("%(due)s" is the reporter's own deadline that the
-    # action starts, from deadlines.DEADLINES; "%(target)s" comes from the event's payload).
+    # action starts, from deadlines.DEADLINES; "%(target)s" comes from the event's payload, "%(ombudsman)s"
+    # is the Ombudsman's state it records).
     asks_reporter: str = ""
     # Where it is offered as a form (None: taken by the system, or from a page of its own), the form's
     # title, its button when that says something else, and whether admins keep ready answers for it.
@@ -219,10 +220,21 @@ ACTIONS = {
         tells_reporter=True,
         asks_reporter=_("If the problem remains, you may file a new report."),
     ),
-    A.ESCALATE_OMBUDSMAN: ActionSpec(_("Escalated to the Ombudsman"), REPORTER),
+    A.ESCALATE_OMBUDSMAN: ActionSpec(
+        _("Escalated to the Ombudsman"),
+        REPORTER,
+        tells_reporter=True,
+        asks_reporter=_("Your report is being sent to the Ombudsman; you will be told of the Ombudsman's progress."),
+    ),
     A.MARK_OVERDUE: ActionSpec(_("Deadline passed"), STAFF),
     A.LAPOR_MIRROR: ActionSpec(_("Update from SP4N-LAPOR!"), REPORTER),
-    A.RECORD_OMBUDSMAN: ActionSpec(_("Ombudsman escalation update"), REPORTER),
+    # The Ombudsman's progress reaches the reporter; a delivery attempt is the staff's (action_handlers.py).
+    A.RECORD_OMBUDSMAN: ActionSpec(
+        _("Ombudsman escalation update"),
+        REPORTER,
+        tells_reporter=True,
+        asks_reporter=_("The Ombudsman's handling of your report: %(ombudsman)s."),
+    ),
 }
 
 # Derived views of the table, for the modules that need one property of every action.

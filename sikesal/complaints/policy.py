@@ -392,6 +392,17 @@ def is_public(complaint):
     )
 
 
+def named_merge_target(complaint, public=False):
+    """The report `complaint` was merged into, when its pages may name it: the reporter's own pages (and,
+    with `public`, the track page anyone with the number reads). Never a rahasia original: its number is for
+    its own reporter only (docs/security.md); and on the track page never for a rahasia duplicate, whose
+    subject is not to be tied to another report. None otherwise (the page says "merged" without a number)."""
+    target = complaint.merged_into if complaint.merged_into_id else None
+    if target is None or target.is_secret or (public and complaint.is_secret):
+        return None
+    return target
+
+
 def can_follow_by_push(complaint):
     """May a browser that knows `complaint`'s tracking number follow it by Web Push? Anyone may, as anyone
     with the number reads its status on the track page: a push says no more (the number and the public

@@ -57,13 +57,11 @@ def allow(scope, ident, limit, window_seconds, cost=1):
     if not ident:
         return True
     now = int(time.time())
-    window = now // window_seconds
-    digest = hashlib.sha256(str(ident).encode()).hexdigest()[:24]  # no raw IPs or phone numbers as keys
-    key = f"{scope}:{digest}:{window}"
+    key, expires = _window_key(scope, ident, window_seconds, now)
     with _lock:
         tally = _tallies.get(key)
         if tally is None:
-            tally = _tallies[key] = _Tally((window + 1) * window_seconds)
+            tally = _tallies[key] = _Tally(expires)
         local = (
             tally.pending + cost <= limit * BATCH_SHARE and tally.known + tally.pending + cost <= limit * LOCAL_SHARE
         )
@@ -74,6 +72,13 @@ def allow(scope, ident, limit, window_seconds, cost=1):
         charges = _take_pending(now, key, 0 if local else cost)
     counts = _write(charges, now)
     return local or counts[key] <= limit
+
+
+def _window_key(scope, ident, window_seconds, now):
+    """The counter of (scope, ident) in the window `now` falls in, and when that window ends."""
+    window = now // window_seconds
+    digest = hashlib.sha256(str(ident).encode()).hexdigest()[:24]  # no raw IPs or phone numbers as keys
+    return f"{scope}:{digest}:{window}", (window + 1) * window_seconds
 
 
 def _take_pending(now, key, cost):
@@ -174,22 +179,32 @@ def lookup_allowed(request, numbers=1):
     return allow("track-ip", client_ip(request), limit, 60, cost=max(1, numbers))
 
 
-def filing_allowed(request, reporter):
-    """The web form's limits on filing, for every door a person files through in a browser session (the
-    form, and REST called with that session): one budget per address (`file_per_ip_per_hour`), and one per
-    contact a day (`file_per_contact_per_day`) for each contact the report leaves and the logged-in
-    account's own: filing through another door, or naming a third party's address, gets no new allowance.
-    (Partner keys have their own limit per key; every door also counts per sender: complaints/senders.py.)"""
+def browser_id(request):
+    """This browser, and no other: a hash of its CSRF secret, which every POST carries (the form's
+    idempotency key, its staged files, its filing budget are kept per browser)."""
+    return hashlib.sha256(str(request.META.get("CSRF_COOKIE", "")).encode()).hexdigest()[:12]
+
+
+def _filing_budgets(request, reporter):
+    """(scope, ident, limit, window) for each budget a filing counts against.
+
+    A person is what the limit is for: behind a mobile carrier's NAT hundreds of citizens share one address,
+    so the address keeps a budget of its own but a much larger one (`file_per_ip_per_hour`), and the person
+    has the small one (`file_per_person_per_hour`): the logged-in account, or else this browser. Each
+    contact the report leaves, and the account's own, has one a day (`file_per_contact_per_day`): filing
+    through another door, or naming a third party's address, gets no new allowance."""
     from django.conf import settings
 
     from sikesal.complaints.intake import canonical_phone
 
     limits = settings.SIKESAL_RATE_LIMITS
-    if not allow("file-ip", client_ip(request), limits["file_per_ip_per_hour"], 3600):
-        return False
+    yield "file-ip", client_ip(request), limits["file_per_ip_per_hour"], 3600
     user = getattr(request, "user", None)
+    signed_in = user is not None and user.is_authenticated
+    person = f"account:{user.pk}" if signed_in else f"browser:{browser_id(request)}"
+    yield "file-person", person, limits["file_per_person_per_hour"], 3600
     given = [(reporter or {}).get("email"), (reporter or {}).get("phone")]
-    if user is not None and user.is_authenticated:
+    if signed_in:
         given += [user.email, user.phone]
     contacts = set()
     for raw in given:
@@ -199,4 +214,47 @@ def filing_allowed(request, reporter):
                 text = canonical_phone(text)
         if text:
             contacts.add(text)
-    return all(allow("file-contact", c, limits["file_per_contact_per_day"], 86400) for c in sorted(contacts))
+    for contact in sorted(contacts):
+        yield "file-contact", contact, limits["file_per_contact_per_day"], 86400
+
+
+class FilingBudget:
+    """The web form's limits on filing, for every door a person files through in a browser session (the
+    form, and REST called with that session). Created before filing, it counts one report against each
+    budget (`allowed` is False once one is spent); `refund()` gives the counts back when no report was
+    filed after all (refused fields, the duplicate hint, a limit): only reports filed count. Counting first
+    and giving back keeps the limit exact when many requests arrive at once. (Partner keys have their own
+    limit per key; every door also counts per sender: complaints/senders.py.)"""
+
+    def __init__(self, request, reporter):
+        self.allowed = True
+        self._charged = []
+        for scope, ident, limit, window in _filing_budgets(request, reporter):
+            if not ident:
+                continue
+            self._charged.append(_window_key(scope, ident, window, int(time.time())))
+            if not allow(scope, ident, limit, window):
+                self.allowed = False
+                break
+
+    def refund(self):
+        charged, self._charged = self._charged, []
+        _give_back([key for key, _expires in charged])
+
+
+def _give_back(keys):
+    """Take one hit off each counter: off the hits this process still holds back, else off the database's."""
+    written = []
+    with _lock:
+        for key in keys:
+            tally = _tallies.get(key)
+            if tally is not None and tally.pending > 0:
+                tally.pending -= 1
+            else:
+                written.append(key)
+    if not written:
+        return
+    table = connection.ops.quote_name(RateCounter._meta.db_table)
+    with transaction.atomic(), connection.cursor() as cursor:
+        for key in written:
+            cursor.execute(f"UPDATE {table} SET hits = hits - 1 WHERE key = %s AND hits > 0", [key])  # noqa: S608

@@ -9,3 +9,11 @@ def refresh_statistics():
     from sikesal.portal import statistics
 
     return {"computed_at": statistics.cached(refresh=True)["computed_at"].isoformat()}
+
+
+@task()
+def purge_staged_uploads():
+    """Files kept for a report form that was never sent again (portal/staged_uploads.py)."""
+    from sikesal.portal import staged_uploads
+
+    return {"removed": staged_uploads.purge()}

@@ -4,7 +4,6 @@ Every state change goes through sikesal.complaints.lifecycle; every read through
 """
 
 import datetime as dt
-import hashlib
 import io
 import re
 import secrets
@@ -30,11 +29,11 @@ from sikesal.complaints.policy import Actor
 from sikesal.complaints.states import CLOSED_STATES, Channel, ComplaintType, Status
 from sikesal.core import csvsafe
 from sikesal.core import params as params_module
-from sikesal.core.ratelimit import allow, client_ip, filing_allowed, lookup_allowed
+from sikesal.core.ratelimit import FilingBudget, allow, browser_id, client_ip, lookup_allowed
 from sikesal.integrations.ombudsman import eligibility as ombudsman_eligibility
-from sikesal.portal import attachment_links, page_cache, statistics
+from sikesal.portal import attachment_links, page_cache, staged_uploads, statistics
 
-FOLLOWUP_ACTIONS = (Action.ADD_FOLLOWUP, Action.COMPLETE_FOLLOWUP)  # their photos are the agency's "after"
+FOLLOWUP_ACTIONS = (Action.ADD_FOLLOWUP, Action.COMPLETE_FOLLOWUP)  # their files are the agency's, not the reporter's
 
 
 def home(request):
@@ -45,13 +44,26 @@ def home(request):
 def _form_context(values=None, errors=None):
     groups = ServiceGroup.objects.prefetch_related("services").all()
     kecamatan = Area.objects.filter(level=AreaLevel.KECAMATAN).prefetch_related("children").order_by("name")
-    values = values or {}
+    values, errors = values or {}, errors or {}
     return {
         "groups": groups,
         "kecamatan": kecamatan,
         "types": ComplaintType.choices,
         "values": values,
-        "errors": errors or {},
+        "errors": errors,
+        # Which folded parts of the form hold an error: they are shown open.
+        "errors_in": {
+            "questions": any(name.startswith("answers") for name in errors),
+            "details": bool({"type", "incident_date"} & errors.keys()),
+            "contact": bool({"name", "phone", "email"} & errors.keys()),
+        },
+        # The server's own messages for the rules the outbox checks before keeping a report (pwa-file.js).
+        "checks": {
+            "title": _("The title is required."),
+            "body": _("Describe the problem in at least %(n)d characters.") % {"n": settings.SIKESAL_BODY_MIN},
+            "future": _("The date of incident cannot be in the future."),
+            "email": _("The e-mail address is not valid."),
+        },
         "title_max": settings.SIKESAL_TITLE_MAX,
         "body_max": settings.SIKESAL_BODY_MAX,
         "body_min": settings.SIKESAL_BODY_MIN,
@@ -65,15 +77,14 @@ def _form_context(values=None, errors=None):
 
 
 def _browser_key(request, key):
-    """The form's idempotency key in this browser's namespace (a hash of its CSRF secret, which every POST
-    carries and no other browser has): the outbox sending again after a lost answer replays its own
-    report, and the same key from another browser is a new report, never a replay with the first
-    reporter's private link. (Logging in changes the CSRF secret: a form sent again across a login files
-    a second report, the lesser harm.)"""
+    """The form's idempotency key in this browser's namespace (core/ratelimit.browser_id, from its CSRF
+    secret, which every POST carries and no other browser has): the outbox sending again after a lost
+    answer replays its own report, and the same key from another browser is a new report, never a replay
+    with the first reporter's private link. (Logging in changes the CSRF secret: a form sent again across a
+    login files a second report, the lesser harm.)"""
     if not key:
         return None
-    browser = hashlib.sha256(str(request.META.get("CSRF_COOKIE", "")).encode()).hexdigest()[:12]
-    return f"web:{browser}:{key[:60]}"
+    return f"web:{browser_id(request)}:{key[:60]}"
 
 
 def file_report(request):
@@ -81,7 +92,7 @@ def file_report(request):
         initial = {"service": request.GET.get("layanan", "")}
         return render(request, "portal/file.html", _form_context(initial))
     post = request.POST
-    values = {k: post.get(k, "") for k in post if k != "csrfmiddlewaretoken"}
+    values = {k: post.get(k, "") for k in post if k not in ("csrfmiddlewaretoken", "staged")}
     if post.get("website"):  # the honeypot: people never see this field, bots fill it in
         return render(
             request,
@@ -89,11 +100,31 @@ def file_report(request):
             _form_context(values, {"__all__": [_("The report could not be sent.")]}),
             status=400,
         )
-    if not filing_allowed(request, {"phone": post.get("phone"), "email": post.get("email")}):
+    budget = FilingBudget(request, {"phone": post.get("phone"), "email": post.get("email")})
+    if not budget.allowed:
+        budget.refund()
         ctx = _form_context(
             values, {"__all__": [_("Too many reports from this connection or contact. Please try again later.")]}
         )
-        return render(request, "portal/file.html", ctx, status=429)
+        return _refused(request, ctx, 429)
+    response, filed = _file(request, post, values)
+    if not filed:
+        budget.refund()  # only reports filed count against the limits
+    return response
+
+
+def _refused(request, ctx, status):
+    """The form again, with what was refused: as JSON to the outbox (pwa-file.js shows it when the citizen
+    opens the report in the form again), as the page to everyone else."""
+    if request.headers.get("X-SIKESAL-Outbox"):
+        errors = {name: [str(m) for m in msgs] for name, msgs in ctx["errors"].items()}
+        return JsonResponse({"errors": errors}, status=status)
+    return render(request, "portal/file.html", ctx, status=status)
+
+
+def _file(request, post, values):
+    """File the form's report, or show the form again (duplicates, refused fields). Returns (response,
+    whether a new report was filed)."""
     data = {
         "type": post.get("type"),
         "service": post.get("service"),
@@ -111,36 +142,56 @@ def file_report(request):
         "answers": intake.service_answers(post),
         "reporter": {"name": post.get("name"), "phone": post.get("phone"), "email": post.get("email")},
     }
+    browser = browser_id(request)
+    files = staged_uploads.read(browser, post.get("staged")) + request.FILES.getlist("attachments")
     already_filed = (
         bool(data["idempotency_key"]) and Complaint.objects.filter(idempotency_key=data["idempotency_key"]).exists()
     )
     # A repeat of a report already filed (the outbox sending again after a lost answer) goes straight to its
     # confirmation: submit() replays it.
     if not post.get("confirm_new") and not already_filed and (similar := _public_duplicates(data)):
-        ctx = _form_context(values)
-        ctx.update(duplicates=similar, had_files=bool(request.FILES))
-        return render(request, "portal/file.html", ctx)
-    # The sender's limit and the block list (complaints/senders.py). A blocked sender's report is filed
-    # held for the admin, and its sender sees the same confirmation as anyone.
-    screened = senders.Verdict() if already_filed else senders.check_reporter(data["reporter"], Channel.WEB)
-    if screened.limited:
-        ctx = _form_context(values, {"__all__": [senders.too_many_message()]})
-        return render(request, "portal/file.html", ctx, status=429)
-    actor = Actor.filing_citizen(request.user)
+        kept, file_errors = _keep_files(browser, post, files)
+        ctx = _form_context(values, {"attachments": file_errors} if file_errors else None)
+        ctx.update(duplicates=similar, **kept)
+        return render(request, "portal/file.html", ctx), False
     try:
-        result = submission.submit(actor, data, request.FILES.getlist("attachments"), held_by=screened.entry)
+        # The fields first (submit() checks them again, with the files): a form refused for a field is no
+        # filing, and must not count against the sender's limit below either.
+        intake.clean_report(data)
+        # The sender's limit and the block list (complaints/senders.py). A blocked sender's report is filed
+        # held for the admin, and its sender sees the same confirmation as anyone.
+        screened = senders.Verdict() if already_filed else senders.check_reporter(data["reporter"], Channel.WEB)
+        if screened.limited:
+            ctx = _form_context(values, {"__all__": [senders.too_many_message()]})
+            return _refused(request, ctx, 429), False
+        result = submission.submit(Actor.filing_citizen(request.user), data, files, held_by=screened.entry)
     except LifecycleError as exc:
         errors = {name: [str(m) for m in msgs] for name, msgs in exc.fields.items()} or {"__all__": [str(exc.message)]}
-        return render(request, "portal/file.html", _form_context(values, errors), status=400)
+        kept, _file_errors = _keep_files(browser, post, files)  # submit() named the refused files already
+        ctx = _form_context(values, errors)
+        ctx.update(kept)
+        return _refused(request, ctx, 400), False
+    staged_uploads.discard(browser, post.get("staged"))
     request.session[f"secret:{result.complaint.tracking_number}"] = result.secret
-    return redirect("portal:confirmation", tracking=result.complaint.tracking_number)
+    return redirect("portal:confirmation", tracking=result.complaint.tracking_number), not result.replayed
+
+
+def _keep_files(browser, post, files):
+    """The form is shown again: keep the files that pass the checks for its next POST (staged_uploads.py).
+    Returns the template's additions and each refused file's message."""
+    staged_uploads.discard(browser, post.get("staged"))
+    token, names, errors = staged_uploads.stage(browser, files) if files else ("", [], [])
+    return {"staged": token, "staged_names": names}, errors
 
 
 def confirmation(request, tracking):
     secret = request.session.get(f"secret:{tracking}")
     complaint = Complaint.objects.filter(tracking_number=tracking).first() if secret else None
     if complaint is None or not complaint.check_secret(secret):
-        raise Http404
+        # Opened in another browser (a link shared, a phone changed): the private link is this browser's
+        # only. Say so and point to the track page, saying nothing about whether the number exists.
+        number = _normalise_tracking(tracking)
+        return render(request, "portal/confirmation_elsewhere.html", {"number": number}, status=404)
     private_url = request.build_absolute_uri(reverse("portal:private", args=[secret]))
     qr = segno.make(private_url, error="m").svg_inline(scale=4, dark="#1b1f24")
     return render(request, "portal/confirmation.html", {"c": complaint, "private_url": private_url, "qr": qr})
@@ -179,7 +230,13 @@ def _track_page(request, tracking, number, csrf):
     # and timeline are for its reporter's private page, not for whoever guesses a number.
     public = policy.is_public(complaint)
     events = timeline.events_for(complaint, "public") if public else []
-    context = {"c": complaint, "events": events, "public": public, "closed": complaint.status in CLOSED_STATES}
+    context = {
+        "c": complaint,
+        "events": events,
+        "public": public,
+        "closed": complaint.status in CLOSED_STATES,
+        "merged_into": policy.named_merge_target(complaint, public=True),
+    }
     return render(request, "portal/track_detail.html", _with_csrf(context, csrf))
 
 
@@ -219,6 +276,7 @@ def _render_private(request, complaint, action_url, secret=None):
             "ombudsman": ombudsman_eligibility.check(complaint),
             "escalation": getattr(complaint, "escalation", None),
             "escalate_url": reverse("portal:escalate", args=[secret]) if secret else None,
+            "merged_into": policy.named_merge_target(complaint),
         },
     )
     # The secret may be in the URL: never hand it to another site. ("no-referrer" would make the
@@ -232,7 +290,8 @@ def _reporter_action(request, complaint, actor):
     if action not in PORTAL_ACTIONS:
         messages.error(request, _("Unknown action."))
         return
-    data = {k: request.POST.get(k) for k in ("message", "rating", "comment") if request.POST.get(k) is not None}
+    fields = ("message", "rating", "comment", "comment_private")
+    data = {k: request.POST.get(k) for k in fields if request.POST.get(k) is not None}
     form_actions.apply(request, complaint, action, actor, data, _("Thank you. Your report has been updated."))
 
 
@@ -360,7 +419,10 @@ def _report_page(request, tracking, csrf):
         "c": complaint,
         "events": timeline.events_for(complaint, "public"),
         "before": [a for a in photos if a.event is None],
-        "after": [a for a in photos if a.event and a.event.action in FOLLOWUP_ACTIONS],
+        # An interim follow-up's photos show the work under way (often the site before it): only the photos
+        # of the completed follow-up are "after".
+        "during": [a for a in photos if a.event and a.event.action == Action.ADD_FOLLOWUP],
+        "after": [a for a in photos if a.event and a.event.action == Action.COMPLETE_FOLLOWUP],
         "closed": complaint.status in CLOSED_STATES,
     }
     return render(request, "portal/report_detail.html", _with_csrf(context, csrf))

@@ -49,6 +49,7 @@ def fill_report(page, tmp_path):
     page.select_option("#kecamatan", "15.71.01")
     page.select_option("#area", "15.71.01.1001")
     page.set_input_files("#attachments", str(big_photo(tmp_path)))
+    page.click("#more-contact > summary")  # contact details are folded on the short form
     page.fill("#name", "Siti Aminah")
     page.fill("#phone", "081234567890")
 
@@ -194,6 +195,7 @@ def test_a_draft_survives_a_reload_until_deleted(page, live_server, catalogue):
     page.select_option("#service", "lampu-jalan")
     page.fill("#title", "Lampu mati di depan masjid")
     page.fill("#body", "Sudah tiga malam gelap, warga takut lewat.")
+    page.click("#more-privacy > summary")
     page.check("input[name=is_secret]")
     expect(page.locator("#draft-status")).to_have_text("Draf disimpan di perangkat ini.")
     page.reload()

@@ -159,7 +159,11 @@ def test_every_reporter_notification_on_sms_takes_at_most_two_parts_and_the_rece
         for action, spec in actions.ACTIONS.items():
             if not spec.tells_reporter:
                 continue
-            ask = str(spec.asks_reporter) % {"due": "12 Desember 2026", "target": "JBI-2611-XY7Z"}
+            ask = str(spec.asks_reporter) % {
+                "due": "12 Desember 2026",
+                "target": "JBI-2611-XY7Z",
+                "ombudsman": "Sedang diperiksa",
+            }
             context = {"complaint": complaint, "label": spec.label, "status": "Diterima", "ask": ask}
             context |= {"track_url": f"{site_url}/lacak/JBI-2611-AB2C/", "account_url": f"{site_url}/masuk/"}
             text = sms().render(context).body

@@ -21,7 +21,9 @@ def test_file_track_follow_up_and_close(page, browser, live_server, users, artif
     page.select_option("#kecamatan", "15.71.01")
     page.select_option("#area", "15.71.01.1001")
     page.set_input_files("#attachments", str(photo(tmp_path)))
+    page.click("#more-privacy > summary")  # folded on the short form
     page.check("input[name=is_anonymous]")
+    page.click("#more-contact > summary")
     page.fill("#name", "Siti Aminah")
     page.fill("#phone", "081234567890")
     page.screenshot(path=f"{artifacts}/2-filled.png", full_page=True)

@@ -27,7 +27,7 @@ from sikesal.complaints.models import Complaint
 from sikesal.complaints.policy import Actor
 from sikesal.complaints.states import CLOSED_STATES, Channel
 from sikesal.core import params
-from sikesal.core.ratelimit import allow, filing_allowed
+from sikesal.core.ratelimit import FilingBudget, allow
 from sikesal.portal import statistics
 
 
@@ -316,15 +316,23 @@ def _submit(request, payload, files, idempotency_key):
     # The web form's rule (complaints/senders.py); a repeat of a report already filed is its replay.
     key = data.get("idempotency_key")
     repeat = bool(key) and Complaint.objects.filter(idempotency_key=key).exists()
-    if not repeat and getattr(request, "api_key", None) is None and not filing_allowed(request, data["reporter"]):
-        # A person in a browser session (a citizen after a one-time code, staff): the web form's limits
-        # on their address and on every contact, one budget for both doors (core/ratelimit.py).
-        raise TooManyReports(
-            "too_many_reports", _("Too many reports from this connection or contact. Please try again later.")
-        )
-    screened = senders.Verdict() if repeat else senders.check_reporter(data["reporter"], channel)
-    screened.refuse_if_limited()
-    result = submission.submit(actor, data, files, held_by=screened.entry)
+    # A person in a browser session (a citizen after a one-time code, staff): the web form's limits on
+    # their address, their account and every contact, one budget for both doors (core/ratelimit.py).
+    budget = (
+        None if repeat or getattr(request, "api_key", None) is not None else FilingBudget(request, data["reporter"])
+    )
+    try:
+        if budget is not None and not budget.allowed:
+            raise TooManyReports(
+                "too_many_reports", _("Too many reports from this connection or contact. Please try again later.")
+            )
+        screened = senders.Verdict() if repeat else senders.check_reporter(data["reporter"], channel)
+        screened.refuse_if_limited()
+        result = submission.submit(actor, data, files, held_by=screened.entry)
+    except Exception:
+        if budget is not None:
+            budget.refund()  # only reports filed count
+        raise
     url = request.build_absolute_uri(f"/pelapor/{result.secret}/")
     return Status(
         200 if result.replayed else 201,

@@ -17,6 +17,7 @@ from sikesal.complaints.states import Status
 from sikesal.integrations.notify import channels
 from sikesal.integrations.notify.models import Notification
 from sikesal.integrations.notify.transports import Outbox
+from sikesal.integrations.ombudsman.models import Escalation
 
 log = logging.getLogger("sikesal.notify")
 MAX_ATTEMPTS = 6
@@ -38,7 +39,11 @@ def _context(event):
     still_asked = not own or (due is not None and complaint.status == event.to_status)
     if spec.asks_reporter and still_asked:
         when = formats.date_format(timezone.localtime(due), "j F Y") if due else ""
-        ask = str(spec.asks_reporter) % {"due": when, "target": event.payload.get("target", "")}
+        ask = str(spec.asks_reporter) % {
+            "due": when,
+            "target": event.payload.get("target", ""),
+            "ombudsman": _ombudsman_state(event.payload.get("state")),
+        }
         if event.action == actions.Action.MERGE and _secret_target(complaint, event):
             # A rahasia report's number is for its own reporter only (docs/security.md): checked when the
             # message is written, so a report made rahasia after the merge is not named either.
@@ -53,6 +58,10 @@ def _context(event):
         "track_url": settings.SITE_URL + reverse("portal:track_detail", args=[complaint.tracking_number]),
         "account_url": settings.SITE_URL + reverse("portal:login"),
     }
+
+
+def _ombudsman_state(state):
+    return Escalation.State(state).label if state in Escalation.State.values else ""
 
 
 def _secret_target(complaint, event):

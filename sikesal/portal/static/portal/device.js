@@ -55,7 +55,7 @@
       outboxList.textContent = "";
       waiting.forEach(function (e) {
         var li = document.createElement("li");
-        li.append((e.title || "—") + " · " + when(e.created) + " · " + (e.refused ? T.refused : T.waiting));
+        li.append((e.title || "—") + " · " + when(e.created) + " · " + T[SikesalOutbox.waitingState(e)]);
         outboxList.append(li);
       });
       outboxSection.hidden = !waiting.length;

@@ -58,9 +58,15 @@
     document.getElementById(id).addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(askHint, 600); });
   });
 
-  // Only the chosen service's extra questions are shown.
+  // Only the chosen service's extra questions are shown, unfolded; a service without any shows none.
   var showQuestions = function () {
-    document.querySelectorAll("fieldset.questions").forEach(function (fs) { fs.hidden = fs.dataset.service !== select.value; });
+    var any = false;
+    document.querySelectorAll("fieldset.questions").forEach(function (fs) {
+      fs.hidden = fs.dataset.service !== select.value;
+      any = any || !fs.hidden;
+    });
+    var folded = document.getElementById("more-questions");
+    if (folded) { folded.hidden = !any; folded.open = any; }
   };
   select.addEventListener("change", showQuestions); showQuestions();
 

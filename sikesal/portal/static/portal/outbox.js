@@ -74,8 +74,9 @@
   }
 
   // Send one waiting report. Resolves {tracking} when the server filed it (or had filed it already: same
-  // key), {retry: true} when it should be tried again later, {refused: status} when the server refused it
-  // (the citizen must look at it); rejects on a network error.
+  // key), {retry: status} when it should be tried again later (429: too many reports from this connection;
+  // 403, 5xx), {refused: status, errors} when the server refused it, with its messages per field (the
+  // citizen must look at it); rejects on a network error.
   function send(entry, fileUrl) {
     return csrfToken(fileUrl).then(function (token) {
       var body = new FormData();
@@ -87,13 +88,15 @@
       body.append("csrfmiddlewaretoken", token);
       (entry.files || []).forEach(function (f) { body.append("attachments", f.blob, f.name); });
       return fetch(fileUrl, {
-        method: "POST", body: body, credentials: "same-origin", headers: { "X-CSRFToken": token }
+        // The header asks for a refusal's messages as JSON (portal/views.py), not as the form's page.
+        method: "POST", body: body, credentials: "same-origin", headers: { "X-CSRFToken": token, "X-SIKESAL-Outbox": "1" }
       });
     }).then(function (response) {
       var m = SENT.exec(response.url);
       if (m) return { tracking: m[1] };
-      if (response.status === 403 || response.status === 429 || response.status >= 500) return { retry: true };
-      return { refused: response.status };
+      if (response.status === 403 || response.status === 429 || response.status >= 500) return { retry: response.status };
+      return response.json().then(function (data) { return data.errors; }, function () { return null; })
+        .then(function (errors) { return { refused: response.status, errors: errors }; });
     });
   }
 
@@ -118,8 +121,11 @@
                 if (result.refused) {
                   outcome.refused += 1;
                   entry.refused = result.refused;
+                  entry.errors = result.errors;
                   return put("outbox", entry);
                 }
+                entry.held = result.retry; // the pages say why it waits although there is a signal
+                return put("outbox", entry);
               }, function () { outcome.offline = true; });
             });
           });
@@ -142,6 +148,15 @@
     return Promise.resolve();
   }
 
+  // Why a report still waits, for the pages to say: "refused" (the citizen must correct it), "limited" (the
+  // server answered 429: too many reports from this connection), "retrying" (it answered, but not with the
+  // report filed), "waiting" (no signal). What the server answered last says nothing once offline.
+  function waitingState(entry) {
+    if (entry.refused) return "refused";
+    if (entry.held && root.navigator.onLine) return entry.held === 429 ? "limited" : "retrying";
+    return "waiting";
+  }
+
   // A fresh idempotency key (the form's own may come from a cached copy of the page).
   function newKey() {
     var bytes = new Uint8Array(18);
@@ -151,6 +166,6 @@
 
   root.SikesalOutbox = {
     all: all, get: get, put: put, remove: remove, remember: remember, flush: flush, announce: announce,
-    newKey: newKey, SENT: SENT
+    newKey: newKey, waitingState: waitingState, SENT: SENT
   };
 })(self);

@@ -26,7 +26,8 @@
     var out = [];
     each(form.elements, function (el) {
       if (!el.name || el.disabled || el.type === "file" || el.type === "submit" || el.type === "button") return;
-      if (SKIP[el.name] || (skipForDraft && el.name === "website")) return;
+      // A draft outlives the staged files (portal/staged_uploads.py) a refused form names; the outbox does not.
+      if (SKIP[el.name] || (skipForDraft && (el.name === "website" || el.name === "staged"))) return;
       if ((el.type === "checkbox" || el.type === "radio") && !el.checked) return;
       if (el.type === "select-multiple") {
         each(el.selectedOptions, function (o) { out.push([el.name, o.value]); });
@@ -46,6 +47,8 @@
       if (el.type === "checkbox" || el.type === "radio") el.checked = values.indexOf(el.value) >= 0;
       else if (el.type === "select-multiple") each(el.options, function (o) { o.selected = values.indexOf(o.value) >= 0; });
       else el.value = values[0];
+      var folded = el.closest && el.closest("details.more"); // a restored answer is shown, not folded away
+      if (folded && (el.type === "checkbox" ? el.checked : el.type !== "radio" && values[0])) folded.open = true;
     });
     refreshWidgets();
   }
@@ -80,6 +83,56 @@
 
   function clearDraft() {
     try { localStorage.removeItem(DRAFT); } catch (e) { /* nothing to clear */ }
+  }
+
+  // --- Errors: the server's rules checked before a report is kept or sent, and the server's own refusals. --
+  function value(name) {
+    var el = form.elements.namedItem(name);
+    return el ? String(el.value || "").trim() : "";
+  }
+
+  function check() { // the same rules as complaints/intake.py, with its messages (#pwa-file-text)
+    var errors = {}, date = value("incident_date"), email = value("email");
+    if (!value("title")) errors.title = [T.checkTitle];
+    if (value("body").length < +T.bodyMin) errors.body = [T.checkBody];
+    if (date && date > form.elements.namedItem("incident_date").max) errors.incident_date = [T.checkFuture];
+    if (email && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email)) errors.email = [T.checkEmail];
+    return errors;
+  }
+
+  // {field: [messages]} as the server shows them: a summary above the form that takes the focus, and each
+  // field marked (its folded part opened).
+  function showErrors(errors) {
+    var box = document.getElementById("form-errors");
+    if (!box) {
+      box = document.createElement("div");
+      box.className = "card";
+      box.id = "form-errors";
+      box.setAttribute("role", "alert");
+      box.tabIndex = -1;
+      form.parentNode.insertBefore(box, form);
+    }
+    box.textContent = "";
+    var heading = document.createElement("p"), strong = document.createElement("strong"), list = document.createElement("ul");
+    strong.textContent = T.errorsHeading;
+    heading.append(strong);
+    list.className = "errors";
+    Object.keys(errors).forEach(function (name) {
+      (errors[name] || []).forEach(function (m) {
+        var li = document.createElement("li");
+        li.textContent = m;
+        list.append(li);
+      });
+      var el = form.elements.namedItem(name === "location" ? "latitude" : name);
+      if (el && !el.closest && el[0]) el = el[0]; // radio buttons
+      if (!el || !el.closest) return;
+      el.setAttribute("aria-invalid", "true");
+      var folded = el.closest("details");
+      if (folded) folded.open = true;
+    });
+    box.append(heading, list);
+    box.hidden = false;
+    box.focus();
   }
 
   function resetForm() {
@@ -174,9 +227,13 @@
     return new Date(ms).toLocaleTimeString(document.documentElement.lang || undefined, { hour: "2-digit", minute: "2-digit" });
   }
 
+  function waitingText(e) { return T[outbox.waitingState(e)]; }
+
   function renderOutbox() {
     return Promise.all([outbox.all("outbox"), outbox.all("reports")]).then(function (stores) {
       var waiting = stores[0].sort(function (a, b) { return a.created - b.created; });
+      var held = waiting.filter(function (e) { return /^(limited|retrying)$/.test(outbox.waitingState(e)); });
+      if (held.length) note.textContent = waitingText(held[0]); // not "no signal" while there is one
       var recent = stores[1].filter(function (r) { return r.viaOutbox && r.sentAt && Date.now() - r.sentAt < 86400000; });
       waitingList.textContent = "";
       sentList.textContent = "";
@@ -184,7 +241,7 @@
         var li = document.createElement("li");
         li.className = "outbox-entry";
         var state = document.createElement("strong");
-        state.textContent = e.refused ? T.refused : T.waiting;
+        state.textContent = waitingText(e);
         var files = e.files && e.files.length ? " · " + e.files.length + " 📷" : "";
         li.append(state, " · " + (e.title || "—") + files + " · " + T.savedAt + " " + when(e.created));
         if (e.refused) {
@@ -220,7 +277,8 @@
       setFiles(attachments, entry.files.map(function (f) { return new File([f.blob], f.name, { type: f.type }); }));
     }
     outbox.remove("outbox", entry.key).then(renderOutbox);
-    form.elements.namedItem("title").focus();
+    if (entry.errors) showErrors(entry.errors);
+    else form.elements.namedItem("title").focus();
   }
 
   function queue(entry) {
@@ -250,8 +308,14 @@
     if (form.dataset.native) return;
     event.preventDefault();
     if (sending) return;
-    sending = true;
     var button = document.getElementById("submit-report");
+    var errors = check();
+    if (Object.keys(errors).length) { // nothing the server would refuse is kept or sent
+      showErrors(errors);
+      setTimeout(function () { button.disabled = false; }, 0); // file.js disables it on submit
+      return;
+    }
+    sending = true;
     pending.then(function () {
       var entry = {
         key: keyInput.value,
