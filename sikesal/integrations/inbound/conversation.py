@@ -30,6 +30,7 @@ from sikesal.complaints.policy import Actor
 from sikesal.integrations.inbound import language, places
 from sikesal.integrations.inbound.models import Conversation, OutboundMessage
 from sikesal.integrations.notify import channels
+from sikesal.privacy import notice
 
 
 class Step:
@@ -114,6 +115,8 @@ def handle(adapter, message, inbound):
     with translation.override(lang):
         if not _command(turn, conv, lang):
             _converse(turn, conv, lang)
+            if conv is None and turn.answers:  # a new conversation's first answer links the privacy notice
+                turn.answers[0].body += "\n" + notice.channel_line()
     return turn.answers
 
 
