@@ -11,5 +11,6 @@ def url():
 
 
 def channel_line():
-    """The line the messaging channels add to their first answer (integrations/inbound/conversation.py)."""
-    return _("How we use your personal data: %(url)s") % {"url": url()}
+    """The line the messaging channels add to their receipt (integrations/inbound/conversation.py): short,
+    so that an SMS receipt stays one message where the site's address is short."""
+    return _("Privacy: %(url)s") % {"url": url()}

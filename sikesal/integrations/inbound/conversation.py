@@ -115,8 +115,6 @@ def handle(adapter, message, inbound):
     with translation.override(lang):
         if not _command(turn, conv, lang):
             _converse(turn, conv, lang)
-            if conv is None and turn.answers:  # a new conversation's first answer links the privacy notice
-                turn.answers[0].body += "\n" + notice.channel_line()
     return turn.answers
 
 
@@ -574,6 +572,7 @@ def _file(turn, conv):
             % link,
             complaint=c,
         )
+    turn.answers[-1].body += "\n" + notice.channel_line()  # the privacy notice at the point of filing (UU PDP)
     discard(conv)
     conv.step = ""
 
