@@ -172,6 +172,8 @@ SIKESAL_PERIODIC = env_json(
             "task": "sikesal.integrations.inbound.processing.expire_conversations",
             "every_seconds": 300,
         },
+        # personal data past its period (SIKESAL_RETENTION) anonymised or deleted (privacy/retention.py)
+        "apply_retention": {"task": "sikesal.privacy.retention.apply_retention", "every_seconds": 86400},
     },
 )
 
@@ -243,6 +245,12 @@ if _off := sorted(name for name, limit in SIKESAL_RATE_LIMITS.items() if limit <
 # Pranks (complaints/senders.py): a sender whose reports the admin archived as "not a complaint / prank"
 # this many times within the window is blocked for block_days, automatically and audited.
 SIKESAL_ABUSE = env_json_object("SIKESAL_ABUSE", {"prank_block_after": 3, "prank_window_days": 30, "block_days": 30})
+# How long each class of personal data is kept, in days (sikesal/privacy/classes.py says from when each is
+# counted and what happens then; docs/privacy.md "Retention" gives the source of the defaults).
+SIKESAL_RETENTION = env_json_object(
+    "SIKESAL_RETENTION",
+    {"identity": 730, "attachments": 730, "messages": 180, "notifications": 365, "access_logs": 90, "audit": 1825},
+)
 # How many reverse proxies stand in front of the app, each appending the address it saw to X-Forwarded-For.
 # The client's address is the Nth from the right; everything left of it is whatever the client sent.
 # 0 (the default) trusts no header: the socket's address. SIKESAL_TRUST_X_FORWARDED_FOR=1 still means one proxy.

@@ -17,6 +17,7 @@ class AuditEntry(models.Model):
         LOGIN_FAILED = "login_failed", _("Failed log-in")
         BLOCK_SENDER = "block_sender", _("Blocked a sender")
         LIFT_BLOCK = "lift_block", _("Lifted a sender's block")
+        ANONYMISE = "anonymise", _("Anonymised reporters' personal data")
         # The data subject's rights and the breach register (sikesal/privacy)
         SUBJECT_ACCESS = "subject_access", _("A citizen downloaded what is held about them")
         SUBJECT_RECTIFY = "subject_rectify", _("A citizen corrected their contacts")

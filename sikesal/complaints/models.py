@@ -136,6 +136,10 @@ class Complaint(models.Model):
         related_name="held_reports",
     )
 
+    # When its reporter's identity, contacts and files were removed (privacy/anonymise.py): set once, so
+    # a second run, by retention or by an erasure request, skips it.
+    anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True, editable=False)
+
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
