@@ -81,7 +81,7 @@ def request_detail(request, actor, pk):
             "overdue": data_request.is_overdue(timezone.now()),
             "basis": rights.legal_basis(data_request.kind),
             "statutory": rights.clock_is_statutory(data_request.kind),
-            "reports": data_request.user.reporter_set.select_related("complaint") if data_request.user_id else [],
+            "reports": data_request.user.reports.select_related("complaint") if data_request.user_id else [],
         },
     )
 
