@@ -120,7 +120,7 @@ def held_about(user):
                 "report": number.get(e.complaint_id, ""),
                 "what": e.get_kind_display(),
                 "who": (e.user.get_full_name() or e.user.username) if e.user else "SIKESAL",
-                "role": e.user.get_role_display() if e.user else "",
+                "position": e.user.get_role_display() if e.user else "",
                 "reason": e.reason,
             }
             for e in AuditEntry.objects.filter(complaint_id__in=complaint_ids, kind__in=IDENTITY_SEEN)
