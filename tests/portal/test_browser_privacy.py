@@ -33,7 +33,7 @@ def test_download_and_erasure_request_as_the_citizen_and_decision_as_the_dpo(
 
     with page.expect_download() as download:
         page.click("#download-json")
-    held = json.loads(open(download.value.path(), encoding="utf-8").read())
+    held = json.loads(download.value.path().read_text(encoding="utf-8"))
     assert {r["tracking_number"] for r in held["reports"]} == {kept.tracking_number, erased.tracking_number}
 
     page.check("#ask-request input[name=kind][value=erasure]")
