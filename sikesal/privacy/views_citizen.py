@@ -14,10 +14,13 @@ from django.views.decorators.http import require_POST
 from sikesal.backoffice.models import AuditEntry
 from sikesal.complaints import policy
 from sikesal.complaints.errors import InvalidInput
-from sikesal.core.ratelimit import client_ip
+from sikesal.core.ratelimit import allow, client_ip
 from sikesal.privacy import rights
 from sikesal.privacy.holdings import held_about, own_reports
 from sikesal.privacy.models import DataRequest
+
+# Each request e-mails the DPOs and starts a legal clock: a day's worth is more than any citizen needs.
+REQUESTS_PER_DAY = 10
 
 
 def notice(request):
@@ -85,6 +88,9 @@ def correct(request):
 def ask(request):
     tracking = request.POST.get("report") or ""
     complaint = own_reports(request.user).filter(tracking_number=tracking).first() if tracking else None
+    if not allow("privacy-request", str(request.user.pk), REQUESTS_PER_DAY, 86400):
+        messages.error(request, _("Too many requests today. Please try again tomorrow."))
+        return redirect("privacy:mine")
     if tracking and complaint is None:
         messages.error(request, _("That is not one of your reports."))
         return redirect("privacy:mine")

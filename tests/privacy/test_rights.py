@@ -195,3 +195,11 @@ def test_only_the_dpo_opens_the_privacy_office(office, users, name):
     dpo = office()
     for page in pages:
         assert dpo.get(page).status_code == 200, page
+
+
+def test_a_citizen_cannot_flood_the_dpo_with_requests(budi):
+    from sikesal.privacy.views_citizen import REQUESTS_PER_DAY
+
+    for _ in range(REQUESTS_PER_DAY + 3):
+        ask(budi["client"], "objection", detail="Keberatan.")
+    assert DataRequest.objects.count() == REQUESTS_PER_DAY
