@@ -33,6 +33,10 @@ AUDITED = (
 )
 
 
+# A breach the register can hold: found in SIKESAL's lifetime, not in the future (its due time must exist).
+EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+
+
 def dpo_required(view):
     @staff_required
     def wrapped(request, actor, *args, **kwargs):
@@ -106,7 +110,11 @@ def _breach_values(post):
             except ValueError:
                 errors[field] = _("Give a date and time.")
                 continue
-            parsed[field] = timezone.make_aware(local) if timezone.is_naive(local) else local
+            when = timezone.make_aware(local) if timezone.is_naive(local) else local
+            if not EARLIEST <= when <= timezone.now() + dt.timedelta(days=1):
+                errors[field] = _("Give a date and time.")
+                continue
+            parsed[field] = when
     if "found_at" not in parsed and "found_at" not in errors:
         errors["found_at"] = _("Say when the breach was found.")
     if not values["what"].strip():

@@ -27,6 +27,8 @@ def record_breach(dpo, **overrides):
 def test_a_breach_is_registered_its_notices_are_drafted_and_its_clock_runs(office, clock):
     dpo = office()
     assert record_breach(dpo, data_classes=[]).status_code == 400  # the data affected must be named
+    for when in ("9999-12-31T23:59", "0001-01-01T00:00", "kemarin"):  # a due time must exist
+        assert record_breach(dpo, found_at=when).status_code == 400, when
     response = record_breach(dpo)
     breach = Breach.objects.get()
     assert response["Location"] == reverse("privacy_office:breach_letters", args=[breach.pk])
