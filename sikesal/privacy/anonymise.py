@@ -105,7 +105,7 @@ def anonymise_reports(complaints, *, reason, actor=None):
 
 
 def anonymise_reporters(reporter_ids, *, actor, reason):
-    """The data subject's erasure (UU 27/2022 Pasal 8 and 16): anonymise the reports of these Reporter
+    """The data subject's erasure (UU 27/2022 Pasal 8): anonymise the reports of these Reporter
     rows, delete every message exchanged with their contacts on messaging channels, remove their contacts
     from every notification, and close the citizen accounts that no longer have any report."""
     rows = list(Reporter.objects.filter(pk__in=list(reporter_ids)).values("complaint_id", "phone", "email", "user_id"))
@@ -122,7 +122,6 @@ def anonymise_reporters(reporter_ids, *, actor, reason):
         it = iter(ids)
         while chunk := list(islice(it, CHUNK)):
             claim_and_scrub(Complaint.objects.filter(pk__in=chunk), timezone.now(), counts)
-        addresses.discard("")
         if addresses:
             counts.messages += forget_addresses(addresses)
         counts.accounts += close_accounts(User.objects.filter(pk__in=users).exclude(reports__isnull=False))
