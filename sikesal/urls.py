@@ -8,6 +8,7 @@ urlpatterns = [
     path("favicon.ico", core_views.favicon),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("kantor/privasi/", include("sikesal.privacy.urls_office")),
     path("kantor/", include("sikesal.backoffice.urls")),
     path("ombudsman/", include("sikesal.integrations.ombudsman.urls")),
     path("open311/v2/", include("sikesal.api.open311.urls")),
@@ -15,5 +16,6 @@ urlpatterns = [
     path("webhooks/whatsapp/", include("sikesal.integrations.whatsapp.urls")),
     path("webhooks/sms/", include("sikesal.integrations.sms.urls")),
     path("webhooks/email/", include("sikesal.integrations.mailbox.urls")),
+    path("", include("sikesal.privacy.urls")),
     path("", include("sikesal.portal.urls")),
 ]

@@ -87,6 +87,7 @@ def users(opd, other_opd):
         "ombudsman": make_user("ombudsman", Role.OMBUDSMAN),
         "citizen": make_user("warga", Role.CITIZEN),
         "desk": make_user("loket-uji", Role.DESK_OFFICER),
+        "dpo": make_user("dpo", Role.DPO),
     }
 
 

@@ -13,12 +13,13 @@ class Role(models.TextChoices):
     OPD_HEAD = "opd_head", _("OPD head")
     EXECUTIVE = "executive", _("Executive (Sekda)")
     OMBUDSMAN = "ombudsman", _("Ombudsman observer")
+    DPO = "dpo", _("Data protection officer")
     SYSTEM = "system", _("System")
 
 
 # Roles that belong to exactly one OPD.
 OPD_ROLES = frozenset({Role.OPD_LIAISON, Role.OPD_OFFICER, Role.OPD_HEAD})
-STAFF_ROLES = frozenset({Role.ADMIN, Role.DESK_OFFICER, Role.EXECUTIVE, Role.OMBUDSMAN}) | OPD_ROLES
+STAFF_ROLES = frozenset({Role.ADMIN, Role.DESK_OFFICER, Role.EXECUTIVE, Role.OMBUDSMAN, Role.DPO}) | OPD_ROLES
 
 
 def belongs_to_one_opd(role):

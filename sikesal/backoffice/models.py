@@ -18,6 +18,13 @@ class AuditEntry(models.Model):
         BLOCK_SENDER = "block_sender", _("Blocked a sender")
         LIFT_BLOCK = "lift_block", _("Lifted a sender's block")
         ANONYMISE = "anonymise", _("Anonymised reporters' personal data")
+        # The data subject's rights and the breach register (sikesal/privacy)
+        SUBJECT_ACCESS = "subject_access", _("A citizen downloaded what is held about them")
+        SUBJECT_RECTIFY = "subject_rectify", _("A citizen corrected their contacts")
+        REQUEST_DONE = "request_done", _("Carried out a data subject's request")
+        REQUEST_REFUSED = "request_refused", _("Refused a data subject's request")
+        BREACH_RECORD = "breach_record", _("Recorded a personal-data breach")
+        BREACH_NOTICE = "breach_notice", _("Recorded the notice of a breach")
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     user = models.ForeignKey(

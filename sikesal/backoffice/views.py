@@ -58,6 +58,8 @@ def _capped_count(qs):
 def inbox_view(request, actor):
     if policy.lands_at_the_desk(actor):
         return redirect("backoffice:desk")
+    if policy.lands_at_privacy(actor):
+        return redirect("privacy_office:queue")
     queues = inbox.queues_for(actor)
     code = request.GET.get("antrian") or inbox.default_queue(actor)
     current = next((q for q in queues if q[0] == code), queues[0])

@@ -22,8 +22,12 @@ The rules, in words:
 - Back-office pages: staff only; the sync health page, the audit log and the identity columns of an
   export are the admin koordinator's; an OPD sees its own monthly report; the Ombudsman pages are the
   observer's (the admin may look at the list). Templates read these through `PageDecisions` (`may.…`).
+- Personal data (UU PDP, docs/privacy.md): the data-protection officer (DPO) reads no report and no
+  identity on a report page; they read the audit of every reveal and export, decide the data subjects'
+  requests and keep the breach register. A citizen logged in to their account sees everything held about
+  them, corrects their contacts and asks for erasure, restriction or objection.
 - Log-in: staff log in to the back office; staff who set up a second factor always give a code, the
-  admin koordinator must. Django's admin is the admin koordinator's, by role alone (is_staff and
+  admin koordinator and the DPO must. Django's admin is the admin koordinator's, by role alone (is_staff and
   is_superuser mean nothing here).
 - Who is told: the sync alarm and the deadline ladder go to the people in the roles below
   (admins_to_alert and friends); a report is assigned only to an active officer of its own OPD.
@@ -246,7 +250,7 @@ def may_log_in_to_backoffice(user):
 
 def needs_second_factor(user):
     """Staff with TOTP set up always give a code; the admin koordinator must set it up."""
-    return user.role in STAFF_ROLES and (user.totp_confirmed or user.role == Role.ADMIN)
+    return user.role in STAFF_ROLES and (user.totp_confirmed or user.role in (Role.ADMIN, Role.DPO))
 
 
 def can_use_django_admin(actor):
@@ -295,7 +299,23 @@ def can_manage_sync(actor):
 
 
 def can_read_audit(actor):
-    return actor.role == Role.ADMIN
+    """The audit log (every view and reveal of an identity, every export, log-ins)."""
+    return actor.role in (Role.ADMIN, Role.DPO)
+
+
+def is_dpo(actor):
+    """The DPO's pages: the data subjects' request queue, the breach register, the records of processing."""
+    return actor.role == Role.DPO
+
+
+def lands_at_privacy(actor):
+    """A DPO's back office is the privacy office: the inbox holds nothing they may read."""
+    return actor.role == Role.DPO
+
+
+def dpos_to_alert():
+    """Who hears of a new data subject's request (its clock is 3x24 hours)."""
+    return _active_in(Role.DPO)
 
 
 def can_manage_blocklist(actor):
@@ -362,6 +382,10 @@ class PageDecisions:
     @property
     def read_audit(self):
         return can_read_audit(self._actor)
+
+    @property
+    def privacy_office(self):
+        return is_dpo(self._actor)
 
     @property
     def manage_blocklist(self):

@@ -107,13 +107,16 @@ def citizen_paths(reports):
         "/masuk/",
         "/lacak/JBI-0000-ZZZZ/",  # no such report
         "/tidak-ada/",
+        "/privasi/",
     ]
 
 
 @pytest.mark.parametrize("language", ["id", "en"])
 def test_citizen_pages(browser, live_server, reports, users, language, artifacts):
     problems = walk(browser, live_server, language, citizen_paths(reports))
-    problems.update(walk(browser, live_server, language, ["/saya/"], [session_cookie(users["citizen"])]))
+    problems.update(
+        walk(browser, live_server, language, ["/saya/", "/saya/privasi/"], [session_cookie(users["citizen"])])
+    )
     # The confirmation page exists only right after filing: file once in the browser.
     context = browser.new_context(viewport=PHONE, bypass_csp=True, is_mobile=True, has_touch=True)
     host = live_server.url.split("//")[1].split(":")[0]
@@ -152,6 +155,13 @@ def test_staff_pages(browser, live_server, reports, users, language):
     service.escalate(disputed, Actor.reporter(disputed), IDENTITY)
     paths = ["/ombudsman/", "/ombudsman/kepatuhan/", f"/kantor/laporan/{disputed.tracking_number}/"]
     problems.update(walk(browser, live_server, language, paths, [session_cookie(users["ombudsman"])], viewport=DESK))
+    paths = [
+        "/kantor/privasi/",
+        "/kantor/privasi/audit/",
+        "/kantor/privasi/pelanggaran/",
+        "/kantor/privasi/pemrosesan/",
+    ]
+    problems.update(walk(browser, live_server, language, paths, [session_cookie(users["dpo"])], viewport=DESK))
     problems.update(walk(browser, live_server, language, ["/kantor/masuk/"], viewport=DESK))
     assert problems == {}, "\n".join(f"{p}: {v}" for p, v in problems.items())
 

@@ -22,6 +22,7 @@ EXPECTED = {
     "ombudsman": (True, DENIED, DENIED),  # until escalated
     "citizen": (False, DENIED, DENIED),  # someone else's report
     "desk": (False, DENIED, DENIED),  # records reports for citizens, reads none
+    "dpo": (False, DENIED, DENIED),  # reads the audit, the requests and the breaches, no report
     "public": (False, DENIED, DENIED),
     "reporter": (True, ALLOWED, ALLOWED),
     "system": (True, ALLOWED, ALLOWED),
@@ -95,6 +96,7 @@ ROLE_ACTIONS = {
     "ombudsman": {"record_ombudsman"},
     "citizen": set(),
     "desk": set(),  # files (submit) and nothing else
+    "dpo": set(),
     "public": set(),
     "reporter": {"supply_info", "withdraw", "confirm", "dispute", "rate", "comment", "escalate_ombudsman"},
     "system": {

@@ -30,6 +30,7 @@ from sikesal.complaints.policy import Actor
 from sikesal.integrations.inbound import language, places
 from sikesal.integrations.inbound.models import Conversation, OutboundMessage
 from sikesal.integrations.notify import channels
+from sikesal.privacy import notice
 
 
 class Step:
@@ -571,6 +572,7 @@ def _file(turn, conv):
             % link,
             complaint=c,
         )
+    turn.answers[-1].body += "\n" + notice.channel_line()  # the privacy notice at the point of filing (UU PDP)
     discard(conv)
     conv.step = ""
 

@@ -11,6 +11,7 @@ from sikesal.complaints.states import Visibility
 from sikesal.integrations.notify import channels
 from sikesal.integrations.notify.models import Notification
 from sikesal.integrations.notify.tasks import deliver_all
+from sikesal.privacy import restriction
 
 REPORTER_ACTIONS = actions.TELLS_REPORTER  # defined per action in complaints/actions.py
 
@@ -38,6 +39,9 @@ def notify_reporters(events):
     for merged in Complaint.objects.filter(merged_into__in=shared).select_related("reporter"):
         followers[merged.merged_into_id].append(getattr(merged, "reporter", None))
     wanted = {}
+    # Reporters who restricted processing (UU PDP) hear only what the procedure requires (privacy/restriction.py).
+    followed = {r.complaint_id for rows in followers.values() for r in rows if r is not None}
+    restricted = restriction.restricted_reporters({e.complaint_id for e in events} | followed)
     for event in events:
         for reporter in [getattr(event.complaint, "reporter", None), *followers.get(event.complaint_id, [])]:
             for channel, address in channels.reporter_contacts(reporter):
@@ -45,6 +49,8 @@ def notify_reporters(events):
                     continue  # the door it came by (a WhatsApp conversation) gave the receipt, with the private link
                 n = _addressed(event, channel, address)
                 n.language = getattr(reporter, "language", "")
+                if not restriction.may_message(event.action, reporter, restricted):
+                    n.state, n.last_error = Notification.State.HELD, restriction.HELD_REASON
                 wanted.setdefault((event.pk, n.channel, n.to), n)
     wanted = list(wanted.values())
     if not wanted:

@@ -27,6 +27,7 @@ DEMO_USERS = [
     ("tirta", "Penghubung Perumda Tirta Mayang", Role.OPD_LIAISON, "Tirta Mayang"),
     ("sekda", "Sekretaris Daerah", Role.EXECUTIVE, None),
     ("ombudsman", "Pengamat Ombudsman RI Perwakilan Jambi", Role.OMBUDSMAN, None),
+    ("dpo", "Pejabat Pelindungan Data Pribadi", Role.DPO, None),
 ]
 
 # (key, service, kelurahan, title, body, anonim, rahasia, steps: actions, verify with the OPD it goes to)
