@@ -17,6 +17,7 @@ class AuditEntry(models.Model):
         LOGIN_FAILED = "login_failed", _("Failed log-in")
         BLOCK_SENDER = "block_sender", _("Blocked a sender")
         LIFT_BLOCK = "lift_block", _("Lifted a sender's block")
+        MERGE_ACCOUNTS = "merge_accounts", _("Merged a citizen's duplicate accounts")
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     user = models.ForeignKey(
