@@ -180,12 +180,15 @@ def clean_phone(raw):
 
 def canonical_phone(raw):
     """The one form a phone number is known by (accounts, notification channels, the block list, limits):
-    E.164, read by Google's libphonenumber (`phonenumbers`) as written in Indonesia, so 0812…, 812…, 62812…
-    and +62812… are one number. Indonesian numbers must be mobile numbers (SMS and WhatsApp reach only
-    those); a foreign number is written with its +. Raises ValueError saying what is wrong."""
+    E.164, read by Google's libphonenumber (`phonenumbers`) as written in Indonesia, so 0812…, 62812… and
+    +62812… are one number. Indonesian numbers must be mobile numbers (SMS and WhatsApp reach only those); a
+    foreign number is written with its + (812… without 0 could be either: refused, not guessed). Raises
+    ValueError saying what is wrong."""
     written = clean_phone(raw)
     if not PHONE_RE.match(written):
         raise ValueError(f"{written or 'an empty value'} is not a phone number")
+    if not written.startswith(("+", "0", "62")):
+        raise ValueError(f"{written}: write an Indonesian number with 0 or +62, a foreign one with +")
     try:
         number = phonenumbers.parse(written, "ID")
     except phonenumbers.NumberParseException:
@@ -199,10 +202,10 @@ def canonical_phone(raw):
 
 def phone_spellings(canonical):
     """The ways intake may have stored the number `canonical` (canonical_phone's form) on a Reporter row,
-    which keeps a number as it was written, without spaces and dashes: +62812…, 62812…, 0812…, 812…."""
+    which keeps a number as it was written, without spaces and dashes: +62812…, 62812…, 0812…."""
     spellings = {canonical, canonical.lstrip("+")}
     if canonical.startswith("+62"):
-        spellings |= {"0" + canonical[3:], canonical[3:]}
+        spellings.add("0" + canonical[3:])
     return spellings
 
 

@@ -211,7 +211,9 @@ def test_the_gunicorn_access_log_masks_an_encoded_private_link(tmp_path):
 
 
 def test_every_spelling_of_a_number_is_one_canonical_form():
-    forms = {intake.canonical_phone(p) for p in ["0812-3456-7890", "+62 812 3456 7890", "6281234567890", "81234567890"]}
+    forms = {
+        intake.canonical_phone(p) for p in ["0812-3456-7890", "+62 812 3456 7890", "6281234567890", "(0812) 34567890"]
+    }
     assert forms == {"+6281234567890"}
     assert intake.canonical_phone("+44 7911 123456") == "+447911123456"
     for wrong in ["0741-123456", "0812345", "+628123456", "+1 555", "nomor saya"]:  # a landline, too short, …
