@@ -93,7 +93,7 @@ def _network(request):
     return hmac.new(key, client_key(request).encode(), hashlib.sha256).hexdigest()[:24]
 
 
-def _make_room(complaint, network):
+def _make_room(complaint):
     """Free a place for one more browser when `complaint` has MAX_PER_REPORT already.
 
     Anyone with the tracking number may follow, so refusing the 51st browser would let whoever fills the
@@ -126,7 +126,7 @@ def subscribe(request):
         return _problem(_("No open report has this tracking number: notifications cannot be turned on."), 404)
     network = _network(request)
     if not complaint.push_subscriptions.filter(endpoint=endpoint).exists():
-        _make_room(complaint, network)
+        _make_room(complaint)
     # (update_or_create handles the same browser twice at once: the loser reads the winner's row)
     PushSubscription.objects.update_or_create(
         complaint=complaint, endpoint=endpoint, defaults={"p256dh": p256dh, "auth": auth, "network": network}
