@@ -23,7 +23,7 @@ from sikesal.accounts import totp
 from sikesal.accounts.models import User
 from sikesal.complaints import policy
 from sikesal.core import ratelimit
-from sikesal.core.ratelimit import client_ip
+from sikesal.core.ratelimit import client_ip, client_key
 
 PENDING_SECONDS = 300
 
@@ -58,7 +58,7 @@ def _password_refused(request, username):
     Password failures are counted per (user name, address) and per address, never against the account:
     otherwise anyone could lock the admin koordinator out with five wrong passwords.
     """
-    ip = client_ip(request)
+    ip = client_key(request)
     return (
         ratelimit.strikes("login-user-ip", f"{username}|{ip}") >= settings.SIKESAL_LOGIN_MAX_FAILURES
         or ratelimit.strikes("login-ip", ip) >= settings.SIKESAL_LOGIN_MAX_FAILURES_PER_IP
@@ -67,7 +67,7 @@ def _password_refused(request, username):
 
 def _password_failed(request, user, username):
     _audit(request, "login_failed", user, username=username[:150])
-    ip = client_ip(request)
+    ip = client_key(request)
     ratelimit.strike("login-user-ip", f"{username}|{ip}", _lock_seconds())
     ratelimit.strike("login-ip", ip, _lock_seconds())
 
@@ -113,7 +113,7 @@ def login_view(request):
                 _password_failed(request, user, username)
                 error = _("Wrong user name or password.")
             else:
-                ratelimit.forgive("login-user-ip", f"{username}|{client_ip(request)}")
+                ratelimit.forgive("login-user-ip", f"{username}|{client_key(request)}")
                 if not policy.needs_second_factor(authenticated):
                     login(request, authenticated)
                     _audit(request, "login", authenticated, second_factor=False)

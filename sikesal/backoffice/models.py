@@ -25,6 +25,7 @@ class AuditEntry(models.Model):
         REQUEST_REFUSED = "request_refused", _("Refused a data subject's request")
         BREACH_RECORD = "breach_record", _("Recorded a personal-data breach")
         BREACH_NOTICE = "breach_notice", _("Recorded the notice of a breach")
+        MERGE_ACCOUNTS = "merge_accounts", _("Merged a citizen's duplicate accounts")
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     user = models.ForeignKey(

@@ -7,6 +7,7 @@ import datetime as dt
 import math
 import re
 
+import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -178,22 +179,34 @@ def clean_phone(raw):
 
 
 def canonical_phone(raw):
-    """The one form a phone number is known by (notification channels, the block list): +62 and the number
-    for Indonesian mobile numbers (08…, 628…, +628…), an international number with its + as written.
-    Raises ValueError saying what is wrong."""
+    """The one form a phone number is known by (accounts, notification channels, the block list, limits):
+    E.164, read by Google's libphonenumber (`phonenumbers`) as written in Indonesia, so 0812…, 62812… and
+    +62812… are one number. Indonesian numbers must be mobile numbers (SMS and WhatsApp reach only those); a
+    foreign number is written with its + (812… without 0 could be either: refused, not guessed). Raises
+    ValueError saying what is wrong."""
     written = clean_phone(raw)
     if not PHONE_RE.match(written):
         raise ValueError(f"{written or 'an empty value'} is not a phone number")
-    phone = written
-    if phone.startswith("0"):
-        phone = "+62" + phone[1:]
-    elif phone.startswith("62"):
-        phone = "+" + phone
-    if not phone.startswith("+"):
+    if not written.startswith(("+", "0", "62")):
         raise ValueError(f"{written}: write an Indonesian number with 0 or +62, a foreign one with +")
-    if phone.startswith("+62") and not re.fullmatch(r"\+628[0-9]{7,11}", phone):
+    try:
+        number = phonenumbers.parse(written, "ID")
+    except phonenumbers.NumberParseException:
+        raise ValueError(f"{written} is not a phone number") from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError(f"{written}: write an Indonesian number with 0 or +62, a foreign one with +")
+    if number.country_code == 62 and phonenumbers.number_type(number) != phonenumbers.PhoneNumberType.MOBILE:
         raise ValueError(f"{written} is not an Indonesian mobile number (08…)")
-    return phone
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def phone_spellings(canonical):
+    """The ways intake may have stored the number `canonical` (canonical_phone's form) on a Reporter row,
+    which keeps a number as it was written, without spaces and dashes: +62812…, 62812…, 0812…."""
+    spellings = {canonical, canonical.lstrip("+")}
+    if canonical.startswith("+62"):
+        spellings.add("0" + canonical[3:])
+    return spellings
 
 
 def _clean_reporter(raw, fail):

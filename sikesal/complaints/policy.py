@@ -427,6 +427,14 @@ def named_merge_target(complaint, public=False):
     return target
 
 
+def shows_handling(complaint, to_reporter):
+    """May a page show who handles `complaint` (its OPD) and its SP4N-LAPOR! number? To its reporter (the
+    private page), always; to anyone who types its tracking number, not for a rahasia report: the OPD says
+    what the report is about and the national number opens its copy there, and rahasia promises neither
+    (docs/security.md)."""
+    return to_reporter or not complaint.is_secret
+
+
 def can_follow_by_push(complaint):
     """May a browser that knows `complaint`'s tracking number follow it by Web Push? Anyone may, as anyone
     with the number reads its status on the track page: a push says no more (the number and the public

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from sikesal.complaints.actions import Action
 from sikesal.complaints.errors import TooManyReports
-from sikesal.complaints.intake import canonical_phone
+from sikesal.complaints.intake import canonical_phone, phone_spellings
 from sikesal.complaints.models import BlockedSender, Complaint, Event
 from sikesal.complaints.states import ArchiveReason
 from sikesal.core.ratelimit import allow
@@ -136,10 +136,7 @@ def _written_forms(kind, key):
     """How a canonical address may be stored on a Reporter row (intake keeps the number as written)."""
     if kind == Kind.EMAIL:
         return Q(reporter__email__iexact=key)
-    forms = {key, key.lstrip("+")}
-    if key.startswith("+62"):
-        forms.add("0" + key[3:])
-    return Q(reporter__phone__in=forms)
+    return Q(reporter__phone__in=phone_spellings(key))
 
 
 def contacts_of(complaint):

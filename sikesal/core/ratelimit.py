@@ -11,6 +11,7 @@ counted one statement per hit. What other processes hold back is at most `BATCH_
 
 import contextlib
 import hashlib
+import ipaddress
 import random
 import threading
 import time
@@ -170,13 +171,30 @@ def client_ip(request):
     return hops[-trusted]
 
 
+def client_key(request):
+    """The client's address as every per-address limit counts it: an IPv4 address, or the /64 network of an
+    IPv6 address. One IPv6 subscriber is given a whole /64 (RFC 6177 and every ISP's practice), so counting
+    each address would hand whoever has one 2^64 fresh budgets, password guesses included. An IPv4 address
+    written as IPv6 (::ffff:a.b.c.d) is that IPv4 address. The audit log keeps the full address (client_ip)."""
+    address = client_ip(request)
+    try:
+        parsed = ipaddress.ip_address(address.split("%", 1)[0])  # a zone (fe80::1%eth0) names no other host
+    except ValueError:
+        return address
+    if parsed.version == 4:
+        return str(parsed)
+    if parsed.ipv4_mapped is not None:
+        return str(parsed.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+
+
 def lookup_allowed(request, numbers=1):
     """Looking reports up by number (track page, public page, Open311 ids and tokens): one shared budget
     per address, each number counted, so numbers cannot be enumerated on any channel."""
     from django.conf import settings
 
     limit = settings.SIKESAL_RATE_LIMITS["track_per_ip_per_minute"]
-    return allow("track-ip", client_ip(request), limit, 60, cost=max(1, numbers))
+    return allow("track-ip", client_key(request), limit, 60, cost=max(1, numbers))
 
 
 def browser_id(request):
@@ -198,7 +216,7 @@ def _filing_budgets(request, reporter):
     from sikesal.complaints.intake import canonical_phone
 
     limits = settings.SIKESAL_RATE_LIMITS
-    yield "file-ip", client_ip(request), limits["file_per_ip_per_hour"], 3600
+    yield "file-ip", client_key(request), limits["file_per_ip_per_hour"], 3600
     user = getattr(request, "user", None)
     signed_in = user is not None and user.is_authenticated
     person = f"account:{user.pk}" if signed_in else f"browser:{browser_id(request)}"

@@ -29,7 +29,7 @@ from sikesal.complaints.policy import Actor
 from sikesal.complaints.states import CLOSED_STATES, Channel, ComplaintType, Status
 from sikesal.core import csvsafe
 from sikesal.core import params as params_module
-from sikesal.core.ratelimit import FilingBudget, allow, browser_id, client_ip, lookup_allowed
+from sikesal.core.ratelimit import FilingBudget, allow, browser_id, client_key, lookup_allowed
 from sikesal.integrations.ombudsman import eligibility as ombudsman_eligibility
 from sikesal.portal import attachment_links, page_cache, staged_uploads, statistics
 
@@ -236,6 +236,7 @@ def _track_page(request, tracking, number, csrf):
         "public": public,
         "closed": complaint.status in CLOSED_STATES,
         "merged_into": policy.named_merge_target(complaint, public=True),
+        "show_handling": policy.shows_handling(complaint, to_reporter=False),
     }
     return render(request, "portal/track_detail.html", _with_csrf(context, csrf))
 
@@ -267,6 +268,7 @@ def _render_private(request, complaint, action_url, secret=None):
         "portal/private.html",
         {
             "c": complaint,
+            "show_handling": policy.shows_handling(complaint, to_reporter=True),
             "action_url": action_url,
             "events": timeline.events_for(complaint, "reporter"),
             "attachments": [a for a in attachments if not (a.event and a.event.action in FOLLOWUP_ACTIONS)],
@@ -417,6 +419,7 @@ def _report_page(request, tracking, csrf):
     photos = complaint.attachments.filter(visibility="public", kind="photo").select_related("event")
     context = {
         "c": complaint,
+        "show_handling": policy.shows_handling(complaint, to_reporter=False),
         "events": timeline.events_for(complaint, "public"),
         "before": [a for a in photos if a.event is None],
         # An interim follow-up's photos show the work under way (often the site before it): only the photos
@@ -491,7 +494,7 @@ def service_hint(request):
     text = " ".join(request.GET.get("teks", "").split())[:2000]
     if len(text) < 10:
         return JsonResponse({"services": []})
-    if not allow("hint-ip", client_ip(request), settings.SIKESAL_RATE_LIMITS["track_per_ip_per_minute"], 60):
+    if not allow("hint-ip", client_key(request), settings.SIKESAL_RATE_LIMITS["track_per_ip_per_minute"], 60):
         return JsonResponse({"detail": _("Too many requests; try again in a minute.")}, status=429)
     from sikesal.routing.service import suggest
 

@@ -7,7 +7,6 @@ citizen account, and the reports filed earlier with that contact are linked to i
 """
 
 import hashlib
-import re
 import secrets
 
 from django.conf import settings
@@ -22,8 +21,9 @@ from django.views.decorators.http import require_POST
 from sikesal.accounts.models import User, citizen_username
 from sikesal.accounts.roles import Role
 from sikesal.complaints import policy
+from sikesal.complaints.intake import canonical_phone, phone_spellings
 from sikesal.complaints.models import Complaint, Reporter
-from sikesal.core.ratelimit import allow, client_ip, strike
+from sikesal.core.ratelimit import allow, client_key, strike
 from sikesal.integrations.notify.channels import InvalidAddress
 from sikesal.integrations.notify.transports import send_to_contact
 
@@ -40,10 +40,10 @@ def normalise_contact(raw):
         except ValidationError:
             return None
         return "email", raw.lower()
-    phone = re.sub(r"[\s\-().]", "", raw)
-    if re.fullmatch(r"\+?[0-9]{8,15}", phone):
-        return "phone", phone
-    return None
+    try:
+        return "phone", canonical_phone(raw)  # 0812…, 62812… and +62812… are one person's one account
+    except ValueError:
+        return None
 
 
 def _key(contact):
@@ -60,7 +60,7 @@ def login_start(request):
         parsed = normalise_contact(request.POST.get("contact"))
         if parsed is None:
             error = _("Enter a valid e-mail address or phone number.")
-        elif not allow("otp-ip", client_ip(request), 20, 3600) or not allow("otp-contact", parsed[1], 5, 3600):
+        elif not allow("otp-ip", client_key(request), 20, 3600) or not allow("otp-contact", parsed[1], 5, 3600):
             return render(
                 request,
                 "portal/login.html",
@@ -118,7 +118,7 @@ def _citizen_for(contact):
     if created:
         user.set_unusable_password()
         user.save(update_fields=["password"])
-    match = {"email__iexact": contact} if is_email else {"phone": contact}
+    match = {"email__iexact": contact} if is_email else {"phone__in": phone_spellings(contact)}
     Reporter.objects.filter(user__isnull=True, **match).update(user=user)
     return user
 

@@ -5,27 +5,49 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('backoffice', '0001_initial'),
-        ('catalogue', '0001_initial'),
+        ("backoffice", "0001_initial"),
+        ("catalogue", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ResponseTemplate',
+            name="ResponseTemplate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('action', models.CharField(choices=[('request_info', 'Request information'), ('add_followup', 'Follow-up'), ('complete_followup', 'Final follow-up'), ('return_not_authority', 'Return: not our authority'), ('archive', 'Archive'), ('forward_external', 'Forward to another institution')], max_length=30, verbose_name='action')),
-                ('title', models.CharField(max_length=120, verbose_name='title')),
-                ('text', models.TextField(verbose_name='text')),
-                ('active', models.BooleanField(default=True, verbose_name='active')),
-                ('service', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, to='catalogue.service', verbose_name='service (empty: all)')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("request_info", "Request information"),
+                            ("add_followup", "Follow-up"),
+                            ("complete_followup", "Final follow-up"),
+                            ("return_not_authority", "Return: not our authority"),
+                            ("archive", "Archive"),
+                            ("forward_external", "Forward to another institution"),
+                        ],
+                        max_length=30,
+                        verbose_name="action",
+                    ),
+                ),
+                ("title", models.CharField(max_length=120, verbose_name="title")),
+                ("text", models.TextField(verbose_name="text")),
+                ("active", models.BooleanField(default=True, verbose_name="active")),
+                (
+                    "service",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="catalogue.service",
+                        verbose_name="service (empty: all)",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'response template',
-                'verbose_name_plural': 'response templates',
-                'ordering': ['action', 'title'],
+                "verbose_name": "response template",
+                "verbose_name_plural": "response templates",
+                "ordering": ["action", "title"],
             },
         ),
     ]

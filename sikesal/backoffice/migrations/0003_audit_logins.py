@@ -6,21 +6,35 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('backoffice', '0002_response_templates'),
+        ("backoffice", "0002_response_templates"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='auditentry',
-            name='kind',
-            field=models.CharField(choices=[('view_identity', 'Viewed reporter identity'), ('reveal_anonymous', 'Revealed an anonymous reporter'), ('export', 'Exported a list'), ('login', 'Logged in'), ('login_failed', 'Failed log-in')], max_length=20),
+            model_name="auditentry",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("view_identity", "Viewed reporter identity"),
+                    ("reveal_anonymous", "Revealed an anonymous reporter"),
+                    ("export", "Exported a list"),
+                    ("login", "Logged in"),
+                    ("login_failed", "Failed log-in"),
+                ],
+                max_length=20,
+            ),
         ),
         migrations.AlterField(
-            model_name='auditentry',
-            name='user',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='audit_entries', to=settings.AUTH_USER_MODEL),
+            model_name="auditentry",
+            name="user",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="audit_entries",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
     ]

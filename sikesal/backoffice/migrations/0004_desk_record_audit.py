@@ -4,15 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('backoffice', '0003_audit_logins'),
+        ("backoffice", "0003_audit_logins"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='auditentry',
-            name='kind',
-            field=models.CharField(choices=[('view_identity', 'Viewed reporter identity'), ('reveal_anonymous', 'Revealed an anonymous reporter'), ('export', 'Exported a list'), ('desk_record', 'Recorded a report at the complaint desk'), ('login', 'Logged in'), ('login_failed', 'Failed log-in')], max_length=20),
+            model_name="auditentry",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("view_identity", "Viewed reporter identity"),
+                    ("reveal_anonymous", "Revealed an anonymous reporter"),
+                    ("export", "Exported a list"),
+                    ("desk_record", "Recorded a report at the complaint desk"),
+                    ("login", "Logged in"),
+                    ("login_failed", "Failed log-in"),
+                ],
+                max_length=20,
+            ),
         ),
     ]

@@ -4,15 +4,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('backoffice', '0006_audit_block_kinds'),
+        ("backoffice", "0006_audit_block_kinds"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='auditentry',
-            name='kind',
-            field=models.CharField(choices=[('view_identity', 'Viewed reporter identity'), ('reveal_anonymous', 'Revealed an anonymous reporter'), ('export', 'Exported a list'), ('desk_record', 'Recorded a report at the complaint desk'), ('login', 'Logged in'), ('login_failed', 'Failed log-in'), ('block_sender', 'Blocked a sender'), ('lift_block', "Lifted a sender's block"), ('anonymise', "Anonymised reporters' personal data")], max_length=20),
+            model_name="auditentry",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("view_identity", "Viewed reporter identity"),
+                    ("reveal_anonymous", "Revealed an anonymous reporter"),
+                    ("export", "Exported a list"),
+                    ("desk_record", "Recorded a report at the complaint desk"),
+                    ("login", "Logged in"),
+                    ("login_failed", "Failed log-in"),
+                    ("block_sender", "Blocked a sender"),
+                    ("lift_block", "Lifted a sender's block"),
+                    ("anonymise", "Anonymised reporters' personal data"),
+                ],
+                max_length=20,
+            ),
         ),
     ]

@@ -4,15 +4,33 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('backoffice', '0007_anonymised'),
+        ("backoffice", "0007_anonymised"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='auditentry',
-            name='kind',
-            field=models.CharField(choices=[('view_identity', 'Viewed reporter identity'), ('reveal_anonymous', 'Revealed an anonymous reporter'), ('export', 'Exported a list'), ('desk_record', 'Recorded a report at the complaint desk'), ('login', 'Logged in'), ('login_failed', 'Failed log-in'), ('block_sender', 'Blocked a sender'), ('lift_block', "Lifted a sender's block"), ('anonymise', "Anonymised reporters' personal data"), ('subject_access', 'A citizen downloaded what is held about them'), ('subject_rectify', 'A citizen corrected their contacts'), ('request_done', "Carried out a data subject's request"), ('request_refused', "Refused a data subject's request"), ('breach_record', 'Recorded a personal-data breach'), ('breach_notice', 'Recorded the notice of a breach')], max_length=20),
+            model_name="auditentry",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("view_identity", "Viewed reporter identity"),
+                    ("reveal_anonymous", "Revealed an anonymous reporter"),
+                    ("export", "Exported a list"),
+                    ("desk_record", "Recorded a report at the complaint desk"),
+                    ("login", "Logged in"),
+                    ("login_failed", "Failed log-in"),
+                    ("block_sender", "Blocked a sender"),
+                    ("lift_block", "Lifted a sender's block"),
+                    ("anonymise", "Anonymised reporters' personal data"),
+                    ("subject_access", "A citizen downloaded what is held about them"),
+                    ("subject_rectify", "A citizen corrected their contacts"),
+                    ("request_done", "Carried out a data subject's request"),
+                    ("request_refused", "Refused a data subject's request"),
+                    ("breach_record", "Recorded a personal-data breach"),
+                    ("breach_notice", "Recorded the notice of a breach"),
+                ],
+                max_length=20,
+            ),
         ),
     ]

@@ -16,6 +16,9 @@ class PushSubscription(models.Model):
     p256dh = models.CharField(max_length=120)
     auth = models.CharField(max_length=60)
     created_at = models.DateTimeField(default=timezone.now)
+    # Which network subscribed it (a keyed hash of core.ratelimit.client_key, never the address): when the
+    # report has as many followers as it may, the network holding the most leaves first (views.py).
+    network = models.CharField(max_length=24, blank=True, editable=False)
     # The last event pushed to it: a retried handler sends each event once.
     last_event_id = models.BigIntegerField(default=0)
 

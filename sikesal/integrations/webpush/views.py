@@ -7,10 +7,13 @@ and the decision is the policy's (policy.can_follow_by_push). Bad input is a 400
 
 import base64
 import binascii
+import hashlib
+import hmac
 import re
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.db.models import Count, Min
 from django.http import JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -18,7 +21,7 @@ from django.views.decorators.http import require_POST
 from sikesal.complaints import policy
 from sikesal.complaints.models import Complaint
 from sikesal.core import params
-from sikesal.core.ratelimit import allow, client_ip, lookup_allowed
+from sikesal.core.ratelimit import allow, client_key, lookup_allowed
 from sikesal.integrations.webpush.models import PushSubscription
 
 MAX_PER_REPORT = 50  # browsers following one report; more is abuse, not citizens
@@ -79,8 +82,32 @@ def _read(request):
 def _rate_limited(request):
     # A tracking number looked up here counts against the one lookup budget of the track page too.
     return not (
-        allow("push-ip", client_ip(request), settings.SIKESAL_PUSH_PER_IP_PER_HOUR, 3600) and lookup_allowed(request)
+        allow("push-ip", client_key(request), settings.SIKESAL_PUSH_PER_IP_PER_HOUR, 3600) and lookup_allowed(request)
     )
+
+
+def _network(request):
+    """The subscriber's network (an IPv4 address or an IPv6 /64) as a keyed hash: enough to tell networks
+    apart, nothing to read an address back from."""
+    key = settings.SECRET_KEY.encode()
+    return hmac.new(key, client_key(request).encode(), hashlib.sha256).hexdigest()[:24]
+
+
+def _make_room(complaint):
+    """Free a place for one more browser when `complaint` has MAX_PER_REPORT already.
+
+    Anyone with the tracking number may follow, so refusing the 51st browser would let whoever fills the
+    list first lock the reporter out. Instead the network that holds the most subscriptions gives up its
+    oldest (between equals, the one that came first): filling the list from a few networks only replaces
+    their own, and pushing out one real follower takes as many networks as the list has places.
+    """
+    followers = complaint.push_subscriptions
+    if followers.count() < MAX_PER_REPORT:
+        return
+    counts = followers.values("network").annotate(n=Count("pk"), first=Min("created_at"))
+    crowded = counts.order_by("-n", "first").first()["network"]
+    oldest = followers.filter(network=crowded).order_by("created_at", "pk").values_list("pk", flat=True)[:1]
+    PushSubscription.objects.filter(pk__in=list(oldest)).delete()
 
 
 @require_POST
@@ -97,11 +124,12 @@ def subscribe(request):
     complaint = Complaint.objects.filter(tracking_number=tracking).first()
     if not policy.can_follow_by_push(complaint):
         return _problem(_("No open report has this tracking number: notifications cannot be turned on."), 404)
-    if complaint.push_subscriptions.count() >= MAX_PER_REPORT:
-        return _problem(_("Too many devices already follow this report."), 429)
+    network = _network(request)
+    if not complaint.push_subscriptions.filter(endpoint=endpoint).exists():
+        _make_room(complaint)
     # (update_or_create handles the same browser twice at once: the loser reads the winner's row)
     PushSubscription.objects.update_or_create(
-        complaint=complaint, endpoint=endpoint, defaults={"p256dh": p256dh, "auth": auth}
+        complaint=complaint, endpoint=endpoint, defaults={"p256dh": p256dh, "auth": auth, "network": network}
     )
     return JsonResponse({"following": True, "tracking": complaint.tracking_number}, status=201)
 
