@@ -72,19 +72,24 @@ def _queued(channel, sender):
 @task()
 def process_inbound(channel, sender):
     """Enqueued by `accept` in the transaction that stored the sender's message(s)."""
-    handle_pending(channel, sender)
-    send_answers(channel, sender)
+    claimed = handle_pending(channel, sender)
+    if not claimed or _send(channel, sender, claimed):  # after a refusal, the rest wait for its retry
+        send_answers(channel, sender)
 
 
 def handle_pending(channel, sender):
     """The sender's waiting messages, oldest first, in one transaction for as many as wait (at most
     BATCH): one write for a citizen who sent several while the worker was busy, instead of one each. Each
-    message is handled in its own savepoint, so one that fails is marked alone and the others stand."""
+    message is handled in its own savepoint, so one that fails is marked alone and the others stand.
+
+    Returns the answers it wrote already claimed for sending by this worker (no claim of their own to write),
+    when nothing older waits to be sent to the sender; otherwise they wait behind it (send_answers)."""
     adapter = adapters.get(channel)
+    claimed = []
     while True:
         pending = list(_unhandled().filter(channel=channel, sender=sender).order_by("sent_at", "id")[:BATCH])
         if not pending:
-            return
+            return claimed
         incoming = {m.pk: _read(adapter, m) if m.kind == InboundMessage.Kind.MESSAGE else None for m in pending}
         with transaction.atomic():
             # Only those still unhandled: another worker may have handled some meanwhile.
@@ -95,6 +100,11 @@ def handle_pending(channel, sender):
                 message.processed_at = timezone.now()
                 done.append(message)
             InboundMessage.objects.bulk_update(done, ["processed_at", "error"])
+            if answers and not (claimed or _unsent(channel, sender).exists()):
+                now = timezone.now()
+                for answer in answers:
+                    answer.state, answer.claimed_at = OutboundMessage.State.SENDING, now
+                claimed = answers
             OutboundMessage.objects.bulk_create(answers)
             released = [m for m in done if incoming[m.pk] is not None and not m.error]
             transaction.on_commit(lambda released=released: [adapter.release_media(m) for m in released])
@@ -102,10 +112,7 @@ def handle_pending(channel, sender):
 
 def _handle_one(adapter, message, incoming):
     """Handle one message (its row locked); returns the answers it leaves to send (unsaved)."""
-    if (
-        incoming is not None
-        and senders.check(adapter.contact, message.sender, message.channel, scope=senders.MESSAGE).limited
-    ):
+    if incoming is not None and senders.message_limited(adapter.contact, message.sender, message.channel):
         # A flood: kept and marked for the admin, not answered (an answer per message feeds it).
         message.error = FLOODED
         return []
@@ -186,30 +193,43 @@ def send_answers(channel_name, to):
     send the same one) and written sent in one more, however many there are. One the provider refuses is
     tried again with backoff, the later ones with it. A worker that dies between sending and writing leaves
     them claimed: they are sent again once SENDING_LEASE has passed (as the one in flight always was)."""
+    while _send(channel_name, to, _claim_answers(channel_name, to)):
+        pass
+
+
+def _send(channel_name, to, batch):
+    """Send claimed answers in their order; True when all went (and there were some)."""
+    if not batch:
+        return False
     channel = channels.get(channel_name)
     adapter = adapters.get(channel_name)
+    sent, failure = [], None
     with Outbox() as outbox:
-        while batch := _claim_answers(channel_name, to):
-            sent, failure = [], None
-            for answer in batch:
-                try:
-                    answer.external_id = channel.send(outbox, to, adapter.outgoing(answer))
-                except Exception as exc:  # any failure of the provider is retried, never lost silently
-                    failure = (answer, str(exc)[:300] or type(exc).__name__)
-                    break
-                answer.state, answer.attempts = OutboundMessage.State.SENT, answer.attempts + 1
-                sent.append(answer)
-            with transaction.atomic():
-                OutboundMessage.objects.bulk_update(sent, ["state", "external_id", "attempts"])
-                if failure is not None:
-                    _failed(*failure, channel_name, to, batch[0].claimed_at)
-                    # the rest wait for the retry: the citizen reads the answers in their order
-                    unsent = [a.pk for a in batch[len(sent) + 1 :]]
-                    OutboundMessage.objects.filter(pk__in=unsent).update(
-                        state=OutboundMessage.State.PENDING, claimed_at=None
-                    )
-            if failure is not None:
-                return
+        for answer in batch:
+            try:
+                answer.external_id = channel.send(outbox, to, adapter.outgoing(answer))
+            except Exception as exc:  # any failure of the provider is retried, never lost silently
+                failure = (answer, str(exc)[:300] or type(exc).__name__)
+                break
+            answer.state, answer.attempts = OutboundMessage.State.SENT, answer.attempts + 1
+            sent.append(answer)
+    with transaction.atomic():
+        OutboundMessage.objects.bulk_update(sent, ["state", "external_id", "attempts"])
+        if failure is not None:
+            _failed(*failure, channel_name, to, batch[0].claimed_at)
+            # the rest wait for the retry: the citizen reads the answers in their order
+            unsent = [a.pk for a in batch[len(sent) + 1 :]]
+            OutboundMessage.objects.filter(pk__in=unsent).update(state=OutboundMessage.State.PENDING, claimed_at=None)
+    return failure is None
+
+
+def _unsent(channel_name, to):
+    return OutboundMessage.objects.filter(
+        channel=channel_name,
+        to=to,
+        external_id__isnull=True,
+        state__in=[OutboundMessage.State.PENDING, OutboundMessage.State.SENDING],
+    )
 
 
 def _claim_answers(channel_name, to):
@@ -218,6 +238,8 @@ def _claim_answers(channel_name, to):
         state=OutboundMessage.State.SENDING, claimed_at__lt=now - SENDING_LEASE
     )
     waiting = OutboundMessage.objects.filter(claimable, channel=channel_name, to=to, external_id__isnull=True)
+    if not waiting.exists():  # looked at first without a transaction: on SQLite each one takes the write lock
+        return []
     with transaction.atomic():
         batch = list(
             waiting.select_for_update(of=("self",)).select_related("reply_to", "complaint").order_by("id")[:BATCH]
