@@ -275,8 +275,5 @@ def expire_conversations():
             if locked is None or _unhandled().filter(channel=locked.channel, sender=locked.sender).exists():
                 continue
             with translation.override(locked.language):
-                OutboundMessage.objects.create(
-                    channel=locked.channel, to=locked.sender, body=conversation.expired_text()
-                )
-            conversation.discard(locked)
+                OutboundMessage.objects.bulk_create(conversation.expire_idle(adapters.get(locked.channel), locked, now))
         send_answers(conv.channel, conv.sender)
