@@ -237,6 +237,34 @@ def test_messages_delivered_out_of_order_are_handled_in_the_order_they_were_sent
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_conversation_sent_while_the_worker_is_busy_is_one_task_answered_once_each_in_order(phone, cloud_api):
+    kelurahan = Area.objects.get(pk=KELURAHAN)
+    said = [
+        "Halo",
+        DESCRIPTION,
+        numbered(kelurahan.parent_id, AreaLevel.KECAMATAN),
+        numbered(KELURAHAN, AreaLevel.KELURAHAN, kelurahan.parent_id),
+        "lewati",
+        "1",
+        "ya",
+    ]
+    for text in said:
+        phone.send(phone.text(text))  # seven webhooks before the worker gets to this citizen
+    tasks = DBTaskResult.objects.filter(task_path__endswith="process_inbound")
+    assert tasks.count() == 1  # the waiting task reads every message of the sender when it starts
+    run_worker()
+    c = Complaint.objects.get()
+    texts = cloud_api.texts_to(NUMBER)
+    assert len(texts) == len(said) and len(set(texts)) == len(said)
+    assert "kecamatan" in texts[1] and "kelurahan" in texts[2] and c.tracking_number in texts[-1]
+    assert OutboundMessage.objects.filter(state="sent").count() == len(said)
+    phone.send(phone.text(f"cek {c.tracking_number}"))  # the task has run: a new one is queued
+    assert tasks.filter(status="READY").count() == 1
+    run_worker()
+    assert len(cloud_api.texts_to(NUMBER)) == len(said) + 1 and c.tracking_number in cloud_api.texts_to(NUMBER)[-1]
+
+
+@pytest.mark.django_db(transaction=True)
 def test_an_answer_the_cloud_api_refuses_is_sent_again_after_a_backoff(phone, cloud_api):
     cloud_api.fail_next = 1
     phone.say(DESCRIPTION)  # answered with the kecamatan list: refused by the platform
