@@ -69,9 +69,15 @@ def _queued(channel, sender):
     return bool(list(waiting.select_for_update().values_list("pk", flat=True)[:1]))
 
 
-@task()
-def process_inbound(channel, sender):
-    """Enqueued by `accept` in the transaction that stored the sender's message(s)."""
+@task(takes_context=True)
+def process_inbound(context, channel, sender):
+    """Enqueued by `accept` in the transaction that stored the sender's message(s). A second attempt is a
+    task whose worker died running it (core/workers.py requeued it): what that worker had claimed to send
+    and not written sent is sent now, not after SENDING_LEASE (the citizen may never write again)."""
+    if context.attempt > 1:
+        _unsent(channel, sender).filter(state=OutboundMessage.State.SENDING).update(
+            state=OutboundMessage.State.PENDING, claimed_at=None
+        )
     claimed = handle_pending(channel, sender)
     if not claimed or _send(channel, sender, claimed):  # after a refusal, the rest wait for its retry
         send_answers(channel, sender)
