@@ -31,6 +31,7 @@ log = logging.getLogger("sikesal.inbound")
 MAX_SEND_ATTEMPTS = 6  # as notifications': the last retry about 16 minutes after the first try
 SENDING_LEASE = dt.timedelta(minutes=5)  # an answer claimed this long ago by a worker that died is sent again
 BATCH = 50  # messages handled, or answers sent, in one transaction: bounds how long one holds SQLite's lock
+SETTLE = dt.timedelta(milliseconds=500)  # how long a message waits before it is handled with others
 FLOODED = "limited: over messages_per_sender_per_minute"  # the mark on a message kept but not answered
 
 
@@ -84,8 +85,8 @@ def process_inbound(context, channel, sender):
 
 
 def handle_pending(channel, sender):
-    """The sender's waiting messages, oldest first, in one transaction for as many as wait (at most
-    BATCH): one write for a citizen who sent several while the worker was busy, instead of one each. Each
+    """The sender's waiting messages, oldest first, in one transaction for as many as have waited SETTLE
+    (at most BATCH): one write for a citizen who sent several while the worker was busy, instead of one each. Each
     message is handled in its own savepoint, so one that fails is marked alone and the others stand.
 
     Returns the answers it wrote already claimed for sending by this worker (no claim of their own to write),
@@ -96,6 +97,11 @@ def handle_pending(channel, sender):
         pending = list(_unhandled().filter(channel=channel, sender=sender).order_by("sent_at", "id")[:BATCH])
         if not pending:
             return claimed
+        # The first always; the next ones with it only once they have waited SETTLE: webhooks of messages
+        # sent close together may still be on their way, and one of them may come before them in time.
+        settled = timezone.now() - SETTLE
+        fresh = next((i for i, m in enumerate(pending) if i and m.received_at > settled), len(pending))
+        pending = pending[:fresh]
         incoming = {m.pk: _read(adapter, m) if m.kind == InboundMessage.Kind.MESSAGE else None for m in pending}
         with transaction.atomic():
             # Only those still unhandled: another worker may have handled some meanwhile.
@@ -106,11 +112,11 @@ def handle_pending(channel, sender):
                 message.processed_at = timezone.now()
                 done.append(message)
             InboundMessage.objects.bulk_update(done, ["processed_at", "error"])
-            if answers and not (claimed or _unsent(channel, sender).exists()):
+            if answers and not _unsent(channel, sender).exclude(pk__in=[a.pk for a in claimed]).exists():
                 now = timezone.now()
                 for answer in answers:
                     answer.state, answer.claimed_at = OutboundMessage.State.SENDING, now
-                claimed = answers
+                claimed += answers
             OutboundMessage.objects.bulk_create(answers)
             released = [m for m in done if incoming[m.pk] is not None and not m.error]
             transaction.on_commit(lambda released=released: [adapter.release_media(m) for m in released])
