@@ -323,6 +323,14 @@ def can_manage_blocklist(actor):
     return actor.role == Role.ADMIN
 
 
+def can_read_sender_messages(actor, filed_anonymously):
+    """What a blocked or flooding sender sent on a messaging channel (the block list page). The admin
+    koordinator reads it, except a sender who filed an anonim report from that address: its texts would tie
+    the address to that report, so only their times and marks are shown (the report's page reveals its
+    reporter, with a reason that is audited)."""
+    return actor.role == Role.ADMIN and not filed_anonymously
+
+
 def sees_held_reports(actor):
     """The queue of reports held because their sender is blocked."""
     return actor.role == Role.ADMIN

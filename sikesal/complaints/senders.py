@@ -90,10 +90,20 @@ def check(kind, address, channel, *, scope=FILE, count=True):
     key = canonical(kind, address)
     if key is None:
         return Verdict()
+    return Verdict(entry=block_for(kind, key), limited=count and _over_limit(kind, key, channel, scope))
+
+
+def message_limited(kind, address, channel):
+    """Counts one message of this sender on `channel`: is it over the limit? (`check` without the block
+    list, which a message does not need: a blocked sender's messages are handled, its reports held.)"""
+    key = canonical(kind, address)
+    return key is not None and _over_limit(kind, key, channel, MESSAGE)
+
+
+def _over_limit(kind, key, channel, scope):
     setting, window = LIMITS[scope]
     ident = f"{kind}:{key}" + (f"@{channel}" if scope == MESSAGE else "")
-    limited = count and not allow(f"{scope}-sender", ident, settings.SIKESAL_RATE_LIMITS[setting], window)
-    return Verdict(entry=block_for(kind, key), limited=limited)
+    return not allow(f"{scope}-sender", ident, settings.SIKESAL_RATE_LIMITS[setting], window)
 
 
 def check_reporter(reporter, channel, *, count=True):

@@ -2,17 +2,19 @@
 through the SMS channel (its outbox file), on the same inbound core as WhatsApp."""
 
 import base64
+import datetime as dt
 import hashlib
 import hmac
 from types import SimpleNamespace
 
 import pytest
 from django.http import QueryDict
-from django.utils import translation
+from django.utils import timezone, translation
 
 from sikesal.complaints import actions
 from sikesal.complaints.models import Complaint, Event
-from sikesal.integrations.inbound.models import InboundMessage
+from sikesal.integrations.inbound.models import Conversation, InboundMessage
+from sikesal.integrations.inbound.processing import expire_conversations
 from sikesal.integrations.notify import channels
 from sikesal.integrations.notify.channels.sms import is_gsm7
 from sikesal.integrations.sms.views import twilio_signature
@@ -210,3 +212,31 @@ def test_a_flood_from_one_number_is_kept_and_marked_but_not_answered(sms_phone, 
     limited = InboundMessage.objects.filter(error__startswith="limited")
     assert limited.count() == 1 and limited.get().content["text"] == "halo terus"
     assert len(sms_phone.answers()) == 2  # the third is not answered
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_report_still_waiting_for_its_kelurahan_is_filed_when_the_conversation_expires(clock, sms_phone):
+    text = "Lampu jalan padam sepanjang gang depan musala sudah seminggu, gelap sekali"
+    sms_phone.say(f"LAPOR anonim {text}")
+    assert Complaint.objects.count() == 0  # waits for the kelurahan
+    clock.shift(dt.timedelta(minutes=61))
+    expire_conversations.call()
+    c = Complaint.objects.get()
+    assert c.body == text and c.area is None and c.is_anonymous and c.channel == "sms"
+    note, receipt = sms_phone.answers()[-2:]
+    assert "kelurahan" in note.lower() and c.tracking_number in receipt and "/pelapor/" in receipt
+    assert not Conversation.objects.exists()
+    expire_conversations.call()  # nothing left to expire: filed once
+    assert Complaint.objects.count() == 1 and len(sms_phone.answers()) == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_next_message_after_the_wait_files_the_waiting_report_first(clock, sms_phone):
+    sms_phone.say("LAPOR Got mampet di depan sekolah, air meluap ke jalan tiap hujan turun")
+    clock.shift(dt.timedelta(minutes=61))
+    sms_phone.at = int(timezone.now().timestamp())  # the citizen writes again an hour later
+    sms_phone.say("halo")
+    c = Complaint.objects.get()
+    assert c.area is None and c.body.startswith("Got mampet")
+    note, receipt, help_text = sms_phone.answers()[-3:]
+    assert "kelurahan" in note.lower() and c.tracking_number in receipt and "LAPOR" in help_text

@@ -14,7 +14,7 @@ from sikesal.catalogue.models import Area, AreaLevel
 from sikesal.complaints.models import Complaint, Event
 from sikesal.complaints.states import Status
 from sikesal.integrations.inbound.models import Conversation, InboundMessage, OutboundMessage
-from sikesal.integrations.inbound.processing import expire_conversations
+from sikesal.integrations.inbound.processing import expire_conversations, handle_pending
 from sikesal.integrations.notify.models import Notification
 from tests.whatsapp.conftest import Phone, delivery, run_worker, sign
 
@@ -234,6 +234,48 @@ def test_messages_delivered_out_of_order_are_handled_in_the_order_they_were_sent
     assert conv.draft["body"] == DESCRIPTION and conv.draft["latitude"] == -1.6101 and conv.step == "photos"
     where, photos = cloud_api.texts_to(NUMBER)
     assert "kecamatan" in where and "foto" in photos.lower()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_conversation_sent_while_the_worker_is_busy_is_one_task_answered_once_each_in_order(phone, cloud_api):
+    kelurahan = Area.objects.get(pk=KELURAHAN)
+    said = [
+        "Halo",
+        DESCRIPTION,
+        numbered(kelurahan.parent_id, AreaLevel.KECAMATAN),
+        numbered(KELURAHAN, AreaLevel.KELURAHAN, kelurahan.parent_id),
+        "lewati",
+        "1",
+        "ya",
+    ]
+    for text in said:
+        phone.send(phone.text(text))  # seven webhooks before the worker gets to this citizen
+    tasks = DBTaskResult.objects.filter(task_path__endswith="process_inbound")
+    assert tasks.count() == 1  # the waiting task reads every message of the sender when it starts
+    run_worker()
+    c = Complaint.objects.get()
+    texts = cloud_api.texts_to(NUMBER)
+    assert len(texts) == len(said) and len(set(texts)) == len(said)
+    assert "kecamatan" in texts[1] and "kelurahan" in texts[2] and c.tracking_number in texts[-1]
+    assert OutboundMessage.objects.filter(state="sent").count() == len(said)
+    phone.send(phone.text(f"cek {c.tracking_number}"))  # the task has run: a new one is queued
+    assert tasks.filter(status="READY").count() == 1
+    run_worker()
+    assert len(cloud_api.texts_to(NUMBER)) == len(said) + 1 and c.tracking_number in cloud_api.texts_to(NUMBER)[-1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_that_dies_after_handling_a_message_and_before_sending_its_answer_loses_nothing(phone, cloud_api):
+    phone.send(phone.text(DESCRIPTION))
+    task = DBTaskResult.objects.get(task_path__endswith="process_inbound")
+    # The dead worker's share: it claimed the task and handled the message, then died before sending.
+    DBTaskResult.objects.filter(pk=task.pk).update(worker_ids=["dead-worker"])
+    handle_pending("whatsapp", "+" + NUMBER)
+    assert OutboundMessage.objects.get().state == "sending" and cloud_api.texts_to(NUMBER) == []
+    run_worker()  # the task again, as core/workers.py requeues a dead worker's task
+    (where,) = cloud_api.texts_to(NUMBER)
+    assert "kecamatan" in where and OutboundMessage.objects.get().state == "sent"
+    assert InboundMessage.objects.get().processed_at is not None and Conversation.objects.get().step == "where"
 
 
 @pytest.mark.django_db(transaction=True)

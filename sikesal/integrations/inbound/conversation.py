@@ -108,13 +108,37 @@ def handle(adapter, message, inbound):
     conv = Conversation.objects.select_for_update().filter(channel=adapter.name, sender=message.sender).first()
     if conv is not None and conv.expires_at <= message.sent_at:
         with translation.override(conv.language):
-            turn.say(expired_text())
-        discard(conv)
+            expire(turn, conv)
         conv = None
     lang = conv.language if conv is not None else language.detect(message.text, settings.LANGUAGE_CODE)
     with translation.override(lang):
         if not _command(turn, conv, lang):
             _converse(turn, conv, lang)
+    return turn.answers
+
+
+def expire(turn, conv):
+    """End a conversation left idle. A report the citizen wrote whole (SMS "lapor", a new e-mail) that
+    waited only for its kelurahan is filed as it is, the kelurahan left for the verifier to place: the
+    citizen's text is never lost. A step-by-step one that was never confirmed ends with nothing filed."""
+    if not (conv.draft.get("at_once") and conv.draft.get("body")):
+        turn.say(expired_text())
+        discard(conv)
+        return
+    told = len(turn.answers)
+    _file(turn, conv, key=f"inbound:{turn.adapter.name}:{conv.draft.get('message')}:expired")
+    if conv.step:  # not filed (over the sender's limit): the draft waits until it may be
+        _save(conv, turn.message)
+        return
+    turn.say(_("You did not tell us the kelurahan, so your report was filed without it: our staff will place it."))
+    turn.answers.insert(told, turn.answers.pop())  # read before the receipt
+
+
+def expire_idle(adapter, conv, now):
+    """`expire` for a conversation the periodic job found idle (no message of the citizen's at hand);
+    returns the answers to send (unsaved)."""
+    turn = Turn(adapter, Incoming(sender=conv.sender, sent_at=now), None)
+    expire(turn, conv)
     return turn.answers
 
 
@@ -385,6 +409,7 @@ def _file_at_once(turn, conv, text, title=""):
         "is_anonymous": anonymous_t or anonymous_s,
         "is_secret": secret_t or secret_s,
         "at_once": True,
+        "message": turn.inbound.pk,  # the message it came in: the key it is filed under if it expires
     }
     conv.step = Step.AREA_NAME
     _keep_files(turn, conv, told=False)
@@ -522,7 +547,7 @@ def _confirm(turn, conv):
         turn.say(_summary(conv))
 
 
-def _file(turn, conv):
+def _file(turn, conv, key=None):
     d = conv.draft
     data = {
         "channel": turn.adapter.name,
@@ -536,7 +561,7 @@ def _file(turn, conv):
         "is_secret": d["is_secret"],
         "reporter": {"name": d.get("name", ""), turn.adapter.contact: turn.message.sender},
         # the message that confirmed: a second handling of it (it never should) files nothing new
-        "idempotency_key": f"inbound:{turn.adapter.name}:{turn.inbound.pk}",
+        "idempotency_key": key or f"inbound:{turn.adapter.name}:{turn.inbound.pk}",
     }
     files = []
     for kept in d.get("files", []):

@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_tasks import task
+from django_tasks_db.models import DBTaskResult
 
 from sikesal.complaints import senders
 from sikesal.complaints.attachments import check_upload
@@ -29,14 +30,18 @@ from sikesal.integrations.notify.transports import Outbox
 log = logging.getLogger("sikesal.inbound")
 MAX_SEND_ATTEMPTS = 6  # as notifications': the last retry about 16 minutes after the first try
 SENDING_LEASE = dt.timedelta(minutes=5)  # an answer claimed this long ago by a worker that died is sent again
+BATCH = 50  # messages handled, or answers sent, in one transaction: bounds how long one holds SQLite's lock
+SETTLE = dt.timedelta(milliseconds=500)  # how long a message waits before it is handled with others
+FLOODED = "limited: over messages_per_sender_per_minute"  # the mark on a message kept but not answered
 
 
 def accept(found):
     """Store what a channel's webhook received (unsaved InboundMessage rows) and queue their handling: each
     message and delivery report once (unique channel and provider id), so a re-delivery stores and queues
-    nothing, and in the same transaction one task for each sender with something new. Returns the rows it
-    stored. Every channel's messages come in here, so a check on the sender (a block list, a per-sender
-    limit) belongs here too."""
+    nothing, and in the same transaction a task for each sender with something new, unless one is already
+    queued and not yet started (it will find the new message: it reads what waits when it starts). Returns
+    the rows it stored. Every channel's messages come in here, so a check on the sender (a block list, a
+    per-sender limit) belongs here too."""
     stored = []
     with transaction.atomic():
         for row in found:
@@ -48,56 +53,96 @@ def accept(found):
             if created:
                 stored.append(obj)
         for channel, sender in sorted({(obj.channel, obj.sender) for obj in stored}):
-            process_inbound.enqueue(channel, sender)
+            if not _queued(channel, sender):
+                process_inbound.enqueue(channel, sender)
     return stored
 
 
-@task()
-def process_inbound(channel, sender):
-    """Enqueued by `accept` in the transaction that stored the sender's message(s)."""
-    handle_pending(channel, sender)
-    send_answers(channel, sender)
+def _queued(channel, sender):
+    """Is a task for this sender waiting and not yet claimed? Locked, so that a worker cannot claim it before
+    this transaction commits (PostgreSQL: a claim in progress makes the row no longer READY once it waited;
+    SQLite: the two write transactions do not overlap). A task running already may have read the sender's
+    messages before this one: a new task is queued then."""
+    waiting = DBTaskResult.objects.ready().filter(
+        task_path=process_inbound.module_path,
+        args_kwargs={"args": [channel, sender], "kwargs": {}},
+    )
+    return bool(list(waiting.select_for_update().values_list("pk", flat=True)[:1]))
+
+
+@task(takes_context=True)
+def process_inbound(context, channel, sender):
+    """Enqueued by `accept` in the transaction that stored the sender's message(s). A second attempt is a
+    task whose worker died running it (core/workers.py requeued it): what that worker had claimed to send
+    and not written sent is sent now, not after SENDING_LEASE (the citizen may never write again)."""
+    if context.attempt > 1:
+        _unsent(channel, sender).filter(state=OutboundMessage.State.SENDING).update(
+            state=OutboundMessage.State.PENDING, claimed_at=None
+        )
+    claimed = handle_pending(channel, sender)
+    if not claimed or _send(channel, sender, claimed):  # after a refusal, the rest wait for its retry
+        send_answers(channel, sender)
 
 
 def handle_pending(channel, sender):
+    """The sender's waiting messages, oldest first, in one transaction for as many as have waited SETTLE
+    (at most BATCH): one write for a citizen who sent several while the worker was busy, instead of one each. Each
+    message is handled in its own savepoint, so one that fails is marked alone and the others stand.
+
+    Returns the answers it wrote already claimed for sending by this worker (no claim of their own to write),
+    when nothing older waits to be sent to the sender; otherwise they wait behind it (send_answers)."""
     adapter = adapters.get(channel)
+    claimed = []
     while True:
-        pending = _unhandled().filter(channel=channel, sender=sender).order_by("sent_at", "id").first()
-        if pending is None:
-            return
-        incoming = _read(adapter, pending) if pending.kind == InboundMessage.Kind.MESSAGE else None
+        pending = list(_unhandled().filter(channel=channel, sender=sender).order_by("sent_at", "id")[:BATCH])
+        if not pending:
+            return claimed
+        # The first always; the next ones with it only once they have waited SETTLE: webhooks of messages
+        # sent close together may still be on their way, and one of them may come before them in time.
+        settled = timezone.now() - SETTLE
+        fresh = next((i for i, m in enumerate(pending) if i and m.received_at > settled), len(pending))
+        pending = pending[:fresh]
+        incoming = {m.pk: _read(adapter, m) if m.kind == InboundMessage.Kind.MESSAGE else None for m in pending}
         with transaction.atomic():
-            locked = _unhandled().select_for_update().filter(pk=pending.pk).first()
-            if locked is None:
-                continue  # another worker handled it meanwhile
-            if incoming is not None and senders.check(adapter.contact, sender, channel, scope=senders.MESSAGE).limited:
-                # A flood: kept and marked for the admin, not answered (an answer per message feeds it).
-                locked.error = "limited: over messages_per_sender_per_minute"
-                locked.processed_at = timezone.now()
-                locked.save(update_fields=["processed_at", "error"])
-                continue
-            try:
-                with transaction.atomic():
-                    if incoming is None:
-                        _apply_status(channel, locked)
-                    else:
-                        OutboundMessage.objects.bulk_create(conversation.handle(adapter, incoming, locked))
-            except Exception as exc:
-                # Kept, marked and logged rather than retried forever; the citizen is told to try again.
-                log.exception("inbound %s message %s could not be handled", channel, locked.pk)
-                locked.error = f"{type(exc).__name__}: {exc}"[:300]
-                if incoming is not None:
-                    with translation.override(settings.LANGUAGE_CODE):
-                        OutboundMessage.objects.create(
-                            channel=channel,
-                            to=sender,
-                            reply_to=locked,
-                            body=_("Sorry, something went wrong on our side. Please send your message again."),
-                        )
-            locked.processed_at = timezone.now()
-            locked.save(update_fields=["processed_at", "error"])
-            if incoming is not None and not locked.error:
-                transaction.on_commit(lambda message=locked: adapter.release_media(message))
+            # Only those still unhandled: another worker may have handled some meanwhile.
+            locked = _unhandled().select_for_update().filter(pk__in=incoming).order_by("sent_at", "id")
+            answers, done = [], []
+            for message in locked:
+                answers += _handle_one(adapter, message, incoming[message.pk])
+                message.processed_at = timezone.now()
+                done.append(message)
+            InboundMessage.objects.bulk_update(done, ["processed_at", "error"])
+            if answers and not _unsent(channel, sender).exclude(pk__in=[a.pk for a in claimed]).exists():
+                now = timezone.now()
+                for answer in answers:
+                    answer.state, answer.claimed_at = OutboundMessage.State.SENDING, now
+                claimed += answers
+            OutboundMessage.objects.bulk_create(answers)
+            released = [m for m in done if incoming[m.pk] is not None and not m.error]
+            transaction.on_commit(lambda released=released: [adapter.release_media(m) for m in released])
+
+
+def _handle_one(adapter, message, incoming):
+    """Handle one message (its row locked); returns the answers it leaves to send (unsaved)."""
+    if incoming is not None and senders.message_limited(adapter.contact, message.sender, message.channel):
+        # A flood: kept and marked for the admin, not answered (an answer per message feeds it).
+        message.error = FLOODED
+        return []
+    try:
+        with transaction.atomic():
+            if incoming is None:
+                _apply_status(message.channel, message)
+                return []
+            return conversation.handle(adapter, incoming, message)
+    except Exception as exc:
+        # Kept, marked and logged rather than retried forever; the citizen is told to try again.
+        log.exception("inbound %s message %s could not be handled", message.channel, message.pk)
+        message.error = f"{type(exc).__name__}: {exc}"[:300]
+        if incoming is None:
+            return []
+        with translation.override(settings.LANGUAGE_CODE):
+            body = _("Sorry, something went wrong on our side. Please send your message again.")
+        return [OutboundMessage(channel=message.channel, to=message.sender, reply_to=message, body=body)]
 
 
 def _unhandled():
@@ -156,33 +201,70 @@ def _apply_status(channel_name, message):
 
 
 def send_answers(channel_name, to):
-    """Send the answers waiting for `to`, oldest first; each is claimed before it is sent, so two workers
-    never send the same one. One the provider refuses is tried again with backoff, the later ones with it."""
+    """Send the answers waiting for `to`, oldest first. They are claimed in one write (so two workers never
+    send the same one) and written sent in one more, however many there are. One the provider refuses is
+    tried again with backoff, the later ones with it. A worker that dies between sending and writing leaves
+    them claimed: they are sent again once SENDING_LEASE has passed (as the one in flight always was)."""
+    while _send(channel_name, to, _claim_answers(channel_name, to)):
+        pass
+
+
+def _send(channel_name, to, batch):
+    """Send claimed answers in their order; True when all went (and there were some)."""
+    if not batch:
+        return False
     channel = channels.get(channel_name)
     adapter = adapters.get(channel_name)
+    sent, failure = [], None
+    with Outbox() as outbox:
+        for answer in batch:
+            try:
+                answer.external_id = channel.send(outbox, to, adapter.outgoing(answer))
+            except Exception as exc:  # any failure of the provider is retried, never lost silently
+                failure = (answer, str(exc)[:300] or type(exc).__name__)
+                break
+            answer.state, answer.attempts = OutboundMessage.State.SENT, answer.attempts + 1
+            sent.append(answer)
+    with transaction.atomic():
+        OutboundMessage.objects.bulk_update(sent, ["state", "external_id", "attempts"])
+        if failure is not None:
+            _failed(*failure, channel_name, to, batch[0].claimed_at)
+            # the rest wait for the retry: the citizen reads the answers in their order
+            unsent = [a.pk for a in batch[len(sent) + 1 :]]
+            OutboundMessage.objects.filter(pk__in=unsent).update(state=OutboundMessage.State.PENDING, claimed_at=None)
+    return failure is None
+
+
+def _unsent(channel_name, to):
+    return OutboundMessage.objects.filter(
+        channel=channel_name,
+        to=to,
+        external_id__isnull=True,
+        state__in=[OutboundMessage.State.PENDING, OutboundMessage.State.SENDING],
+    )
+
+
+def _claim_answers(channel_name, to):
     now = timezone.now()
     claimable = Q(state=OutboundMessage.State.PENDING) | Q(
         state=OutboundMessage.State.SENDING, claimed_at__lt=now - SENDING_LEASE
     )
     waiting = OutboundMessage.objects.filter(claimable, channel=channel_name, to=to, external_id__isnull=True)
-    with Outbox() as outbox:
-        for answer in waiting.select_related("reply_to", "complaint").order_by("id"):
-            claimed = OutboundMessage.objects.filter(claimable, pk=answer.pk).update(
-                state=OutboundMessage.State.SENDING, claimed_at=now
-            )
-            if not claimed:
-                continue
-            try:
-                external_id = channel.send(outbox, to, adapter.outgoing(answer))
-            except Exception as exc:  # any failure of the provider is retried, never lost silently
-                _failed(answer, channel_name, to, str(exc)[:300] or type(exc).__name__, now)
-                break  # the rest wait for the retry: the citizen reads the answers in their order
-            OutboundMessage.objects.filter(pk=answer.pk).update(
-                state=OutboundMessage.State.SENT, external_id=external_id, attempts=answer.attempts + 1
-            )
+    if not waiting.exists():  # looked at first without a transaction: on SQLite each one takes the write lock
+        return []
+    with transaction.atomic():
+        batch = list(
+            waiting.select_for_update(of=("self",)).select_related("reply_to", "complaint").order_by("id")[:BATCH]
+        )
+        OutboundMessage.objects.filter(pk__in=[a.pk for a in batch]).update(
+            state=OutboundMessage.State.SENDING, claimed_at=now
+        )
+    for answer in batch:
+        answer.claimed_at = now
+    return batch
 
 
-def _failed(answer, channel_name, to, error, now):
+def _failed(answer, error, channel_name, to, now):
     attempts = answer.attempts + 1
     if attempts >= MAX_SEND_ATTEMPTS:
         log.warning("answer %s on %s failed for good: %s", answer.pk, channel_name, error)
@@ -205,8 +287,5 @@ def expire_conversations():
             if locked is None or _unhandled().filter(channel=locked.channel, sender=locked.sender).exists():
                 continue
             with translation.override(locked.language):
-                OutboundMessage.objects.create(
-                    channel=locked.channel, to=locked.sender, body=conversation.expired_text()
-                )
-            conversation.discard(locked)
+                OutboundMessage.objects.bulk_create(conversation.expire_idle(adapters.get(locked.channel), locked, now))
         send_answers(conv.channel, conv.sender)
