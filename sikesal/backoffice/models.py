@@ -17,6 +17,8 @@ class AuditEntry(models.Model):
         LOGIN_FAILED = "login_failed", _("Failed log-in")
         BLOCK_SENDER = "block_sender", _("Blocked a sender")
         LIFT_BLOCK = "lift_block", _("Lifted a sender's block")
+        LAPOR_LINK = "lapor_link", _("Linked a report to its SP4N-LAPOR! copy")
+        LAPOR_RESEND = "lapor_resend", _("Sent a report to SP4N-LAPOR! again")
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     user = models.ForeignKey(

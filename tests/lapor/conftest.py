@@ -102,5 +102,6 @@ def sim(simulator_process, settings):
     settings.LAPOR_RETRY_BASE_SECONDS = 0
     settings.LAPOR_TIMEOUT_SECONDS = 2
     settings.LAPOR_UNSURE_SETTLE_SECONDS = 0  # no slow answers here unless a test sets them (and this)
+    settings.LAPOR_FLAGS_HOLD_SECONDS = 0  # sent at once here; the hold has its own test
     yield s
     s.http.close()

@@ -60,6 +60,7 @@ def worker_env(sim_url):
         LAPOR_MAX_RETRY_WAIT="0.3",
         LAPOR_RETRY_BASE_SECONDS="0.5",
         LAPOR_RETRY_MAX_SECONDS="3",
+        LAPOR_FLAGS_HOLD_SECONDS="0",
         LAPOR_UNSURE_SETTLE_SECONDS="8",  # slow answers (0.3 s) queued on 2 busy cores outlive the 1 s timeout
         LAPOR_SYNC_MAX_SECONDS="5",
         LAPOR_PAGE_SIZE="25",  # more pages, so more of them are delivered with duplicates

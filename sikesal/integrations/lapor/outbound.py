@@ -68,8 +68,13 @@ def on_event(event):
     if action == Action.SUBMIT:
         # a report held because its sender is blocked goes out only once the admin verifies it
         if c.channel != Channel.LAPOR and not at_verification and c.held_by_id is None:
-            _queue(c, K.CREATE, event=None)
+            _queue(c, K.CREATE, event=None, hold=settings.LAPOR_FLAGS_HOLD_SECONDS)
         return
+    if action == Action.VERIFY and mirrored:
+        # the admin's check is when anonim/rahasia are final: a create still held for it goes now
+        Outbox.objects.filter(complaint=c, kind=K.CREATE, status=OutboxStatus.PENDING, attempts=0).update(
+            next_attempt_at=timezone.now()
+        )
     if action in (Action.VERIFY, Action.FORWARD_EXTERNAL) and not mirrored and c.channel != Channel.LAPOR:
         _queue(c, K.CREATE, event=None)  # verification policy (or forwarded before verification)
         mirrored = True
@@ -123,14 +128,16 @@ def on_events(events):
         transaction.on_commit(enqueue_push)
 
 
-def _queue(complaint, kind, event):
+def _queue(complaint, kind, event, hold=0):
+    """`hold`: seconds a create waits for its flags to be final (the admin's verification ends it early):
+    SP4N-LAPOR! offers no call that changes anonim/rahasia once a report is there (docs/lapor.md)."""
     try:
         with transaction.atomic():
             _, created = Outbox.objects.get_or_create(
                 complaint=complaint,
                 kind=kind,
                 event=event,
-                defaults={"next_attempt_at": timezone.now()},
+                defaults={"next_attempt_at": timezone.now() + dt.timedelta(seconds=hold or 0)},
             )
     except IntegrityError:  # a create row already exists (the one-create constraint)
         return
@@ -229,6 +236,22 @@ def retry_held():
             Outbox.objects.filter(pk=row.pk).update(
                 status=OutboxStatus.PENDING, state=state, next_attempt_at=timezone.now()
             )
+    requeue_unknown()
+
+
+def requeue_unknown():
+    """Creates held as an unknown outcome are looked for again once the list answers again (the pull
+    before this push read it): the next attempt finds the copy and links it, or, when a full reading
+    shows it is not there, sends it. Without a list they stay held, counted, for a person."""
+    from sikesal.integrations.lapor.health import list_answers
+
+    if not mapping.call_enabled("list") or not list_answers():
+        return
+    for row in Outbox.objects.filter(status=OutboxStatus.PARKED, kind=K.CREATE, state__held="unknown_outcome"):
+        state = {k: v for k, v in row.state.items() if k != "held"}
+        Outbox.objects.filter(pk=row.pk).update(
+            status=OutboxStatus.PENDING, state=state, next_attempt_at=timezone.now(), leased_until=None
+        )
 
 
 def push(client=None, *, max_seconds=None, progress=None):
@@ -391,6 +414,7 @@ class LostCreates:
         self.since = None
         self.readings = 0
         self.found = {}
+        self.by_text = {}  # title and text -> item: a copy whose tags and ticket line were dropped
 
     def find(self, complaint, attempted_at):
         if not mapping.call_enabled("list"):
@@ -401,10 +425,14 @@ class LostCreates:
         since = dt.datetime.fromisoformat(attempted_at) - PULL_MARGIN
         if self.since is None or since < self.since:
             self.since, self.readings = since, 0  # read again from the earlier point
-        while complaint.tracking_number not in self.found and self.readings < self.READINGS:
+        text = mapping.content_key(complaint.title, complaint.body)
+        while not self._has(complaint, text) and self.readings < self.READINGS:
             self._read()
             self.readings += 1
-        return self.found.get(complaint.tracking_number)
+        return self.found.get(complaint.tracking_number) or self.by_text.get(text)
+
+    def _has(self, complaint, text):
+        return complaint.tracking_number in self.found or text in self.by_text
 
     def _read(self):
         try:
@@ -415,6 +443,8 @@ class LostCreates:
                     tracking = mapping.tracking_of(item)
                     if tracking:
                         self.found.setdefault(tracking, item)
+                    elif isinstance(item, dict):
+                        self.by_text.setdefault(mapping.content_key(item.get("title"), item.get("content")), item)
                 if not items or page >= int(results.get("last_page") or 1):
                     return
         except Missing as exc:
@@ -430,7 +460,7 @@ def _send_create(row, client):
         lost = getattr(client, "lost_creates", None) or LostCreates(client)
         found = lost.find(c, row.state["attempted_at"])
         if found is not None:
-            link(c, str(found["id"]), str(found.get("tracking_id") or ""), Link.Origin.LOCAL)
+            link(c, str(found["id"]), str(found.get("tracking_id") or ""), Link.Origin.LOCAL, found_by="list")
             row.state.update(complaint_id=str(found["id"]), found_after_lost_answer=True, unsure=False)
             return
     atts = Attachment.objects.filter(complaint=c, event__isnull=True, visibility=Visibility.PUBLIC)
