@@ -80,6 +80,8 @@ def sim(simulator_process, settings):
     s = Sim(simulator_process)
     s.post("/__sim/reset")
     s.faults()
+    s.post("/__sim/endpoints", {"disabled": []})
+    s.post("/__sim/shape", {"omit": []})
     s.post(
         "/__sim/config",
         {

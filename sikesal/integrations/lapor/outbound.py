@@ -417,17 +417,22 @@ class LostCreates:
         self.by_text = {}  # title and text -> item: a copy whose tags and ticket line were dropped
 
     def find(self, complaint, attempted_at):
+        unknown = UnknownOutcome(
+            f"Hasil pengiriman {complaint.tracking_number} tidak diketahui dan SP4N-LAPOR! tidak menyediakan "
+            "daftar laporan untuk memeriksanya. Dicari lagi sendiri begitu daftar tersedia; atau cari di "
+            "SP4N-LAPOR! lalu tautkan nomornya (atau kirim ulang bila memang tidak ada)."
+        )
         if not mapping.call_enabled("list"):
-            raise UnknownOutcome(
-                f"Hasil pengiriman {complaint.tracking_number} tidak diketahui dan SP4N-LAPOR! tidak menyediakan "
-                "daftar laporan untuk memeriksanya: periksa di SP4N-LAPOR! lalu kirim ulang atau tautkan."
-            )
+            raise unknown
         since = dt.datetime.fromisoformat(attempted_at) - PULL_MARGIN
         if self.since is None or since < self.since:
             self.since, self.readings = since, 0  # read again from the earlier point
         text = mapping.content_key(complaint.title, complaint.body)
         while not self._has(complaint, text) and self.readings < self.READINGS:
-            self._read()
+            try:
+                self._read()
+            except Missing as exc:
+                raise unknown from exc
             self.readings += 1
         return self.found.get(complaint.tracking_number) or self.by_text.get(text)
 
@@ -435,20 +440,17 @@ class LostCreates:
         return complaint.tracking_number in self.found or text in self.by_text
 
     def _read(self):
-        try:
-            for page in range(1, 401):
-                results = self.client.list_page(mapping.format_since(self.since), page, page_size=500)
-                items = results.get("data") or []
-                for item in items:
-                    tracking = mapping.tracking_of(item)
-                    if tracking:
-                        self.found.setdefault(tracking, item)
-                    elif isinstance(item, dict):
-                        self.by_text.setdefault(mapping.content_key(item.get("title"), item.get("content")), item)
-                if not items or page >= int(results.get("last_page") or 1):
-                    return
-        except Missing as exc:
-            raise UnknownOutcome(str(exc)) from exc
+        for page in range(1, 401):
+            results = self.client.list_page(mapping.format_since(self.since), page, page_size=500)
+            items = results.get("data") or []
+            for item in items:
+                tracking = mapping.tracking_of(item)
+                if tracking:
+                    self.found.setdefault(tracking, item)
+                elif isinstance(item, dict):
+                    self.by_text.setdefault(mapping.content_key(item.get("title"), item.get("content")), item)
+            if not items or page >= int(results.get("last_page") or 1):
+                return
 
 
 def _send_create(row, client):
