@@ -34,7 +34,14 @@ def test_our_defaults_classify_by_type_and_leave_the_sliders_off(submit):
 
 def test_a_follow_up_may_go_under_its_own_user_id(settings):
     settings.LAPOR_USER_ID = "5218120"
-    fields = dict(remote_id="1", from_id="1571", to_id=None, content="x", is_secret=False, template_code="t")
+    fields = {
+        "remote_id": "1",
+        "from_id": "1571",
+        "to_id": None,
+        "content": "x",
+        "is_secret": False,
+        "template_code": "t",
+    }
     assert mapping.to_remote_followup(**fields)["user_id"] == "5218120"
     settings.LAPOR_FOLLOWUP_USER_ID = "777"
     assert mapping.to_remote_followup(**fields)["user_id"] == "777"
