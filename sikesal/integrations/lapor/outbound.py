@@ -8,8 +8,9 @@ SP4N-LAPOR! honours no idempotency key that we know of, so "exactly once" is our
 create or a follow-up goes out the row is marked *unsure*; if the answer is lost (a timeout, a 500 that
 may have committed, a killed worker) the next attempt first looks for it on SP4N-LAPOR! (a create by
 the ticket line at the start of its content, a follow-up by its text) and sends again only when it is
-not there. Where the service has no list to look in, the create is parked as an *unknown outcome* for a
-person, counted by reconcile, never sent blindly twice.
+not there. Where the service has no list to look in, the create is parked as an *unknown outcome*,
+counted by reconcile, never sent blindly twice, and looked for again once the list answers
+(`requeue_unknown`); a link found by any path releases it and the rows behind it (twins.release).
 """
 
 import datetime as dt

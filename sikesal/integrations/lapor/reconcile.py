@@ -6,15 +6,19 @@ report that should have a twin, and counts:
 - missing_local: a report on SP4N-LAPOR! with no local twin;
 - status_mismatch: twins whose states disagree (mapping.EXPECTED_REMOTE);
 - followup_mismatch: twins whose follow-up counts disagree (remote count vs. the ones we sent or took in);
-- duplicates_remote / duplicates_local: one report present twice on a side;
+- duplicates_remote / duplicates_local: one report present twice on a side (remote: by our number in
+  the tags or the text, or by title and text filed close together: `remote_duplicates`);
 - parked: outbox rows refused or held for a person, and remote payloads that could not be read;
 - conflicts: changes on both sides that wait for the admin (docs/lapor.md, "Conflicts");
 - unknown_outcome_creates: creates that may have reached SP4N-LAPOR! with no list to look in;
+- unread: known reports whose copy could not be read now;
 - forward_mismatch: reports forwarded here to another institution that SP4N-LAPOR! still has with the city;
 - unknown_status: twins whose remote status code SIKESAL does not know;
 - flag_mismatch: twins whose anonim/rahasia flags differ (set here after the report went out: the public
   client shows no call that changes them on SP4N-LAPOR!, so this is counted for a person, not hidden).
-Zero everywhere means both sides agree and nothing waits for a person.
+Zero everywhere means both sides agree and nothing waits for a person. A count that could not be taken
+is None ("tidak diketahui" on the sync page), never 0: without a list, missing_local and
+duplicates_remote; with a copy unread, the comparisons it takes part in.
 """
 
 import logging
