@@ -190,7 +190,7 @@ def _compare(remote, client):
                 continue
         if remote_count != followups.get(c.pk, 0):
             followup_mismatch.append(rid)
-    duplicates = remote_duplicates(remote.values())
+    duplicates = remote_duplicates(remote.values(), linked=set(links))
     dup_local = (
         Complaint.objects.filter(channel=Channel.LAPOR)
         .values("idempotency_key")
@@ -234,11 +234,11 @@ def _compare(remote, client):
     }
 
 
-def remote_duplicates(reports, window=None):
+def remote_duplicates(reports, window=None, linked=frozenset()):
     """Remote ids that are a second (third...) copy of one report, found by content as well as by tag:
     our tracking number in the tags or in the text, or, for a report without one, the same title and
-    text filed close together. Never by one field the other side may drop. Oldest copy (lowest id) is
-    the original."""
+    text filed close together. Never by one field the other side may drop. The linked copy is the
+    original (else the oldest, the lowest id): the others are listed for the admin to close."""
     window = settings.LAPOR_DUPLICATE_WINDOW_SECONDS if window is None else window
     groups = {}
     loose = []
@@ -248,13 +248,16 @@ def remote_duplicates(reports, window=None):
         elif not d.get("invalid"):
             loose.append(d)
     for d in loose:
-        groups.setdefault(("text", mapping.content_key(d["title"], d["content"])), []).append(d)
+        key = mapping.content_key(d["title"], d["content"]) if d["content"].strip() else ""
+        if key:  # a copy without its text (it may be absent) is not compared by its title alone
+            groups.setdefault(("text", key), []).append(d)
     out = []
     for (how, _key), copies in groups.items():
-        copies.sort(key=lambda d: int(d["id"]))
         if how == "tracking":
+            copies.sort(key=lambda d: (d["id"] not in linked, int(d["id"])))
             out += [d["id"] for d in copies[1:]]
             continue
+        copies.sort(key=lambda d: int(d["id"]))
         first = copies[0]
         for d in copies[1:]:
             a, b = first.get("created_at"), d.get("created_at")
