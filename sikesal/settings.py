@@ -423,7 +423,7 @@ LAPOR_CLASSIFICATION_ID = env_str("LAPOR_CLASSIFICATION_ID")  # empty: 1/2/3 by 
 LAPOR_IS_INBOX = env_bool("LAPOR_IS_INBOX", False)
 LAPOR_IS_DISPOSISI_SLIDER = env_bool("LAPOR_IS_DISPOSISI_SLIDER", False)
 LAPOR_FOLLOWUP_USER_ID = env_str("LAPOR_FOLLOWUP_USER_ID")  # empty: LAPOR_USER_ID
-# Two reports with the same title and text filed this close together are one report twice (reconcile).
+# A copy on SP4N-LAPOR! with the title and text of one of our reports, filed this close to it, is that report twice.
 LAPOR_DUPLICATE_WINDOW_SECONDS = env_int("LAPOR_DUPLICATE_WINDOW_SECONDS", 3600)
 # anonim/rahasia cannot be changed on SP4N-LAPOR! once sent, and only the admin changes them here, at the
 # latest when verifying: an unverified report's create waits this long for that check (docs/lapor.md).

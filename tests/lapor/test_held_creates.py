@@ -171,7 +171,9 @@ def test_a_second_copy_is_found_by_its_text_when_tags_are_dropped_and_flagged_no
     assert Parked.objects.filter(resolved_at__isnull=True, reason__contains="salinan ganda").count() == 1
     pull.pull()  # read again: one entry for the person, not one a run
     assert Parked.objects.filter(resolved_at__isnull=True, reason__contains="salinan ganda").count() == 1
-    # and two reports filed on SP4N-LAPOR! with the same title and text, no ticket line at all
+    # a third copy that lost the ticket line too: known by its title and text
+    file_on_lapor(synced, complaint.title, complaint.body)
+    # while two citizens writing the same words on SP4N-LAPOR! are two reports there, not our double
     for _ in range(2):
         file_on_lapor(synced, "Air PDAM mati", "Sudah tiga hari air tidak mengalir di RT 05.")
     assert reconcile()["duplicates_remote"] == 2

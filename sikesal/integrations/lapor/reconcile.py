@@ -234,37 +234,34 @@ def _compare(remote, client):
     }
 
 
-def remote_duplicates(reports, window=None, linked=frozenset()):
-    """Remote ids that are a second (third...) copy of one report, found by content as well as by tag:
-    our tracking number in the tags or in the text, or, for a report without one, the same title and
-    text filed close together. Never by one field the other side may drop. The linked copy is the
-    original (else the oldest, the lowest id): the others are listed for the admin to close."""
+def remote_duplicates(reports, window=None, linked=None):
+    """Remote ids that are a second (third...) copy of one of our reports, found by content as well as
+    by tag: our tracking number in the tags or in the text, or, for a copy carrying neither, the title
+    and text of one of our reports filed close to it. Never by one field the other side may drop. The
+    linked copy is the original (else the oldest, the lowest id): the others are listed for the admin.
+    Two citizens' reports with the same words on SP4N-LAPOR! are two reports there, not our double."""
     window = settings.LAPOR_DUPLICATE_WINDOW_SECONDS if window is None else window
+    linked = linked or {}
     groups = {}
-    loose = []
+    loose = [d for d in reports if not d.get("tracking") and not d.get("invalid") and d["content"].strip()]
     for d in reports:
         if d.get("tracking"):
-            groups.setdefault(("tracking", d["tracking"]), []).append(d)
-        elif not d.get("invalid"):
-            loose.append(d)
+            groups.setdefault(d["tracking"], []).append(d)
+    ours = Complaint.objects.exclude(channel=Channel.LAPOR).filter(title__in={d["title"] for d in loose})
+    by_text = {
+        mapping.content_key(c.title, c.body): c for c in ours.only("tracking_number", "title", "body", "created_at")
+    }
     for d in loose:
-        key = mapping.content_key(d["title"], d["content"]) if d["content"].strip() else ""
-        if key:  # a copy without its text (it may be absent) is not compared by its title alone
-            groups.setdefault(("text", key), []).append(d)
+        c = by_text.get(mapping.content_key(d["title"], d["content"]))
+        close = c is not None and (
+            d.get("created_at") is None or abs((d["created_at"] - c.created_at).total_seconds()) <= window
+        )
+        if close:
+            groups.setdefault(c.tracking_number, []).append(d)
     out = []
-    for (how, _key), copies in groups.items():
-        if how == "tracking":
-            copies.sort(key=lambda d: (d["id"] not in linked, int(d["id"])))
-            out += [d["id"] for d in copies[1:]]
-            continue
-        copies.sort(key=lambda d: int(d["id"]))
-        first = copies[0]
-        for d in copies[1:]:
-            a, b = first.get("created_at"), d.get("created_at")
-            if a is not None and b is not None and abs((b - a).total_seconds()) <= window:
-                out.append(d["id"])
-            else:
-                first = d
+    for copies in groups.values():
+        copies.sort(key=lambda d: (d["id"] not in linked, int(d["id"])))
+        out += [d["id"] for d in copies[1:]]
     return sorted(out, key=int)
 
 
