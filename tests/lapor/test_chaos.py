@@ -216,6 +216,7 @@ def storm(tmp_path, users, settings, *, local, remote, disabled=(), faults=FAULT
         dark = None
         if disabled:
             dark = {**report, "_held": held_creates(), "_copies": own_copies(sim)}
+            print(f"storm in the dark: held={dark['_held']} on LAPOR!={len(dark['_copies'])} reconcile={report}")
             sim.post("/__sim/endpoints", {"disabled": []})  # the optional calls come back
 
             def converged():
