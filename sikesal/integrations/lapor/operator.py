@@ -79,6 +79,9 @@ def link_to(row, remote_id, audit, client=None):
     with transaction.atomic():
         link(c, remote_id, tracking or "", Link.Origin.LOCAL, found_by="operator")
         audit("lapor_link", c, {"remote_id": remote_id, "content_checked": checked, "row": row.pk})
+    from sikesal.integrations.lapor.outbound import enqueue_push
+
+    transaction.on_commit(enqueue_push)  # what waited behind the create goes now, not at the next sync
     if not checked:
         return True, _(
             "%(number)s is linked to SP4N-LAPOR! report %(remote)s. Its copy could not be read now, so the "

@@ -52,11 +52,7 @@ def release(complaint_id, remote_id, found_by):
             status=OutboxStatus.DONE, state=state, done_at=now, leased_until=None, last_error=""
         )
         released += 1
-    if released and Outbox.objects.filter(complaint_id=complaint_id, status=OutboxStatus.PENDING).exists():
-        from sikesal.integrations.lapor.outbound import enqueue_push
-
-        transaction.on_commit(enqueue_push)
-    return released
+    return released  # the rows behind go in this push run, or the push right after the pull that linked
 
 
 def apply_remote(d, client, *, city_ids=None):
