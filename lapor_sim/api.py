@@ -139,7 +139,8 @@ def _attachment_ids(raw) -> list:
     if raw is None or raw is False or raw == "":
         return []
     if isinstance(raw, str):
-        text = raw.strip()
+        # The public client writes the array with a full stop after it ("[12,13]."): taken as it comes.
+        text = raw.strip().rstrip(".").strip()
         if text.startswith("["):
             try:
                 raw = json.loads(text)
@@ -186,6 +187,7 @@ class Api:
             ("POST", r"/__sim/tick", self.sim_tick),
             ("POST", r"/__sim/reset", self.sim_reset),
             ("POST", r"/__sim/endpoints", self.sim_endpoints),
+            ("POST", r"/__sim/shape", self.sim_shape),
             ("POST", r"/__sim/complaint/(\d+)", self.sim_complaint),
         ]
         self._compiled = [(m, re.compile(p + r"/?"), h) for m, p, h in self.routes]
@@ -382,7 +384,7 @@ class Api:
 
     def detail(self, req: Request, complaint_id: str):
         row = self._own(complaint_id)
-        return ok(self.store.complaint_json(row), data_logs=self.store.logs_public_json(row["id"]))
+        return ok(self._shaped(self.store.complaint_json(row)), data_logs=self.store.logs_public_json(row["id"]))
 
     def followups(self, req: Request, complaint_id: str):
         row = self._own(complaint_id)
@@ -448,8 +450,13 @@ class Api:
             raise invalid({"updated_since": "Format waktu harus ISO 8601 atau d-m-Y H:i:s."}) from None
         page, size = _page(req)
         rows, total = self.store.list_for_institution(institution, since, size, (page - 1) * size)
-        items = [self.store.complaint_json(r) for r in rows]
+        items = [self._shaped(self.store.complaint_json(r)) for r in rows]
         return _paged(items, total, page, size)
+
+    def _shaped(self, item: dict) -> dict:
+        """A complaint without the fields `/__sim/shape` leaves out (the real service may not send them)."""
+        omit = self.sim.config.omit_fields
+        return {k: v for k, v in item.items() if k not in omit} if omit else item
 
     # -- /__sim ---------------------------------------------------------------------------------
 
@@ -526,6 +533,17 @@ class Api:
                 raise ApiError(400, str(exc)) from exc
             self.sim.config.disabled_endpoints = disabled
         return 200, {"disabled": sorted(self.sim.config.disabled_endpoints), "known": list(OPTIONAL_ENDPOINTS)}
+
+    def sim_shape(self, req: Request):
+        """`{"omit": ["updated_at", "followup_count", ...]}`: the detail and the list leave those fields
+        out of every complaint (no public evidence says the real service sends them); `[]` restores."""
+        body = self._object(req) if req.body else {}
+        if "omit" in body:
+            omit = body["omit"]
+            if not isinstance(omit, list) or not all(isinstance(n, str) for n in omit) or "id" in omit:
+                raise ApiError(400, 'omit must be a list of field names (never "id")')
+            self.sim.config.omit_fields = frozenset(omit)
+        return 200, {"omit": sorted(self.sim.config.omit_fields)}
 
     def sim_complaint(self, req: Request, complaint_id: str):
         """Move a complaint from outside: `{"status_code": N}` (any integer) as a log entry of the

@@ -95,6 +95,7 @@ class SimConfig:
     auth_value: str | None = None  # the exact expected value; None = "Bearer <auth_secret>"
     require_token: bool = True
     disabled_endpoints: frozenset[str] = frozenset()
+    omit_fields: frozenset[str] = frozenset()  # complaint fields left out of detail and list (/__sim/shape)
     log_requests: bool = False
     behaviour: Behaviour = field(default_factory=Behaviour)
     faults: FaultConfig = field(default_factory=FaultConfig)
@@ -114,6 +115,7 @@ class SimConfig:
             "auth_header": self.auth_header,
             "token_required": self.require_token,
             "disabled_endpoints": sorted(self.disabled_endpoints),
+            "omit_fields": sorted(self.omit_fields),
         }
 
     @property

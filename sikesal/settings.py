@@ -437,6 +437,16 @@ LAPOR_PULL_EVERY_SECONDS = env_int("LAPOR_PULL_EVERY_SECONDS", 60)  # the health
 # Now and then the pull reads this far back again (a list ordered by change time shifts under its reader).
 LAPOR_PULL_RESWEEP_SECONDS = env_int("LAPOR_PULL_RESWEEP_SECONDS", 900)
 LAPOR_PULL_OVERLAP_SECONDS = env_int("LAPOR_PULL_OVERLAP_SECONDS", 3600)
+# Fidelity to the only public client (docs/lapor.md, "Fidelity"): its values are 6, true, true.
+LAPOR_CLASSIFICATION_ID = env_str("LAPOR_CLASSIFICATION_ID")  # empty: 1/2/3 by the report's type
+LAPOR_IS_INBOX = env_bool("LAPOR_IS_INBOX", False)
+LAPOR_IS_DISPOSISI_SLIDER = env_bool("LAPOR_IS_DISPOSISI_SLIDER", False)
+LAPOR_FOLLOWUP_USER_ID = env_str("LAPOR_FOLLOWUP_USER_ID")  # empty: LAPOR_USER_ID
+# A copy on SP4N-LAPOR! with the title and text of one of our reports, filed this close to it, is that report twice.
+LAPOR_DUPLICATE_WINDOW_SECONDS = env_int("LAPOR_DUPLICATE_WINDOW_SECONDS", 3600)
+# anonim/rahasia cannot be changed on SP4N-LAPOR! once sent, and only the admin changes them here, at the
+# latest when verifying: an unverified report's create waits this long for that check (docs/lapor.md).
+LAPOR_FLAGS_HOLD_SECONDS = env_int("LAPOR_FLAGS_HOLD_SECONDS", 1800)
 SIKESAL_DEMO_API_KEY = env_str("SIKESAL_DEMO_API_KEY", "demo")
 # Open311 (docs/api.md): the jurisdiction_id it answers to, browser origins (CORS), the default page size.
 SIKESAL_OPEN311_JURISDICTION = env_str("SIKESAL_OPEN311_JURISDICTION", "jambikota.go.id")

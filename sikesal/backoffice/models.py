@@ -26,6 +26,8 @@ class AuditEntry(models.Model):
         BREACH_RECORD = "breach_record", _("Recorded a personal-data breach")
         BREACH_NOTICE = "breach_notice", _("Recorded the notice of a breach")
         MERGE_ACCOUNTS = "merge_accounts", _("Merged a citizen's duplicate accounts")
+        LAPOR_LINK = "lapor_link", _("Linked a report to its SP4N-LAPOR! copy")
+        LAPOR_RESEND = "lapor_resend", _("Sent a report to SP4N-LAPOR! again")
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     user = models.ForeignKey(

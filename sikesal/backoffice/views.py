@@ -415,21 +415,37 @@ def lapor_sync(request, actor):
     """The SP4N-LAPOR! sync's health: is it on, when did it last pull, what waits, what was refused."""
     if not policy.can_manage_sync(actor):
         raise PermissionDenied
-    from sikesal.integrations.lapor import health
+    from sikesal.integrations.lapor import health, reconcile
     from sikesal.integrations.lapor.models import Conflict, Outbox, Parked
 
     if request.method == "POST":
         from sikesal.integrations.lapor import operator
 
-        done, message = operator.act(request.POST)
+        def audit(kind, complaint, detail):
+            _audit(request, kind, complaint, detail=detail)
+
+        done, message = operator.act(request.POST, actor, audit)
         (messages.success if done else messages.error)(request, message)
         return redirect("backoffice:lapor_sync")
     context = {
         "h": health.health(),
+        "compared": reconcile.last(),
         "parked": Parked.objects.filter(resolved_at__isnull=True).order_by("-created_at")[:20],
-        "refused": Outbox.objects.filter(status="parked").select_related("complaint").order_by("-id")[:20],
+        "refused": _waiting_behind(
+            Outbox.objects.filter(status="parked").select_related("complaint").order_by("-id")[:20]
+        ),
         "conflicts": Conflict.objects.select_related("complaint").order_by(
             F("resolved_at").asc(nulls_first=True), "-id"
         )[:20],
     }
     return render(request, "backoffice/lapor_sync.html", context)
+
+
+def _waiting_behind(rows):
+    """Each held row with the number of the report's later changes that wait for it (sent in order)."""
+    from sikesal.integrations.lapor.models import Outbox
+
+    rows = list(rows)
+    for row in rows:
+        row.waiting = Outbox.objects.filter(complaint_id=row.complaint_id, id__gt=row.id, status="pending").count()
+    return rows

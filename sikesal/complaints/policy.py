@@ -298,6 +298,11 @@ def can_manage_sync(actor):
     return actor.role == Role.ADMIN
 
 
+def can_settle_lapor_create(actor):
+    """Link a create held as an unknown outcome to its SP4N-LAPOR! report, or send it again (audited)."""
+    return actor.role == Role.ADMIN
+
+
 def can_read_audit(actor):
     """The audit log (every view and reveal of an identity, every export, log-ins)."""
     return actor.role in (Role.ADMIN, Role.DPO)

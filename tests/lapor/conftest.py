@@ -80,6 +80,8 @@ def sim(simulator_process, settings):
     s = Sim(simulator_process)
     s.post("/__sim/reset")
     s.faults()
+    s.post("/__sim/endpoints", {"disabled": []})
+    s.post("/__sim/shape", {"omit": []})
     s.post(
         "/__sim/config",
         {
@@ -102,5 +104,6 @@ def sim(simulator_process, settings):
     settings.LAPOR_RETRY_BASE_SECONDS = 0
     settings.LAPOR_TIMEOUT_SECONDS = 2
     settings.LAPOR_UNSURE_SETTLE_SECONDS = 0  # no slow answers here unless a test sets them (and this)
+    settings.LAPOR_FLAGS_HOLD_SECONDS = 0  # sent at once here; the hold has its own test
     yield s
     s.http.close()

@@ -13,7 +13,7 @@ from PIL import Image
 from sikesal.catalogue.models import Institution
 from sikesal.complaints.models import Complaint, Event
 from sikesal.complaints.states import Channel, Status
-from sikesal.integrations.lapor import health, mapping, masters, operator, outbound, pull
+from sikesal.integrations.lapor import health, mapping, masters, outbound, pull
 from sikesal.integrations.lapor.models import Conflict, Link, Outbox, RemoteFollowup
 from sikesal.integrations.lapor.outbound import lapor_push
 from sikesal.integrations.lapor.reconcile import reconcile
@@ -355,12 +355,13 @@ def test_create_sends_master_ids_and_the_public_clients_value_shapes(synced, sub
     assert c.channel != Channel.LAPOR and not Link.objects.exists()
 
 
-def test_an_admin_settles_a_conflict_with_one_click(synced, submit, users):
+def test_an_admin_settles_a_conflict_with_one_click(client, synced, submit, users):
     complaint = submit()
     Conflict.objects.create(complaint=complaint, local_status="received", detail="x", rule="needs_person")
     assert reconcile()["conflicts"] == 1
-    done, _ = operator.act({"do": "resolve", "conflict": str(Conflict.objects.get().pk)})
-    assert done and reconcile()["conflicts"] == 0
+    client.force_login(users["admin"])
+    client.post("/kantor/sinkronisasi-lapor/", {"do": "resolve", "conflict": str(Conflict.objects.get().pk)})
+    assert reconcile()["conflicts"] == 0
 
 
 def test_a_red_state_is_mailed_to_the_admin_once_per_change(synced, submit, users, settings, mailoutbox):

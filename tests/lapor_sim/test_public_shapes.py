@@ -174,6 +174,49 @@ def test_create_answers_complaint_id_at_top_level_and_takes_the_public_body(sim)
     assert sim.api("POST", "/complaints/complaint-Bad!", json=public_body()).status_code == 404
 
 
+def test_the_exact_body_of_the_public_client_is_taken(sim):
+    """Field for field as the public client (muhilman2012/admin_lmw_v2, LaporForwardingService) builds it:
+    the upload ids as a string with a full stop after the array, `info_attachments` likewise, both
+    sliders true, classification 6, `info_disposition` "-" and every flag true."""
+    ids = upload(sim, ("foto.png", PNG, "image/png"), ("surat.pdf", PDF, "application/pdf"))
+    joined = ",".join(str(d["id"]) for d in ids["images"] + ids["docs"])
+    body = public_body(
+        user_id=5218120,
+        is_inbox=True,
+        is_disposisi_slider=True,
+        classification_id=6,
+        info_disposition="-",
+        info_attachments=f"[{joined}].",
+        attachments=f"[{joined}].",
+        is_approval=False,
+        is_anonymous=True,
+        is_secret=True,
+        is_priority=True,
+    )
+    response = sim.api("POST", "/complaints/complaint-lmw", json=body)
+    assert response.status_code == 200, response.text
+    stored = sim.dump()[response.json()["complaint_id"]]
+    assert [a["id"] for a in stored["attachments"]] == [int(i) for i in joined.split(",")]
+    assert stored["classification_id"] == 6 and stored["is_secret"] and stored["is_anonymous"]
+
+
+def test_fields_can_be_left_out_of_the_detail_and_the_list(sim):
+    """No public evidence says the real service sends `updated_at`, `title`, `content`, `followup_count`
+    or a numeric `disposition_id`: `/__sim/shape` leaves them out, so SIKESAL is tested without them."""
+    rid = create(sim)
+    omit = ["updated_at", "title", "content", "followup_count", "disposition_id"]
+    assert sim.control("/__sim/shape", {"omit": omit})["omit"] == sorted(omit)
+    try:
+        detail = sim.api("GET", f"/complaints/{rid}/complaint").json()["results"]["data"]
+        listed = sim.api("GET", "/complaints", params={"institution_id": CITY}).json()["results"]["data"]
+        for item in (detail, listed[0]):
+            assert item["id"] == rid and not set(omit) & set(item)
+        assert sim.http.post("/__sim/shape", json={"omit": ["id"]}).status_code == 400
+    finally:
+        sim.control("/__sim/shape", {"omit": []})
+    assert "updated_at" in sim.api("GET", f"/complaints/{rid}/complaint").json()["results"]["data"]
+
+
 # 2. Idempotency --------------------------------------------------------------------------------------
 
 

@@ -83,6 +83,13 @@ def call_states():
     return out, sorted(missing)
 
 
+def list_answers():
+    """True when the last call to the list succeeded (after its last failure)."""
+    stored = SyncState.objects.filter(key="calls").values_list("value", flat=True).first() or {}
+    entry = stored.get("pull") or {}
+    return bool(entry.get("ok_at")) and not _failing(entry)
+
+
 def red_states(h):
     """What an operator must act on; an empty list is a healthy sync."""
     if not h["enabled"]:

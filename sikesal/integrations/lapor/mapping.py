@@ -142,8 +142,16 @@ def _bool(d, name):
     raise BadPayload(f"`{name}` bukan nilai ya/tidak: {value!r}"[:200])
 
 
-def _text(d, name):
+def _optional_int(value):
+    """A number given as a number, a digit string or an object {"id": ...}; None when absent or not one."""
+    found = ref_id(value)
+    return int(found) if found else None
+
+
+def _text(d, name, required=True):
     value = d.get(name)
+    if value is None and not required:
+        return ""
     if not isinstance(value, str):
         raise BadPayload(f"`{name}` hilang atau bukan teks")
     return value
@@ -283,6 +291,13 @@ def ticket_line(tracking_number):
     return f"[{TICKET_LABEL}: {tracking_number}]"
 
 
+def content_key(title, content):
+    """Title and text with our ticket line and every difference of spacing and case taken out: two copies
+    of one report compare equal even when a side rewrapped the text or dropped the ticket line."""
+    text = TICKET_RE.sub(" ", str(content or ""))
+    return " ".join(f"{title or ''} {text}".lower().split())
+
+
 def tracking_from_tags(tags):
     for part in str(tags or "").replace(";", ",").replace(" ", ",").split(","):
         part = part.strip().lstrip("#")
@@ -310,7 +325,7 @@ def to_remote_create(c, *, docs, disposition_id, location_id, category_id):
         "content": f"{ticket_line(c.tracking_number)}\n{c.body}",
         "channel": CHANNELS.get(c.channel, DEFAULT_CHANNEL_ID),
         "user_id": settings.LAPOR_USER_ID or None,
-        "classification_id": CLASSIFICATIONS.get(c.type, 1),
+        "classification_id": classification_id(c.type),
         "category_id": category_id,
         "disposition_id": disposition_id,
         "location_id": location_id,
@@ -322,8 +337,8 @@ def to_remote_create(c, *, docs, disposition_id, location_id, category_id):
         # a string holding a JSON array of upload ids, or false when none (as the public client sends)
         "attachments": json.dumps([int(d) if str(d).isdigit() else d for d in docs]) if docs else False,
         "is_new_user_slider": False,
-        "is_inbox": False,
-        "is_disposisi_slider": False,
+        "is_inbox": settings.LAPOR_IS_INBOX,
+        "is_disposisi_slider": settings.LAPOR_IS_DISPOSISI_SLIDER,
         "is_approval": False,
         "priority_program_id": None,
         "community_id": None,
@@ -333,9 +348,17 @@ def to_remote_create(c, *, docs, disposition_id, location_id, category_id):
     }
 
 
+def classification_id(report_type):
+    """LAPOR_CLASSIFICATION_ID when set (the public client sends 6 for every report), else by type."""
+    if settings.LAPOR_CLASSIFICATION_ID:
+        return int(settings.LAPOR_CLASSIFICATION_ID)
+    return CLASSIFICATIONS.get(report_type, 1)
+
+
 def to_remote_followup(*, remote_id, from_id, to_id, content, is_secret, template_code, rating=0):
     return {
-        "user_id": settings.LAPOR_USER_ID or None,
+        # a follow-up may be posted under another account than the create (LAPOR_FOLLOWUP_USER_ID)
+        "user_id": settings.LAPOR_FOLLOWUP_USER_ID or settings.LAPOR_USER_ID or None,
         "complaint_id": remote_id,
         "institution_from_id": from_id,
         "institution_to_id": to_id,
@@ -359,14 +382,27 @@ def upload_ids(results):
 
 
 def created_id(body):
-    """The id of a created report: `complaint_id` at the top level (the public client's reading), or
-    under `results` where a service wraps it."""
+    """The id of a created report: `complaint_id` at the top level (the public client's first reading),
+    then every place the public client falls back to (`data.complaint_id`, the older
+    `data.results.complaint.id`) and the `results` wrappers a service may use (`results.complaint_id`,
+    `results.complaint.id`, `results.data.id`)."""
     if not isinstance(body, dict):
         return None
-    found = ref_id(body.get("complaint_id"))
-    results = body.get("results") if isinstance(body.get("results"), dict) else {}
-    data = results.get("data") if isinstance(results.get("data"), dict) else {}
-    return found or ref_id(results.get("complaint_id")) or ref_id(data.get("id"))
+    paths = (
+        ("complaint_id",),
+        ("data", "complaint_id"),
+        ("data", "results", "complaint", "id"),
+        ("results", "complaint_id"),
+        ("results", "complaint", "id"),
+        ("results", "data", "id"),
+    )
+    for keys in paths:
+        value = body
+        for key in keys:
+            value = value.get(key) if isinstance(value, dict) else None
+        if ref_id(value):
+            return ref_id(value)
+    return None
 
 
 # --- Inbound: reading a report and its follow-ups -------------------------------------------------------
@@ -379,20 +415,23 @@ def from_remote_report(item):
     An unknown status code is kept (and shown), never a reason to drop the report."""
     if not isinstance(item, dict):
         raise BadPayload("item bukan objek JSON")
+    # `updated_at`, `title`, `content`, `followup_count` and a numeric `disposition_id` may be absent
+    # from a copy (the public client relies on none of them): read as unknown, never a reason to park.
     updated = parse_time(item.get("updated_at"))
-    if updated is None:
-        raise BadPayload(f"`updated_at` hilang atau bukan waktu: {item.get('updated_at')!r}"[:200])
+    if updated is None and item.get("updated_at") not in (None, ""):
+        raise BadPayload(f"`updated_at` bukan waktu: {item.get('updated_at')!r}"[:200])
     out = {
         "id": str(_int(item, "id")),
         "tracking_id": str(_int(item, "tracking_id", required=False) or ""),
         "status_code": _int(item, "status_code"),
         "updated_at": updated,
-        "title": _text(item, "title"),
-        "content": _text(item, "content"),
+        "created_at": parse_time(item.get("created_at")),
+        "title": _text(item, "title", required=False),
+        "content": _text(item, "content", required=False),
         "is_anonymous": _bool(item, "is_anonymous"),
         "is_secret": _bool(item, "is_secret"),
-        "followup_count": _int(item, "followup_count", required=False) or 0,
-        "disposition_id": _int(item, "disposition_id", required=False),
+        "followup_count": _int(item, "followup_count", required=False),
+        "disposition_id": _optional_int(item.get("disposition_id")),
         "classification_id": _int(item, "classification_id", required=False),
         "location_id": ref_id(item.get("location_id")),
         "date_of_incident": item.get("date_of_incident") if isinstance(item.get("date_of_incident"), str) else None,

@@ -8,8 +8,9 @@ SP4N-LAPOR! honours no idempotency key that we know of, so "exactly once" is our
 create or a follow-up goes out the row is marked *unsure*; if the answer is lost (a timeout, a 500 that
 may have committed, a killed worker) the next attempt first looks for it on SP4N-LAPOR! (a create by
 the ticket line at the start of its content, a follow-up by its text) and sends again only when it is
-not there. Where the service has no list to look in, the create is parked as an *unknown outcome* for a
-person, counted by reconcile, never sent blindly twice.
+not there. Where the service has no list to look in, the create is parked as an *unknown outcome*,
+counted by reconcile, never sent blindly twice, and looked for again once the list answers
+(`requeue_unknown`); a link found by any path releases it and the rows behind it (twins.release).
 """
 
 import datetime as dt
@@ -68,8 +69,13 @@ def on_event(event):
     if action == Action.SUBMIT:
         # a report held because its sender is blocked goes out only once the admin verifies it
         if c.channel != Channel.LAPOR and not at_verification and c.held_by_id is None:
-            _queue(c, K.CREATE, event=None)
+            _queue(c, K.CREATE, event=None, hold=settings.LAPOR_FLAGS_HOLD_SECONDS)
         return
+    if action == Action.VERIFY and mirrored:
+        # the admin's check is when anonim/rahasia are final: a create still held for it goes now
+        Outbox.objects.filter(complaint=c, kind=K.CREATE, status=OutboxStatus.PENDING, attempts=0).update(
+            next_attempt_at=timezone.now()
+        )
     if action in (Action.VERIFY, Action.FORWARD_EXTERNAL) and not mirrored and c.channel != Channel.LAPOR:
         _queue(c, K.CREATE, event=None)  # verification policy (or forwarded before verification)
         mirrored = True
@@ -123,14 +129,16 @@ def on_events(events):
         transaction.on_commit(enqueue_push)
 
 
-def _queue(complaint, kind, event):
+def _queue(complaint, kind, event, hold=0):
+    """`hold`: seconds a create waits for its flags to be final (the admin's verification ends it early):
+    SP4N-LAPOR! offers no call that changes anonim/rahasia once a report is there (docs/lapor.md)."""
     try:
         with transaction.atomic():
             _, created = Outbox.objects.get_or_create(
                 complaint=complaint,
                 kind=kind,
                 event=event,
-                defaults={"next_attempt_at": timezone.now()},
+                defaults={"next_attempt_at": timezone.now() + dt.timedelta(seconds=hold or 0)},
             )
     except IntegrityError:  # a create row already exists (the one-create constraint)
         return
@@ -229,6 +237,22 @@ def retry_held():
             Outbox.objects.filter(pk=row.pk).update(
                 status=OutboxStatus.PENDING, state=state, next_attempt_at=timezone.now()
             )
+    requeue_unknown()
+
+
+def requeue_unknown():
+    """Creates held as an unknown outcome are looked for again once the list answers again (the pull
+    before this push read it): the next attempt finds the copy and links it, or, when a full reading
+    shows it is not there, sends it. Without a list they stay held, counted, for a person."""
+    from sikesal.integrations.lapor.health import list_answers
+
+    if not mapping.call_enabled("list") or not list_answers():
+        return
+    for row in Outbox.objects.filter(status=OutboxStatus.PARKED, kind=K.CREATE, state__held="unknown_outcome"):
+        state = {k: v for k, v in row.state.items() if k != "held"}
+        Outbox.objects.filter(pk=row.pk).update(
+            status=OutboxStatus.PENDING, state=state, next_attempt_at=timezone.now(), leased_until=None
+        )
 
 
 def push(client=None, *, max_seconds=None, progress=None):
@@ -391,34 +415,43 @@ class LostCreates:
         self.since = None
         self.readings = 0
         self.found = {}
+        self.by_text = {}  # title and text -> item: a copy whose tags and ticket line were dropped
 
     def find(self, complaint, attempted_at):
+        unknown = UnknownOutcome(
+            f"Hasil pengiriman {complaint.tracking_number} tidak diketahui dan SP4N-LAPOR! tidak menyediakan "
+            "daftar laporan untuk memeriksanya. Dicari lagi sendiri begitu daftar tersedia; atau cari di "
+            "SP4N-LAPOR! lalu tautkan nomornya (atau kirim ulang bila memang tidak ada)."
+        )
         if not mapping.call_enabled("list"):
-            raise UnknownOutcome(
-                f"Hasil pengiriman {complaint.tracking_number} tidak diketahui dan SP4N-LAPOR! tidak menyediakan "
-                "daftar laporan untuk memeriksanya: periksa di SP4N-LAPOR! lalu kirim ulang atau tautkan."
-            )
+            raise unknown
         since = dt.datetime.fromisoformat(attempted_at) - PULL_MARGIN
         if self.since is None or since < self.since:
             self.since, self.readings = since, 0  # read again from the earlier point
-        while complaint.tracking_number not in self.found and self.readings < self.READINGS:
-            self._read()
+        text = mapping.content_key(complaint.title, complaint.body)
+        while not self._has(complaint, text) and self.readings < self.READINGS:
+            try:
+                self._read()
+            except Missing as exc:
+                raise unknown from exc
             self.readings += 1
-        return self.found.get(complaint.tracking_number)
+        return self.found.get(complaint.tracking_number) or self.by_text.get(text)
+
+    def _has(self, complaint, text):
+        return complaint.tracking_number in self.found or text in self.by_text
 
     def _read(self):
-        try:
-            for page in range(1, 401):
-                results = self.client.list_page(mapping.format_since(self.since), page, page_size=500)
-                items = results.get("data") or []
-                for item in items:
-                    tracking = mapping.tracking_of(item)
-                    if tracking:
-                        self.found.setdefault(tracking, item)
-                if not items or page >= int(results.get("last_page") or 1):
-                    return
-        except Missing as exc:
-            raise UnknownOutcome(str(exc)) from exc
+        for page in range(1, 401):
+            results = self.client.list_page(mapping.format_since(self.since), page, page_size=500)
+            items = results.get("data") or []
+            for item in items:
+                tracking = mapping.tracking_of(item)
+                if tracking:
+                    self.found.setdefault(tracking, item)
+                elif isinstance(item, dict):
+                    self.by_text.setdefault(mapping.content_key(item.get("title"), item.get("content")), item)
+            if not items or page >= int(results.get("last_page") or 1):
+                return
 
 
 def _send_create(row, client):
@@ -430,7 +463,7 @@ def _send_create(row, client):
         lost = getattr(client, "lost_creates", None) or LostCreates(client)
         found = lost.find(c, row.state["attempted_at"])
         if found is not None:
-            link(c, str(found["id"]), str(found.get("tracking_id") or ""), Link.Origin.LOCAL)
+            link(c, str(found["id"]), str(found.get("tracking_id") or ""), Link.Origin.LOCAL, found_by="list")
             row.state.update(complaint_id=str(found["id"]), found_after_lost_answer=True, unsure=False)
             return
     atts = Attachment.objects.filter(complaint=c, event__isnull=True, visibility=Visibility.PUBLIC)

@@ -12,8 +12,12 @@ log = logging.getLogger("sikesal.lapor")
 def park(item, reason):
     reason = _reason(reason) if isinstance(reason, Exception) else reason
     remote_id = str(item.get("id") or "")[:32] if isinstance(item, dict) else ""
+    reason = str(reason)[:2000]
+    same = Parked.objects.filter(remote_id=remote_id, reason=reason, resolved_at__isnull=True).first()
+    if remote_id and same is not None:  # read again by a later pull: one entry for the person, not one a run
+        return same
     log.warning("lapor item %s parked: %s", remote_id or "?", reason)
-    return Parked.objects.create(remote_id=remote_id, reason=str(reason)[:2000], payload=_jsonable(item))
+    return Parked.objects.create(remote_id=remote_id, reason=reason, payload=_jsonable(item))
 
 
 def _reason(exc):

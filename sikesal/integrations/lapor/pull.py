@@ -67,7 +67,7 @@ def process_page(items, client, city_ids, counts, *, bulk=True):
     handled = backfill.import_new(read, client, city_ids, counts) if bulk else {}
     for d in handled.values():
         if d is not None:  # None: parked, as apply_remote's refusals are
-            newest = d["updated_at"] if newest is None or d["updated_at"] > newest else newest
+            newest = _newer(newest, d["updated_at"])
     for index, (item, d) in enumerate(read):
         if index in handled:
             continue
@@ -85,8 +85,15 @@ def process_page(items, client, city_ids, counts, *, bulk=True):
             counts["parked"] += 1
             continue
         counts[outcome] = counts.get(outcome, 0) + 1
-        newest = d["updated_at"] if newest is None or d["updated_at"] > newest else newest
+        newest = _newer(newest, d["updated_at"])
     return newest
+
+
+def _newer(newest, updated_at):
+    """The later of two change times; a copy without one (the field may be absent) moves nothing."""
+    if updated_at is None:
+        return newest
+    return updated_at if newest is None or updated_at > newest else newest
 
 
 def recover(parked, client, city_ids):

@@ -6,27 +6,54 @@ report that should have a twin, and counts:
 - missing_local: a report on SP4N-LAPOR! with no local twin;
 - status_mismatch: twins whose states disagree (mapping.EXPECTED_REMOTE);
 - followup_mismatch: twins whose follow-up counts disagree (remote count vs. the ones we sent or took in);
-- duplicates_remote / duplicates_local: one report present twice on a side;
+- duplicates_remote / duplicates_local: one report present twice on a side (remote: by our number in
+  the tags or the text, or by title and text filed close together: `remote_duplicates`);
 - parked: outbox rows refused or held for a person, and remote payloads that could not be read;
 - conflicts: changes on both sides that wait for the admin (docs/lapor.md, "Conflicts");
 - unknown_outcome_creates: creates that may have reached SP4N-LAPOR! with no list to look in;
+- unread: known reports whose copy could not be read now;
 - forward_mismatch: reports forwarded here to another institution that SP4N-LAPOR! still has with the city;
 - unknown_status: twins whose remote status code SIKESAL does not know;
 - flag_mismatch: twins whose anonim/rahasia flags differ (set here after the report went out: the public
   client shows no call that changes them on SP4N-LAPOR!, so this is counted for a person, not hidden).
-Zero everywhere means both sides agree and nothing waits for a person.
+Zero everywhere means both sides agree and nothing waits for a person. A count that could not be taken
+is None ("tidak diketahui" on the sync page), never 0: without a list, missing_local and
+duplicates_remote; with a copy unread, the comparisons it takes part in.
 """
 
-from collections import Counter
+import logging
 
 from django.conf import settings
 from django.db.models import Count, Q
+from django.utils import timezone
 
 from sikesal.complaints.models import Complaint
 from sikesal.complaints.states import Channel, Status
 from sikesal.integrations.lapor import mapping, masters, outbound, twins
-from sikesal.integrations.lapor.client import LaporClient, Missing
-from sikesal.integrations.lapor.models import Conflict, Link, Outbox, OutboxKind, OutboxStatus, Parked, RemoteFollowup
+from sikesal.integrations.lapor.client import LaporClient, Missing, Rejected, Unavailable
+from sikesal.integrations.lapor.models import (
+    Conflict,
+    Link,
+    Outbox,
+    OutboxKind,
+    OutboxStatus,
+    Parked,
+    RemoteFollowup,
+    SyncState,
+)
+
+log = logging.getLogger("sikesal.lapor")
+
+
+class Remote(dict):
+    """The remote reports by id, and what could not be seen: `listed` is False when there was no list to
+    read (then a report filed on SP4N-LAPOR! and never linked cannot be known), `unread` the known reports
+    whose copy could not be read now."""
+
+    def __init__(self, items=(), *, listed, unread=()):
+        super().__init__(items)
+        self.listed = listed
+        self.unread = set(unread)
 
 
 def remote_reports(client, progress=None):
@@ -52,43 +79,78 @@ def remote_reports(client, progress=None):
                 try:
                     d = mapping.from_remote_report(data)
                 except mapping.BadPayload:
-                    d = {"id": rid, "invalid": True}
+                    d = {"id": rid, "invalid": True, "tracking": mapping.tracking_of(data)}
             out[d["id"]] = d
         if progress:
             progress(len(out), results.get("total"))
         if page >= int(results.get("last_page") or 1) or not items:
-            return out
+            return Remote(out, listed=True)
         page += 1
 
 
 def _known_reports(client):
-    out = {}
+    out, unread = {}, set()
     for rid in Link.objects.values_list("remote_id", flat=True):
         try:
-            out[rid] = mapping.from_remote_report(client.detail(rid).get("data"))
+            data = client.detail(rid).get("data")
+        except (Unavailable, Rejected) as exc:  # not readable now: its counts are unknown, not zero
+            log.info("lapor reconcile: %s not read: %s", rid, exc)
+            unread.add(rid)
+            continue
+        try:
+            out[rid] = mapping.from_remote_report(data)
         except mapping.BadPayload:
-            out[rid] = {"id": rid, "invalid": True}
-    return out
+            out[rid] = {"id": rid, "invalid": True, "tracking": mapping.tracking_of(data)}
+    return Remote(out, listed=False, unread=unread)
 
 
 def reconcile(client=None, *, repair=False, progress=None):
+    """The counts (None where a count could not be taken: never a 0 that was not seen). The result is
+    kept for the sync page (SyncState "reconcile")."""
     own = client is None
     client = client or LaporClient()
     try:
         remote = remote_reports(client, progress)
-        report = _compare(remote)
+        report = _compare(remote, client)
         if repair and any(
             report[k] for k in ("missing_remote", "missing_local", "status_mismatch", "followup_mismatch")
         ):
             _repair(remote, report, client)
-            report = _compare(remote_reports(client))
+            remote = remote_reports(client)
+            report = _compare(remote, client)
     finally:
         if own:
             client.close()
-    return {k: v for k, v in report.items() if not k.startswith("_")}
+    counts = {k: v for k, v in report.items() if not k.startswith("_")}
+    store(counts, report)
+    return counts
 
 
-def _compare(remote):
+def store(counts, report):
+    """The last reconcile, for the sync page: its counts and which reports stand behind the red ones."""
+    value = {
+        "at": timezone.now().isoformat(),
+        "counts": counts,
+        "duplicates": report["_duplicates"][:50],
+        "flag_mismatch": report["_flags"][:50],
+    }
+    SyncState.objects.update_or_create(key="reconcile", defaults={"value": value})
+
+
+def last():
+    """The last stored reconcile (or None), with its duplicates and flag mismatches as local reports."""
+    value = SyncState.objects.filter(key="reconcile").values_list("value", flat=True).first()
+    if not value:
+        return None
+    numbers = dict(
+        Link.objects.filter(remote_id__in=value.get("flag_mismatch", [])).values_list(
+            "remote_id", "complaint__tracking_number"
+        )
+    )
+    return {**value, "flags": [{"remote_id": rid, "tracking": numbers.get(rid)} for rid in value["flag_mismatch"]]}
+
+
+def _compare(remote, client):
     links = {link.remote_id: link for link in Link.objects.select_related("complaint")}
     followups = dict(
         RemoteFollowup.objects.values("complaint_id").annotate(n=Count("id")).values_list("complaint_id", "n")
@@ -101,9 +163,10 @@ def _compare(remote):
         policy | Q(lapor_outbox__kind=OutboxKind.CREATE) | Q(channel=Channel.LAPOR) | Q(lapor_link__isnull=False)
     ).distinct()
     missing_remote = [c.pk for c in should_exist.select_related("lapor_link") if not hasattr(c, "lapor_link")] + [
-        link.complaint_id for rid, link in links.items() if rid not in remote
+        link.complaint_id for rid, link in links.items() if rid not in remote and rid not in remote.unread
     ]
     missing_local = [rid for rid in remote if rid not in links]
+    unread = remote.unread
     status_mismatch, followup_mismatch, forward_mismatch, unknown_status, flag_mismatch = [], [], [], [], []
     for rid, d in remote.items():
         link = links.get(rid)
@@ -118,11 +181,16 @@ def _compare(remote):
             flag_mismatch.append(rid)
         if c.status == Status.FORWARDED and str(d["disposition_id"]) in city_ids:
             forward_mismatch.append(rid)
-        if d["followup_count"] != followups.get(c.pk, 0):
+        remote_count = d["followup_count"]
+        if remote_count is None:  # the copy does not say: count its follow-ups
+            try:
+                remote_count = len(client.followups(rid))
+            except (Unavailable, Rejected):
+                unread.add(rid)
+                continue
+        if remote_count != followups.get(c.pk, 0):
             followup_mismatch.append(rid)
-    tags = Counter(mapping.tracking_from_tags(d.get("tags_raw")) for d in remote.values())
-    tags.pop(None, None)
-    dup_remote = sum(n - 1 for n in tags.values() if n > 1)
+    duplicates = remote_duplicates(remote.values(), linked=set(links))
     dup_local = (
         Complaint.objects.filter(channel=Channel.LAPOR)
         .values("idempotency_key")
@@ -130,13 +198,21 @@ def _compare(remote):
         .filter(n__gt=1)
         .count()
     )
+    # A count that could not be taken is None ("tidak diketahui" on the sync page), never 0: without a
+    # list, a report filed on SP4N-LAPOR! and its second copies of ours are out of sight; a copy that
+    # could not be read leaves its comparisons open.
+    seen = not unread
+
+    def known(items, complete=True):
+        return len(items) if complete else None
+
     return {
         "compared": len(set(remote) | set(links)),
-        "missing_remote": len(missing_remote),
-        "missing_local": len(missing_local),
-        "status_mismatch": len(status_mismatch),
-        "followup_mismatch": len(followup_mismatch),
-        "duplicates_remote": dup_remote,
+        "missing_remote": known(missing_remote, seen),
+        "missing_local": known(missing_local, remote.listed),
+        "status_mismatch": known(status_mismatch, seen),
+        "followup_mismatch": known(followup_mismatch, seen),
+        "duplicates_remote": known(duplicates, remote.listed),
         "duplicates_local": dup_local,
         "parked": Outbox.objects.filter(status=OutboxStatus.PARKED).count()
         + Parked.objects.filter(resolved_at__isnull=True).count(),
@@ -147,12 +223,46 @@ def _compare(remote):
         "forward_mismatch": len(forward_mismatch),
         "unknown_status": len(unknown_status),
         # anonim/rahasia changed here after the report went out: no public call changes them there
-        "flag_mismatch": len(flag_mismatch),
+        "flag_mismatch": known(flag_mismatch, seen),
+        "unread": len(unread),
+        "_duplicates": duplicates,
+        "_flags": flag_mismatch,
         "_missing_remote": missing_remote,
         "_missing_local": missing_local,
         "_status": status_mismatch,
         "_followups": followup_mismatch,
     }
+
+
+def remote_duplicates(reports, window=None, linked=None):
+    """Remote ids that are a second (third...) copy of one of our reports, found by content as well as
+    by tag: our tracking number in the tags or in the text, or, for a copy carrying neither, the title
+    and text of one of our reports filed close to it. Never by one field the other side may drop. The
+    linked copy is the original (else the oldest, the lowest id): the others are listed for the admin.
+    Two citizens' reports with the same words on SP4N-LAPOR! are two reports there, not our double."""
+    window = settings.LAPOR_DUPLICATE_WINDOW_SECONDS if window is None else window
+    linked = linked or {}
+    groups = {}
+    loose = [d for d in reports if not d.get("tracking") and not d.get("invalid") and d["content"].strip()]
+    for d in reports:
+        if d.get("tracking"):
+            groups.setdefault(d["tracking"], []).append(d)
+    ours = Complaint.objects.exclude(channel=Channel.LAPOR).filter(title__in={d["title"] for d in loose})
+    by_text = {
+        mapping.content_key(c.title, c.body): c for c in ours.only("tracking_number", "title", "body", "created_at")
+    }
+    for d in loose:
+        c = by_text.get(mapping.content_key(d["title"], d["content"]))
+        close = c is not None and (
+            d.get("created_at") is None or abs((d["created_at"] - c.created_at).total_seconds()) <= window
+        )
+        if close:
+            groups.setdefault(c.tracking_number, []).append(d)
+    out = []
+    for copies in groups.values():
+        copies.sort(key=lambda d: (d["id"] not in linked, int(d["id"])))
+        out += [d["id"] for d in copies[1:]]
+    return sorted(out, key=int)
 
 
 def _repair(remote, report, client):

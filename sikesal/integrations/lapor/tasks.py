@@ -48,3 +48,18 @@ def lapor_sync_masters():
     except LaporError as exc:
         log.warning("lapor masters: %s", exc)
         return {"error": str(exc)}
+
+
+@task(priority=SYNC_PRIORITY)
+def lapor_reconcile():
+    """Compare both sides for the sync page (the admin's "compare now"): the counts are stored there."""
+    from sikesal.integrations.lapor.client import LaporError, is_enabled
+    from sikesal.integrations.lapor.reconcile import reconcile
+
+    if not is_enabled():
+        return {"enabled": False}
+    try:
+        return reconcile()
+    except LaporError as exc:
+        log.warning("lapor reconcile: %s", exc)
+        return {"error": str(exc)}
