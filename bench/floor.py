@@ -30,9 +30,7 @@ def GROUPS(middleware):
     """Each middleware alone, but the session, the log-in and the flash messages together: the last two
     need the first."""
     together = [
-        m
-        for m in middleware
-        if m.rsplit(".", 1)[-1] in ("SessionMiddleware", "AuthenticationMiddleware", "MessageMiddleware")
+        m for m in middleware if m.endswith(("SessionMiddleware", "AuthenticationMiddleware", "MessageMiddleware"))
     ]
     return [together] + [[m] for m in middleware if m not in together]
 
