@@ -28,7 +28,6 @@ from sikesal.complaints.models import Attachment, Complaint
 from sikesal.complaints.states import Channel, Visibility
 from sikesal.core import leases
 from sikesal.integrations.lapor import mapping, masters
-from sikesal.integrations.lapor.health import record_calls
 from sikesal.integrations.lapor.client import (
     AuthFailed,
     LaporClient,
@@ -38,6 +37,7 @@ from sikesal.integrations.lapor.client import (
     Unavailable,
     is_enabled,
 )
+from sikesal.integrations.lapor.health import record_calls
 from sikesal.integrations.lapor.models import (
     Conflict,
     Link,
