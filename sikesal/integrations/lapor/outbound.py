@@ -200,7 +200,7 @@ def _claim(now, tried=()):
         .order_by("id")
     )
     claimed = leases.claim(due, "leased_until", now, now + LEASE, 1)
-    return Outbox.objects.select_related("complaint", "event").get(pk=claimed[0]) if claimed else None
+    return Outbox.objects.select_related("event").get(pk=claimed[0]) if claimed else None
 
 
 @task(priority=PUSH_PRIORITY)
