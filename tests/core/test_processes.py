@@ -144,6 +144,7 @@ def test_up_runs_everything_and_ctrl_c_stops_it(tmp_path):
         out = proc.communicate(timeout=40)[0].decode()
     assert proc.returncode == 0, out
     assert "SIKESAL berhenti" in out
+    assert "tidak ada admin koordinator aktif dengan alamat e-mail" in out  # an empty database: nobody to alarm
     with pytest.raises(httpx.HTTPError):
         httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
 
