@@ -152,6 +152,8 @@ def push_main(args):
             sim.faults()
             for model in (RemoteFollowup, Link, Outbox, SyncState):
                 model.objects.all().delete()
+            # the simulator numbers from the start again: the reports forget their twins of the last run
+            Complaint.objects.update(lapor_complaint_id=None, lapor_tracking_id="")
             masters.sync_masters()
             while outbound.backfill(limit=5000):
                 pass

@@ -164,3 +164,20 @@ def test_concurrent_push_keeps_each_reports_order_and_sends_once(sim, catalogue,
         ours = [f for f in followups if "Tindak lanjut" in f]
         assert ours == [f"Tindak lanjut {n} untuk {report.tracking_number}." for n in range(3)], followups
     assert len(remote) == 12
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_retry_after_stops_the_whole_pool_not_only_the_thread_that_was_told(sim, catalogue, submit, settings):
+    masters.sync_masters()
+    settings.LAPOR_PUSH_CONCURRENCY = 8
+    settings.LAPOR_HTTP_ATTEMPTS = 1
+    reports = [submit(title=f"Laporan antre {i}", now=timezone.now()) for i in range(40)]
+    for event in Event.objects.order_by("id"):
+        outbound.on_event(event)
+    sim.faults(rate_limit_rate=1.0, retry_after=30, paths=["/complaints/complaint"])  # "come back in 30 s"
+    counts = outbound.push()
+    asked = sim.state()["faults"]["injected"]["rate_limit"]
+    assert counts["sent"] == 0 and asked == counts["retry"] <= 8  # at most the calls already in flight
+    waiting = Outbox.objects.filter(complaint__in=reports, attempts__gt=0)
+    assert all(row.next_attempt_at >= timezone.now() + dt.timedelta(seconds=25) for row in waiting)
+    assert Outbox.objects.filter(complaint__in=reports, attempts=0).count() >= 32  # the rest were not asked
