@@ -29,7 +29,10 @@ DEMO_USERS = [
     ("ombudsman", "Pengamat Ombudsman RI Perwakilan Jambi", Role.OMBUDSMAN, None),
 ]
 
-DEMO_ADMIN_EMAIL = "admin@demo.sikesal.invalid"  # .invalid: a real server can never deliver it
+# The sync's alarms and the deadline ladder mail the admin koordinator: without an address a demo alarms
+# nobody. In development mail lands in the data directory's mail folder (EMAIL_BACKEND); .invalid can never
+# be delivered by a real server.
+DEMO_EMAILS = {"admin": "admin@demo.sikesal.invalid"}
 
 # (key, service, kelurahan, title, body, anonim, rahasia, steps: actions, verify with the OPD it goes to)
 V = Action.VERIFY
@@ -101,10 +104,8 @@ class Command(BaseCommand):
             if created:  # re-running keeps a password the operator changed
                 user.set_password(password)
                 user.save()
-            if role == Role.ADMIN and not user.email:
-                # the sync's alarms and the deadline ladder mail the admin; in development they land in
-                # the data directory's mail folder (EMAIL_BACKEND), where a demo shows them
-                User.objects.filter(pk=user.pk).update(email=DEMO_ADMIN_EMAIL)
+            if username in DEMO_EMAILS and not user.email:
+                User.objects.filter(pk=user.pk).update(email=DEMO_EMAILS[username])
 
     def _api_key(self):
         value = settings.SIKESAL_DEMO_API_KEY
