@@ -10,6 +10,13 @@ pulled again, R times in all: `lapor_backfill_rps` is the median (each run in `b
 The pull takes the bulk path for pages of new reports; `--per-report` measures the one-by-one path
 instead (the figure before the bulk path existed). Lag: a reporter writes on SP4N-LAPOR! and the time until the follow-up
 is on the local timeline is measured with the sync polling every `--poll` seconds (p50/p95).
+
+    .venv/bin/python -m bench.lapor --push 3000 [--latency 0.05] [--runs 3] [--json FILE]
+
+`--push N` measures the other direction instead: N local reports (bench.seed, with their timelines) are
+queued for SP4N-LAPOR! (the backfill's replay: a create, then each public change), and `outbound.push` sends
+the whole outbox to the simulator answering every call after `--latency` seconds. `lapor_push_rps` is the
+median over the runs of outbox rows sent per second (each run starts from an empty simulator).
 """
 
 import argparse
@@ -29,9 +36,13 @@ def main():
     parser.add_argument("--poll", type=float, default=1.0, help="seconds between pulls in the lag test")
     parser.add_argument("--runs", type=int, default=1, help="backfill runs over the same simulator data")
     parser.add_argument("--per-report", action="store_true", help="create new reports one by one (no bulk)")
+    parser.add_argument("--push", type=int, default=0, help="measure pushing N local reports instead")
+    parser.add_argument("--latency", type=float, default=0.05, help="seconds the simulator takes per call (--push)")
     parser.add_argument("--json")
     args = parser.parse_args()
     setup_django()
+    if args.push:
+        return push_main(args)
 
     from django.conf import settings
 
@@ -111,6 +122,63 @@ def main():
     print("| metric | value |\n|---|---|")
     for key, value in result.items():
         print(f"| {key} | {value} |")
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(result, fh, indent=2)
+
+
+def push_main(args):
+    from django.conf import settings
+    from django.db import connection
+
+    from bench.seed import generate
+    from sikesal.complaints.models import Complaint
+    from sikesal.integrations.lapor import masters, outbound
+    from sikesal.integrations.lapor.models import Link, Outbox, RemoteFollowup, SyncState
+    from tests.lapor.conftest import Sim, start_simulator
+
+    Complaint.objects.all().delete()
+    generate(args.push, progress=False)
+    proc, url = start_simulator(tempfile.mkdtemp(prefix="lapor-sim-bench-"), "--tick-interval", "0")
+    sim = Sim(url)
+    settings.LAPOR_BASE_URL = url
+    settings.LAPOR_AUTH_SECRET, settings.LAPOR_TOKEN = "Bearer sim-secret", "sim-token"
+    settings.LAPOR_SYNC_MAX_SECONDS = 24 * 3600
+    runs, rows = [], 0
+    try:
+        for run in range(args.runs):
+            sim.post("/__sim/reset")
+            sim.post("/__sim/config", {"admin_delay": 0, "citizen_rate": 0})
+            sim.faults()
+            for model in (RemoteFollowup, Link, Outbox, SyncState):
+                model.objects.all().delete()
+            # the simulator numbers from the start again: the reports forget their twins of the last run
+            Complaint.objects.update(lapor_complaint_id=None, lapor_tracking_id="")
+            masters.sync_masters()
+            while outbound.backfill(limit=5000):
+                pass
+            rows = Outbox.objects.filter(status="pending").count()
+            sim.faults(slow_rate=1.0, slow_seconds=args.latency)
+            start = time.perf_counter()
+            while Outbox.objects.filter(status="pending").exists():
+                outbound.push()
+            runs.append(time.perf_counter() - start)
+            done = Outbox.objects.filter(status="done").count()
+            assert done == rows, (done, rows, Outbox.objects.exclude(status="done").values("status", "last_error")[:5])
+            print(f"push run {run + 1}: {rows / runs[-1]:.1f} rows/s", flush=True)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    result = {
+        "db": connection.vendor,
+        "reports": args.push,
+        "outbox_rows": rows,
+        "latency_s": args.latency,
+        "concurrency": getattr(settings, "LAPOR_PUSH_CONCURRENCY", 1),
+        "lapor_push_rps": round(rows / statistics.median(runs), 1),
+        "push_per_run": [round(rows / t, 1) for t in runs],
+    }
+    print(json.dumps(result, indent=2))
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(result, fh, indent=2)

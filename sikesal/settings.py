@@ -433,6 +433,10 @@ LAPOR_RETRY_MAX_SECONDS = env_float("LAPOR_RETRY_MAX_SECONDS", 1800.0)
 # timeout): we look for it there only after this long, or a create would be sent twice.
 LAPOR_UNSURE_SETTLE_SECONDS = env_float("LAPOR_UNSURE_SETTLE_SECONDS", 120.0)
 LAPOR_SYNC_MAX_SECONDS = env_float("LAPOR_SYNC_MAX_SECONDS", 50.0)  # one sync run stops after this long
+# Calls in flight at once while pushing the outbox (never two for one report: outbound.push).
+LAPOR_PUSH_CONCURRENCY = env_int("LAPOR_PUSH_CONCURRENCY", 16)
+# No call has reached SP4N-LAPOR! for this long: the sync page, /healthz and a mail to the admins say so.
+LAPOR_OUTAGE_AFTER_SECONDS = env_int("LAPOR_OUTAGE_AFTER_SECONDS", 300)
 LAPOR_PULL_EVERY_SECONDS = env_int("LAPOR_PULL_EVERY_SECONDS", 60)  # the health page calls a pull stale at 2x
 # Now and then the pull reads this far back again (a list ordered by change time shifts under its reader).
 LAPOR_PULL_RESWEEP_SECONDS = env_int("LAPOR_PULL_RESWEEP_SECONDS", 900)

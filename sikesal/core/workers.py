@@ -35,6 +35,14 @@ def beat(worker_id, now=None):
     )
 
 
+def beating(pid, since):
+    """Whether the worker process `pid` of this host has written a heartbeat at least one heartbeat interval
+    after `since` (when it was started): it came up and its heartbeat thread runs, so a later death is a new
+    fault, not a crash loop (`manage.py up`)."""
+    after = since + dt.timedelta(seconds=settings.SIKESAL_WORKER_HEARTBEAT_SECONDS)
+    return WorkerHeartbeat.objects.filter(pid=pid, host=socket.gethostname()[:255], seen_at__gte=after).exists()
+
+
 def forget(worker_id):
     """A worker that stops cleanly has finished its task: it leaves no heartbeat behind."""
     WorkerHeartbeat.objects.filter(worker_id=worker_id[:64]).delete()

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -66,11 +67,12 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start_up(tmp_path):
+def start_up(tmp_path, **extra_env):
     """`manage.py up` in its own session, on free ports, with its own SQLite database and simulators."""
     port, sim_port, wa_port = free_port(), free_port(), free_port()
     env = dict(
         os.environ,
+        **extra_env,
         SIKESAL_DATA_DIR=str(tmp_path),
         SIKESAL_PORT=str(port),
         LAPOR_SIM_PORT=str(sim_port),
@@ -142,6 +144,7 @@ def test_up_runs_everything_and_ctrl_c_stops_it(tmp_path):
         out = proc.communicate(timeout=40)[0].decode()
     assert proc.returncode == 0, out
     assert "SIKESAL berhenti" in out
+    assert "tidak ada admin koordinator aktif dengan alamat e-mail" in out  # an empty database: nobody to alarm
     with pytest.raises(httpx.HTTPError):
         httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
 
@@ -174,3 +177,43 @@ def test_up_restarts_a_killed_worker_and_keeps_the_rest_running(tmp_path):
     assert "worker berhenti (exit -9); dijalankan ulang dalam 1 detik" in out
     assert "SIKESAL berhenti" in out
     assert wait_for(lambda: not any(alive(pid) for pid in kids), timeout=10), out
+
+
+@pytest.mark.slow
+def test_up_backs_off_a_crash_looping_worker_but_not_one_that_ran_well(tmp_path):
+    """A worker that dies before its heartbeat shows it running is restarted after 1 s, then 2 s, ...; once
+    a restarted worker beats, the next death waits 1 s again (it was a new fault, not a crash loop)."""
+    import sqlite3
+
+    proc, port, _, _ = start_up(tmp_path, SIKESAL_WORKER_HEARTBEAT_SECONDS="1")
+
+    def worker():
+        found = [pid for pid, cmdline in children(proc.pid).items() if "manage.py worker" in cmdline]
+        return found[0] if found else None
+
+    def beats(pid):
+        with sqlite3.connect(tmp_path / "sikesal.sqlite3") as db:
+            return db.execute("SELECT count(*) FROM core_workerheartbeat WHERE pid = ?", (pid,)).fetchone()[0]
+
+    try:
+        assert wait_for(lambda: healthy(port), timeout=90), "web server did not come up"
+        first = worker()
+        assert wait_for(lambda: beats(first), timeout=60), "the worker never beat"
+        os.kill(first, signal.SIGKILL)  # ran well: restarted after 1 s
+        dead = [first]
+        for _ in range(2):  # then twice dead before it gets anywhere: a crash loop
+            assert wait_for(lambda: worker() not in (None, *dead), timeout=30), "no new worker"
+            dead.append(worker())
+            os.kill(dead[-1], signal.SIGKILL)  # at once, long before its first heartbeat
+        assert wait_for(lambda: worker() not in (None, *dead), timeout=30), "no new worker"
+        settled = worker()
+        assert wait_for(lambda: beats(settled), timeout=60), "the restarted worker never beat"
+        time.sleep(3)  # the supervisor looks at the heartbeat once a second
+        os.kill(settled, signal.SIGKILL)
+        assert wait_for(lambda: worker() not in (None, *dead, settled), timeout=30), "no new worker"
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        out = proc.communicate(timeout=40)[0].decode()
+    delays = re.findall(r"worker berhenti \(exit -9\); dijalankan ulang dalam (\d+) detik", out)
+    # ran well (1 s), a crash loop backs off (2 s, 4 s), a worker that beat again is restarted after 1 s
+    assert delays == ["1", "2", "4", "1"], out

@@ -4,6 +4,7 @@ from django.test import override_settings
 
 from sikesal.accounts.models import ApiKey, User
 from sikesal.catalogue.models import Area, Institution, Service
+from sikesal.complaints import policy
 from sikesal.complaints.models import Complaint
 from sikesal.core import scheduler
 from sikesal.core.models import PeriodicRun
@@ -32,6 +33,7 @@ def test_seed_demo_loads_kota_jambi_and_is_idempotent():
     assert {u.role for u in User.objects.all()} >= {"admin", "opd_liaison", "ombudsman"}
     assert User.objects.get(username="pupr").institution.short_name == "Dinas PUPR"
     assert ApiKey.lookup("demo") is not None
+    assert policy.admins_to_alert().exclude(email="").exists()  # a fresh demo's alarms reach someone
     assert ApiKey.lookup("wrong") is None
 
 

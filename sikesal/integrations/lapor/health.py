@@ -32,7 +32,8 @@ CALLS = {
 
 
 def record_calls(calls):
-    """Merge one run's call outcomes into the stored ones (the newest success and error of each)."""
+    """Merge one run's call outcomes into the stored ones (the newest success and error of each), and
+    keep the outage watch: since when no call has reached SP4N-LAPOR!."""
     if not calls:
         return
     with transaction.atomic():
@@ -48,6 +49,54 @@ def record_calls(calls):
             stored[name] = merged
         row.value = stored
         row.save(update_fields=["value", "updated_at"])
+        _watch_outage(calls)
+
+
+def _unreached(entry):
+    """A call that did not reach SP4N-LAPOR!: no answer, a 5xx, a 429. A missing optional call (404),
+    refused credentials (401/403, their own red state) and a refusal of our content ("422: ...") are
+    answers."""
+    error = entry.get("error", "")
+    answered = "no such call" in error or "HTTP 401" in error or "HTTP 403" in error  # refusals: red `auth`
+    return bool(entry.get("error_at")) and not answered and not error[:4].rstrip(":").isdigit()
+
+
+def _watch_outage(calls):
+    """One run's calls: any answer ends an outage (and makes the rows that backed off during it due at
+    once, oldest first: outbound._claim); only failures start or continue one."""
+    answered = any(entry.get("ok_at") for entry in calls.values())
+    failed = [entry["error_at"] for entry in calls.values() if _unreached(entry)]
+    if not answered and not failed:
+        return
+    row, _ = SyncState.objects.select_for_update().get_or_create(key="outage")
+    since = row.value.get("since")
+    if answered:
+        if since is None:
+            return
+        row.value = {"since": None, "ended_at": timezone.now().isoformat(), "began_at": since}
+        # Retried as soon as anything answers; a 429's Retry-After is still honoured.
+        Outbox.objects.filter(status="pending", next_attempt_at__gt=timezone.now()).exclude(last_error="").exclude(
+            last_error__contains="HTTP 429"
+        ).update(next_attempt_at=timezone.now())
+    elif since is None:
+        row.value = {**row.value, "since": min(failed)}
+    else:
+        return
+    row.save(update_fields=["value", "updated_at"])
+
+
+def unreached_since():
+    """Since when no call has reached SP4N-LAPOR! (None while it answers)."""
+    since = (SyncState.objects.filter(key="outage").values_list("value", flat=True).first() or {}).get("since")
+    return dt.datetime.fromisoformat(since) if since else None
+
+
+def outage():
+    """SP4N-LAPOR! has not been reached for LAPOR_OUTAGE_AFTER_SECONDS: since when and what waits, or None."""
+    began = unreached_since() if is_enabled() else None
+    if began is None or timezone.now() - began < dt.timedelta(seconds=settings.LAPOR_OUTAGE_AFTER_SECONDS):
+        return None
+    return {"since": began, "waiting": Outbox.objects.filter(status="pending").count()}
 
 
 def _failing(entry):
@@ -145,32 +194,66 @@ def health():
         .count(),
     }
     h["red"] = red_states(h)
+    h["outage"] = outage()  # apart from `red`: it has its own mail (alert_on_change) and its own banner
     return h
 
 
 def alert_on_change():
-    """E-mail the admin koordinator once each time the set of red states changes (and once when it is
-    green again), never on every run."""
-    from sikesal.complaints import policy
-
+    """E-mail the admin koordinators once each time the set of red states changes (and once when it is
+    green again), never on every run; an outage has its own pair of mails, one when it begins and one
+    when it ends (a pull gone stale because SP4N-LAPOR! is not reached is part of it, not an alarm of its
+    own: the outage mail follows within LAPOR_OUTAGE_AFTER_SECONDS)."""
     h = health()
-    red = sorted(h["red"])
+    red = sorted(set(h["red"]) - ({"pull_stale"} if unreached_since() else set()))
+    _alert_outage(h)
     with transaction.atomic():
         row, _ = SyncState.objects.select_for_update().get_or_create(key="alerts")
         if row.value.get("red", []) == red:
-            return None
+            return red
         row.value = {"red": red, "changed_at": timezone.now().isoformat()}
         row.save(update_fields=["value", "updated_at"])
-    to = list(policy.admins_to_alert().exclude(email="").values_list("email", flat=True))
-    if to:
-        subject = f"SP4N-LAPOR!: {', '.join(red)}" if red else "SP4N-LAPOR!: sinkronisasi kembali normal"
-        lines = [f"Keadaan sinkronisasi SP4N-LAPOR! berubah: {', '.join(red) or 'normal'}.", ""]
-        for call in h["calls"]:
-            if call["failing"]:
-                lines.append(f"- {call['name']}: {call['error']} ({call['error_at']})")
-        lines += ["", "Rincian: /kantor/sinkronisasi-lapor/"]
-        try:
-            send_to_contact(Contact.EMAIL, to, subject, "\n".join(lines))
-        except Exception:  # a mail outage must not stop the sync; the page still shows the state
-            log.exception("lapor alert mail failed")
+    subject = f"SP4N-LAPOR!: {', '.join(red)}" if red else "SP4N-LAPOR!: sinkronisasi kembali normal"
+    lines = [f"Keadaan sinkronisasi SP4N-LAPOR! berubah: {', '.join(red) or 'normal'}.", ""]
+    for call in h["calls"]:
+        if call["failing"]:
+            lines.append(f"- {call['name']}: {call['error']} ({call['error_at']})")
+    _mail_admins(subject, lines)
     return red
+
+
+def _alert_outage(h):
+    with transaction.atomic():
+        row, _ = SyncState.objects.select_for_update().get_or_create(key="outage_alert")
+        mailed = row.value.get("since")
+        if bool(h["outage"]) == bool(mailed):
+            return
+        row.value = {"since": h["outage"]["since"].isoformat() if h["outage"] else None}
+        row.save(update_fields=["value", "updated_at"])
+    if h["outage"]:
+        since = timezone.localtime(h["outage"]["since"]).strftime("%d-%m-%Y %H:%M")
+        subject = "SP4N-LAPOR! tidak dapat dihubungi"
+        lines = [
+            f"Sejak {since} WIB tidak ada panggilan ke SP4N-LAPOR! yang berhasil.",
+            f"{h['outage']['waiting']} perubahan menunggu dikirim; tidak ada yang hilang, semuanya dikirim "
+            "berurutan begitu SP4N-LAPOR! menjawab lagi. Laporan dan tindak lanjut dari SP4N-LAPOR! belum masuk.",
+        ]
+    else:
+        since = timezone.localtime(dt.datetime.fromisoformat(mailed)).strftime("%d-%m-%Y %H:%M")
+        subject = "SP4N-LAPOR! dapat dihubungi lagi"
+        lines = [
+            f"SP4N-LAPOR! menjawab lagi (tidak dapat dihubungi sejak {since} WIB).",
+            f"{h['outbox']['pending']} perubahan masih menunggu dan dikirim sekarang, yang terlama lebih dulu.",
+        ]
+    _mail_admins(subject, lines)
+
+
+def _mail_admins(subject, lines):
+    from sikesal.complaints import policy
+
+    to = list(policy.admins_to_alert().exclude(email="").values_list("email", flat=True))
+    if not to:
+        return
+    try:
+        send_to_contact(Contact.EMAIL, to, subject, "\n".join([*lines, "", "Rincian: /kantor/sinkronisasi-lapor/"]))
+    except Exception:  # a mail outage must not stop the sync; the page still shows the state
+        log.exception("lapor alert mail failed")

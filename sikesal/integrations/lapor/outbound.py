@@ -15,10 +15,11 @@ counted by reconcile, never sent blindly twice, and looked for again once the li
 
 import datetime as dt
 import logging
+import threading
 import time
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django_tasks import task
@@ -37,6 +38,7 @@ from sikesal.integrations.lapor.client import (
     Unavailable,
     is_enabled,
 )
+from sikesal.integrations.lapor.health import record_calls
 from sikesal.integrations.lapor.models import (
     Conflict,
     Link,
@@ -191,7 +193,11 @@ class MissingId(ValueError):
 
 
 def _claim(now, tried=()):
-    """Lease the next due row whose report has no earlier row still waiting (order per report)."""
+    """Lease the oldest due row whose report has no earlier row still waiting (order per report).
+
+    Oldest by the order rows were queued, not by due time: after an outage the rows that waited longest
+    have backed off longest, and ordering by due time sent them last. A row in flight is still pending,
+    so the rows after it wait: never two calls for one report at once."""
     earlier = Outbox.objects.filter(complaint=OuterRef("complaint"), id__lt=OuterRef("id")).filter(
         Q(status=OutboxStatus.PENDING) | Q(status=OutboxStatus.PARKED, kind=K.CREATE)
     )
@@ -199,10 +205,10 @@ def _claim(now, tried=()):
         Outbox.objects.filter(status=OutboxStatus.PENDING, next_attempt_at__lte=now)
         .exclude(Exists(earlier))
         .exclude(id__in=list(tried))
-        .order_by("next_attempt_at", "id")
+        .order_by("id")
     )
     claimed = leases.claim(due, "leased_until", now, now + LEASE, 1)
-    return Outbox.objects.select_related("complaint", "event").get(pk=claimed[0]) if claimed else None
+    return Outbox.objects.select_related("event").get(pk=claimed[0]) if claimed else None
 
 
 @task(priority=PUSH_PRIORITY)
@@ -256,15 +262,18 @@ def requeue_unknown():
 
 
 def push(client=None, *, max_seconds=None, progress=None):
-    """Send every due outbox row. Returns counts: sent, retry, parked."""
-    counts = {"sent": 0, "retry": 0, "parked": 0}
+    """Send every due outbox row, LAPOR_PUSH_CONCURRENCY calls at a time. Returns counts: sent, retry,
+    parked.
+
+    Each sender thread claims its own rows (_claim keeps a report's rows in order, one at a time) and does
+    its database work outside any transaction of ours, on its own connection. Inside a caller's
+    transaction the threads could not see its rows, so the push then runs on the caller's thread alone."""
     if not is_enabled():
-        return counts
+        return {"sent": 0, "retry": 0, "parked": 0}
     own = client is None
     client = client or LaporClient()
-    deadline = time.monotonic() + (max_seconds or settings.LAPOR_SYNC_MAX_SECONDS)
+    run = _Run(time.monotonic() + (max_seconds or settings.LAPOR_SYNC_MAX_SECONDS), progress, client)
     client.lost_creates = LostCreates(client)  # one reading of the list for every lost create of this run
-    tried = set()  # one attempt per row and run: a failing row waits for its backoff, not this loop
     try:
         if not Master.objects.filter(kind="institutions").exists():
             from sikesal.integrations.lapor.masters import sync_masters
@@ -275,24 +284,102 @@ def push(client=None, *, max_seconds=None, progress=None):
                 log.warning("lapor masters not synced yet: %s", exc)
         retry_held()
         backfill()
-        while time.monotonic() < deadline:
-            row = _claim(timezone.now(), tried)
-            if row is None:
-                break
-            tried.add(row.pk)
-            outcome = send(row, client)
-            counts[outcome] += 1
-            if progress:
-                progress(counts)
-            if outcome == "retry" and isinstance(getattr(row, "error", None), AuthFailed):
-                break  # every call would fail the same way: wait for the next run
+        threads = max(1, settings.LAPOR_PUSH_CONCURRENCY)
+        if threads == 1 or connection.in_atomic_block:
+            run.send_all()
+        else:
+            pool = [threading.Thread(target=run.send_all, args=(True,), daemon=True) for _ in range(threads)]
+            for thread in pool:
+                thread.start()
+            for thread in pool:
+                thread.join()
+            if run.failed is not None:
+                raise run.failed
     finally:
-        from sikesal.integrations.lapor.health import record_calls
-
         record_calls(client.calls)
         if own:
             client.close()
-    return counts
+    return run.counts
+
+
+class _Run:
+    """What the sender threads of one push share: the deadline, the counts, the rows already tried (one
+    attempt per row and run: a failing row waits for its backoff, not this loop), and one budget of
+    waiting: a Retry-After pauses every thread, not only the one that was told."""
+
+    def __init__(self, deadline, progress, client):
+        self.deadline = deadline
+        self.progress = progress
+        self.client = client
+        self.lock = threading.Lock()
+        self.counts = {"sent": 0, "retry": 0, "parked": 0}
+        self.tried = set()
+        self.in_flight = 0
+        self.paused_until = 0.0
+        self.failures = 0  # failed calls since the last answer: LAPOR! is likely down, stop asking
+        self.answered = False
+        self.stopped = False
+        self.failed = None  # an unexpected error on a thread, raised by push
+
+    def send_all(self, own_connection=False):
+        try:
+            while not self.stopped:
+                now = time.monotonic()
+                if now >= self.deadline:
+                    break
+                if self.paused_until > now:
+                    time.sleep(min(self.paused_until, self.deadline) - now)
+                    continue
+                with self.lock:
+                    tried = list(self.tried)
+                    self.in_flight += 1
+                try:
+                    row = _claim(timezone.now(), tried)
+                    outcome = send(row, self.client) if row is not None else None
+                finally:
+                    with self.lock:
+                        self.in_flight -= 1
+                if row is None:
+                    if not self.in_flight:
+                        break
+                    time.sleep(0.02)  # the rows left may wait on a report's row in flight on another thread
+                    continue
+                self._note(row, outcome)
+        except Exception as exc:
+            self.failed, self.stopped = exc, True
+        finally:
+            if own_connection:
+                connection.close()
+
+    def _note(self, row, outcome):
+        error = getattr(row, "error", None)
+        first_answer = False
+        with self.lock:
+            self.counts[outcome] += 1
+            if outcome == "retry":
+                self.tried.add(row.pk)
+            if error is None:
+                self.failures = 0
+                first_answer, self.answered = not self.answered, True
+            else:
+                self.failures += 1
+                if error.retry_after:
+                    self.paused_until = max(self.paused_until, time.monotonic() + error.retry_after)
+                # every call would fail the same way (credentials, or nothing answers), or LAPOR! asks
+                # for a longer pause than a call may wait: the next run
+                long_pause = (error.retry_after or 0) > settings.LAPOR_MAX_RETRY_WAIT
+                if isinstance(error, AuthFailed) or long_pause or self.failures >= FAILURES_TO_STOP:
+                    self.stopped = True
+            counts = dict(self.counts)
+        if first_answer:
+            # LAPOR! answers: if it was down, the rows that backed off are due again now (health.py),
+            # so the oldest go first rather than after their backoff
+            record_calls({name: dict(entry) for name, entry in list(self.client.calls.items())})
+        if self.progress:
+            self.progress(counts)
+
+
+FAILURES_TO_STOP = 20
 
 
 def _settling(row):
@@ -412,12 +499,17 @@ class LostCreates:
 
     def __init__(self, client):
         self.client = client
+        self.lock = threading.Lock()  # the push's threads share one reading
         self.since = None
         self.readings = 0
         self.found = {}
         self.by_text = {}  # title and text -> item: a copy whose tags and ticket line were dropped
 
     def find(self, complaint, attempted_at):
+        with self.lock:
+            return self._find(complaint, attempted_at)
+
+    def _find(self, complaint, attempted_at):
         unknown = UnknownOutcome(
             f"Hasil pengiriman {complaint.tracking_number} tidak diketahui dan SP4N-LAPOR! tidak menyediakan "
             "daftar laporan untuk memeriksanya. Dicari lagi sendiri begitu daftar tersedia; atau cari di "

@@ -177,11 +177,14 @@ def pull(client=None, *, max_seconds=None, progress=None, full=False, bulk=True)
         error = str(exc)
         counts["error"] = error
     finally:
+        # `last_run` is the last pull that read SP4N-LAPOR!: a failed one leaves it, so the page turns red
+        finished = {} if "error" in counts else {"last_run": timezone.now().isoformat()}
         _release(
             "pull",
             cursor=cursor,
             resweep_at=resweep_at,
-            last_run=timezone.now().isoformat(),
+            **finished,
+            last_attempt=timezone.now().isoformat(),
             last_error=error,
             last_counts=_plain(counts),
         )

@@ -30,6 +30,11 @@ DEMO_USERS = [
     ("dpo", "Pejabat Pelindungan Data Pribadi", Role.DPO, None),
 ]
 
+# The sync's alarms and the deadline ladder mail the admin koordinator: without an address a demo alarms
+# nobody. In development mail lands in the data directory's mail folder (EMAIL_BACKEND); .invalid can never
+# be delivered by a real server.
+DEMO_EMAILS = {"admin": "admin@demo.sikesal.invalid"}
+
 # (key, service, kelurahan, title, body, anonim, rahasia, steps: actions, verify with the OPD it goes to)
 V = Action.VERIFY
 DEMO_REPORTS = [
@@ -100,6 +105,8 @@ class Command(BaseCommand):
             if created:  # re-running keeps a password the operator changed
                 user.set_password(password)
                 user.save()
+            if username in DEMO_EMAILS and not user.email:
+                User.objects.filter(pk=user.pk).update(email=DEMO_EMAILS[username])
 
     def _api_key(self):
         value = settings.SIKESAL_DEMO_API_KEY

@@ -4,9 +4,12 @@ WhatsApp simulators.
 Honours SIKESAL_PORT, SIKESAL_DATA_DIR and DATABASE_URL; a simulator is left out when its switch
 (SIKESAL_LAPOR_SIM, SIKESAL_WA_SIM) is off or SIKESAL is pointed at the real service. Ctrl-C (or SIGTERM) stops every process.
 A process that dies on its own is started again, alone, after a pause that doubles with each quick
-crash (1 s, 2 s, 4 s ... at most 60 s); the others keep running.
+crash (1 s, 2 s, 4 s ... at most 60 s); the others keep running. The pause starts again from 1 s once the
+process is healthy: the worker when its heartbeat shows it running (core/workers.py), the others after a
+minute.
 """
 
+import datetime as dt
 import importlib.util
 import os
 import signal
@@ -17,12 +20,16 @@ import time
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.db import close_old_connections
+from django.utils import timezone
 
+from sikesal.core import workers
 from sikesal.env import env_bool, env_int, env_str
 
 FIRST_RESTART_DELAY = 1  # seconds; doubled after each crash...
 MAX_RESTART_DELAY = 60  # ...up to this, so a child that cannot start does not spin
 STEADY_SECONDS = 60  # a child that ran this long before dying starts again after FIRST_RESTART_DELAY
+HEALTH_POLL_SECONDS = 1.0  # how often a restarted worker's heartbeat is looked for
 
 
 def _die_with_parent():
@@ -41,10 +48,22 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--web-workers", type=int, default=env_int("SIKESAL_WEB_WORKERS", 2))
 
+    def _warn_if_alarms_reach_nobody(self):
+        """The sync's alarms (an SP4N-LAPOR! outage among them) and the deadline ladder mail the admin
+        koordinators: without an address among them they reach nobody, silently."""
+        from sikesal.complaints import policy
+
+        if not policy.admins_to_alert().exclude(email="").exists():
+            self.stderr.write(
+                "PERINGATAN: tidak ada admin koordinator aktif dengan alamat e-mail: peringatan sinkronisasi "
+                "SP4N-LAPOR! dan tenggat tidak terkirim ke siapa pun. Isi e-mail admin di /admin/."
+            )
+
     def handle(self, *args, web_workers, **options):
         call_command("migrate", interactive=False, verbosity=0)
         call_command("createcachetable")
         call_command("collectstatic", interactive=False, verbosity=0)
+        self._warn_if_alarms_reach_nobody()
         port = env_int("SIKESAL_PORT", 8000)
         bind = env_str("SIKESAL_BIND", "127.0.0.1")
         env = dict(os.environ)
@@ -117,9 +136,22 @@ class Command(BaseCommand):
 
         running = {}  # name -> Popen; a dead child stays here until it is started again
         started = {}  # name -> time.monotonic() of the last start
+        started_at = {}  # name -> the wall-clock time of the last start (heartbeats are stored in it)
         restart_at = {}  # name -> when a dead child is started again
         delay = dict.fromkeys(procs, FIRST_RESTART_DELAY)
+        health_checked = 0.0
         stopping = False
+
+        def healthy(name, proc, now):
+            """A child that came up well: a new death of it is a new fault, not a crash loop."""
+            if name != "worker":
+                return now - started[name] >= STEADY_SECONDS
+            try:
+                return workers.beating(proc.pid, started_at[name])
+            except Exception:  # the database may be what keeps it from starting; the minute rule stays
+                return False
+            finally:
+                close_old_connections()
 
         def stop(signum=None, frame=None):
             nonlocal stopping
@@ -130,6 +162,7 @@ class Command(BaseCommand):
                 procs[name], env=env, cwd=settings.BASE_DIR, start_new_session=True, preexec_fn=_die_with_parent
             )
             started[name] = time.monotonic()
+            started_at[name] = timezone.now() - dt.timedelta(seconds=1)  # the child's clock may lead by a tick
 
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
@@ -144,6 +177,9 @@ class Command(BaseCommand):
         # server down with it). The short sleep keeps Ctrl-C prompt, also while a restart is pending.
         while not stopping:
             now = time.monotonic()
+            check_health = now - health_checked >= HEALTH_POLL_SECONDS
+            if check_health:
+                health_checked = now
             for name, proc in list(running.items()):
                 if name in restart_at:
                     if now >= restart_at[name]:
@@ -157,6 +193,8 @@ class Command(BaseCommand):
                     )
                     restart_at[name] = now + delay[name]
                     delay[name] = min(2 * delay[name], MAX_RESTART_DELAY)
+                elif delay[name] > FIRST_RESTART_DELAY and check_health and healthy(name, proc, now):
+                    delay[name] = FIRST_RESTART_DELAY  # it came up well: a new fault later is not a crash loop
             time.sleep(0.3)
         # A child waiting for its restart has already exited: poll() skips it and wait() returns at once.
         for proc in running.values():
