@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from sikesal.catalogue.models import Area, AreaLevel, ServiceGroup
-from sikesal.complaints import form_actions, intake, lifecycle, policy, senders, submission, timeline
+from sikesal.complaints import form_actions, intake, lifecycle, policy, senders, stamps, submission, timeline
 from sikesal.complaints.actions import PORTAL_ACTIONS, Action, Desk, desk_forms
 from sikesal.complaints.errors import LifecycleError
 from sikesal.complaints.models import Attachment, Complaint, hash_secret
@@ -209,16 +209,13 @@ def track(request):
     return render(request, "portal/track.html", {})
 
 
-def _stamp(number):
-    """What a cached page of this report depends on (page_cache.py): one small indexed read."""
-    return Complaint.objects.filter(tracking_number=number).values_list("pk", "version", "lapor_tracking_id").first()
-
-
 def track_detail(request, tracking):
     if not lookup_allowed(request):
         return render(request, "portal/track.html", {"error": _("Too many lookups. Please wait a minute.")}, status=429)
     number = _normalise_tracking(tracking)
-    return page_cache.serve(request, "track", _stamp(number), lambda csrf: _track_page(request, tracking, number, csrf))
+    return page_cache.serve(
+        request, "track", stamps.stamp(number), lambda csrf: _track_page(request, tracking, number, csrf)
+    )
 
 
 def _track_page(request, tracking, number, csrf):
@@ -395,7 +392,9 @@ def reports_map(request):
 def report_detail(request, tracking):
     if not lookup_allowed(request):
         return render(request, "portal/track.html", {"error": _("Too many lookups. Please wait a minute.")}, status=429)
-    return page_cache.serve(request, "report", _stamp(tracking), lambda csrf: _report_page(request, tracking, csrf))
+    return page_cache.serve(
+        request, "report", stamps.stamp(tracking), lambda csrf: _report_page(request, tracking, csrf)
+    )
 
 
 def _report_page(request, tracking, csrf):

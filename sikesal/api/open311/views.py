@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from sikesal.accounts.models import ApiKey
 from sikesal.catalogue import snapshot
 from sikesal.catalogue.models import CatalogueVersion, Service
-from sikesal.complaints import lifecycle, policy, senders, submission
+from sikesal.complaints import lifecycle, policy, senders, stamps, submission
 from sikesal.complaints.actions import Action
 from sikesal.complaints.errors import LifecycleError
 from sikesal.complaints.models import Complaint, Event
@@ -392,7 +392,7 @@ def request_detail(request, tracking, fmt):
     if not _lookup_allowed(request):
         return errors(fmt, 429, _("Too many lookups by id; wait a minute."))
     extensions = request.GET.get("extensions") == "true"
-    stamp = Complaint.objects.filter(tracking_number=tracking).values_list("pk", "version", "lapor_tracking_id").first()
+    stamp = stamps.stamp(tracking)
     if stamp is None:
         return errors(fmt, 404, _("No report with this id."))
     # The host is in the key: a photo's media_url is an absolute link.
