@@ -477,7 +477,9 @@ def run(args, reports, seconds, data_dir, keep):
         print(f"run {run_index + 1}/{args.runs}: {json.dumps(runs[-1])}", file=sys.stderr, flush=True)
 
     def middle(key):
-        values = [r[key] for r in runs]
+        values = [r[key] for r in runs if r[key] is not None]  # e.g. no receipt lag when no receipt went
+        if not values:
+            return None
         if isinstance(values[0], bool):
             return all(values)
         if isinstance(values[0], int | float):
