@@ -71,6 +71,9 @@ DATA_CLASSES = (
         lives_in=(
             "complaints.Attachment with its file under media/attachments/ (photos, PDFs, videos the reporter "
             "sent, and the desk's scanned letters)",
+            "media/staged/: files a citizen chose on a form that came back (the duplicate hint, a refused field), "
+            "cleaned like any upload, for that browser only; removed by the hourly purge once an hour old if never "
+            "sent (portal/staged_uploads.py)",
         ),
         who_may_see=_(
             "Public attachments: everyone, once the report is verified; the others: the staff who may "

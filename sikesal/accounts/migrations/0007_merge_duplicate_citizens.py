@@ -57,7 +57,7 @@ def merge_duplicate_citizens(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0006_dpo_role"),
-        ("backoffice", "0009_audit_merge_accounts"),
+        ("backoffice", "0007_audit_kinds_personal_data_and_lapor"),
         ("complaints", "0015_anonymised"),
     ]
 
