@@ -58,12 +58,13 @@ def start_simulator(data_dir, deliverers):
     return process.start(data_dir, "--workers", deliverers)
 
 
-def start_sikesal(sim_url):
+def start_sikesal(sim_url, task_workers):
     import httpx
 
     port = free_port()
     env = dict(os.environ, SIKESAL_PORT=str(port), SIKESAL_LAPOR_SIM="0", SIKESAL_WA_SIM="0",
-               SIKESAL_WHATSAPP_API_URL=sim_url, SIKESAL_WEB_WORKERS=str(2 * os.cpu_count()))  # fmt: skip
+               SIKESAL_WHATSAPP_API_URL=sim_url, SIKESAL_WEB_WORKERS=str(2 * os.cpu_count()),
+               SIKESAL_TASK_WORKERS=str(task_workers))  # fmt: skip
     env.pop("LAPOR_BASE_URL", None)
     proc = subprocess.Popen([sys.executable, "manage.py", "up"], cwd=ROOT, env=env, start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
@@ -78,11 +79,37 @@ def start_sikesal(sim_url):
     raise RuntimeError("SIKESAL did not start")
 
 
+def cpu_by_role(roots):
+    """CPU seconds (user + system) used so far by each process tree under `roots` ({role: pid}), the tasks
+    worker and the web workers told apart by their command line: where a message's cost goes."""
+    tick = os.sysconf("SC_CLK_TCK")
+    procs = {}
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()  # the name in (...) may hold spaces
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                cmdline = f.read().replace(b"\0", b" ").decode()
+        except OSError:  # it has just exited
+            continue
+        procs[int(entry)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick, cmdline)
+    used = {}
+    for role, root in roots.items():
+        for pid, (_, cpu, cmdline) in procs.items():
+            ancestor = pid
+            while ancestor not in (root, 0, 1) and ancestor in procs:
+                ancestor = procs[ancestor][0]
+            if ancestor == root:
+                name = "worker" if " worker" in cmdline else "web" if "gunicorn" in cmdline else role
+                used[name] = used.get(name, 0.0) + cpu
+    return used
+
+
 def seconds(iso):
     return dt.datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
 
 
-def run(args, sim_url, base):
+def run(args, sim_url, base, roots):
     import httpx
     from django.db.models import Max, Min
 
@@ -93,6 +120,7 @@ def run(args, sim_url, base):
     sim.post("/__sim/config", json={"webhook": f"{base}/webhooks/whatsapp/", "statuses": False})
     messages = [m for i in range(args.citizens) for m in conversation(i)]
     handed = time.time()
+    cpu_before = cpu_by_role(roots)
     started = time.perf_counter()
     burst = sim.post("/__sim/burst", json={"messages": messages, "timeout": 600}).json()
     burst_seconds = time.perf_counter() - started
@@ -108,6 +136,7 @@ def run(args, sim_url, base):
     # the last receipts leave the worker just after their messages are handled
     while sim.get("/__sim/state").json()["counts"]["messages_out"] < len(messages) and time.monotonic() < deadline:
         time.sleep(0.2)
+    cpu = cpu_by_role(roots)
     span = handled.aggregate(first=Min("processed_at"), last=Max("processed_at"))
     worker_seconds = (span["last"] - span["first"]).total_seconds() if span["last"] else None
 
@@ -128,6 +157,7 @@ def run(args, sim_url, base):
         "citizens": args.citizens,
         "messages": len(messages),
         "deliverers": args.deliverers,
+        "task_workers": args.task_workers,
         "webhook_accepted": accepted,
         "webhook_messages_per_s": round(accepted / burst_seconds, 1),
         "burst_seconds": round(burst_seconds, 2),
@@ -139,6 +169,10 @@ def run(args, sim_url, base):
         "receipt_latency_p50_s": round(percentile(latencies, 0.5), 3) if latencies else None,
         "receipt_latency_p99_s": round(percentile(latencies, 0.99), 3) if latencies else None,
         "receipt_after_burst_start_p99_s": round(percentile(from_start, 0.99), 3) if from_start else None,
+        **{
+            f"cpu_ms_per_message_{role}": round(1000 * (cpu[role] - cpu_before.get(role, 0.0)) / len(messages), 2)
+            for role in sorted(cpu)
+        },
     }
 
 
@@ -146,6 +180,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--citizens", type=int, default=500)
     parser.add_argument("--deliverers", type=int, default=16, help="webhooks the simulator has in flight")
+    parser.add_argument("--task-workers", type=int, default=os.cpu_count(), help="`manage.py up --task-workers`")
     parser.add_argument("--json")
     args = parser.parse_args(argv)
     from bench.core import setup_django
@@ -156,11 +191,11 @@ def main(argv=None):
     sim_proc, sim_url = start_simulator(tempfile.mkdtemp(prefix="wa-sim-bench-"), args.deliverers)
     server = None
     try:
-        server, base = start_sikesal(sim_url)
+        server, base = start_sikesal(sim_url, args.task_workers)
         result = {
             "db": connection.vendor,
             "machine": f"{os.cpu_count()} cores, {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') >> 30} GiB",
-            **run(args, sim_url, base),
+            **run(args, sim_url, base, {"sikesal": server.pid, "simulator": sim_proc.pid}),
         }
     finally:
         if server is not None:

@@ -4,6 +4,7 @@ from django.conf import settings
 
 from sikesal.integrations.inbound.adapters import Adapter, MediaError
 from sikesal.integrations.notify.channels.base import Contact
+from sikesal.integrations.notify.channels.whatsapp import WhatsAppMessage
 from sikesal.integrations.whatsapp import client
 
 
@@ -17,3 +18,9 @@ class WhatsAppAdapter(Adapter):
         except client.CloudApiError as exc:
             raise MediaError(str(exc)) from exc
         return item.get("name") or "whatsapp", content
+
+    def outgoing(self, answer):
+        # reply_to is at hand (the conversation set it, or the claim joined it): the send needs no look to
+        # know the 24-hour window is open.
+        answering = answer.reply_to.sent_at if answer.reply_to_id else None
+        return WhatsAppMessage("", answer.body, answers_sent_at=answering)

@@ -47,6 +47,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--web-workers", type=int, default=env_int("SIKESAL_WEB_WORKERS", 2))
+        # More than one when a burst (a WhatsApp campaign, a backlog after an outage) must drain faster than one
+        # process can: tasks, side effects and periodic jobs are claimed in the database, so they share safely.
+        parser.add_argument("--task-workers", type=int, default=env_int("SIKESAL_TASK_WORKERS", 1))
 
     def _warn_if_alarms_reach_nobody(self):
         """The sync's alarms (an SP4N-LAPOR! outage among them) and the deadline ladder mail the admin
@@ -59,7 +62,7 @@ class Command(BaseCommand):
                 "SP4N-LAPOR! dan tenggat tidak terkirim ke siapa pun. Isi e-mail admin di /admin/."
             )
 
-    def handle(self, *args, web_workers, **options):
+    def handle(self, *args, web_workers, task_workers, **options):
         call_command("migrate", interactive=False, verbosity=0)
         call_command("createcachetable")
         call_command("collectstatic", interactive=False, verbosity=0)
@@ -132,7 +135,8 @@ class Command(BaseCommand):
             "--logger-class", "sikesal.core.gunicorn_logger.Logger",  # private-link secrets masked
             "--graceful-timeout", "10", "--no-control-socket",
         ]  # fmt: skip
-        procs["worker"] = [python, manage, "worker"]
+        for n in range(1, max(1, task_workers) + 1):
+            procs["worker" if n == 1 else f"worker-{n}"] = [python, manage, "worker"]
 
         running = {}  # name -> Popen; a dead child stays here until it is started again
         started = {}  # name -> time.monotonic() of the last start
@@ -144,7 +148,7 @@ class Command(BaseCommand):
 
         def healthy(name, proc, now):
             """A child that came up well: a new death of it is a new fault, not a crash loop."""
-            if name != "worker":
+            if not name.startswith("worker"):
                 return now - started[name] >= STEADY_SECONDS
             try:
                 return workers.beating(proc.pid, started_at[name])

@@ -35,6 +35,7 @@ class WhatsAppMessage(Message):
 
     template_parameters: tuple = ()
     language: str = ""  # the language it was rendered in: the template's too
+    answers_sent_at: dt.datetime | None = None  # an answer: when the citizen sent the message it answers
 
 
 class WhatsApp(PhoneChannel):
@@ -57,7 +58,9 @@ class WhatsApp(PhoneChannel):
             _append_to_file(self.name, to, message.body)
             return None
         has_template = bool(getattr(message, "template_parameters", ()))
-        if self.in_window(to) and not (has_template and _window_closed_for(reference)):
+        if self.in_window(to, getattr(message, "answers_sent_at", None)) and not (
+            has_template and _window_closed_for(reference)
+        ):
             payload = client.text(message.body)
         elif has_template:
             payload = _template(message)
@@ -84,10 +87,13 @@ class WhatsApp(PhoneChannel):
             )
         return wamid
 
-    def in_window(self, to):
-        """Has `to` written to us in the last 24 hours?"""
+    def in_window(self, to, answering=None):
+        """Has `to` written to us in the last 24 hours? `answering`: when they sent the message we answer,
+        enough to know for most answers (the conversation's), without a look in the database."""
         from sikesal.integrations.inbound.models import InboundMessage
 
+        if answering is not None and answering > timezone.now() - WINDOW:
+            return True
         return InboundMessage.objects.filter(
             channel=self.name, sender=to, kind=InboundMessage.Kind.MESSAGE, sent_at__gt=timezone.now() - WINDOW
         ).exists()
