@@ -14,7 +14,7 @@ from sikesal.catalogue.models import Area, AreaLevel
 from sikesal.complaints.models import Complaint, Event
 from sikesal.complaints.states import Status
 from sikesal.integrations.inbound.models import Conversation, InboundMessage, OutboundMessage
-from sikesal.integrations.inbound.processing import expire_conversations, handle_pending
+from sikesal.integrations.inbound.processing import _send, expire_conversations, handle_pending, send_answers
 from sikesal.integrations.notify.models import Notification
 from tests.whatsapp.conftest import Phone, delivery, run_worker, sign
 
@@ -276,6 +276,22 @@ def test_a_worker_that_dies_after_handling_a_message_and_before_sending_its_answ
     (where,) = cloud_api.texts_to(NUMBER)
     assert "kecamatan" in where and OutboundMessage.objects.get().state == "sent"
     assert InboundMessage.objects.get().processed_at is not None and Conversation.objects.get().step == "where"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_two_workers_a_later_answer_waits_for_the_one_another_worker_is_sending(phone, cloud_api):
+    phone.send(phone.text(DESCRIPTION))
+    claimed = handle_pending("whatsapp", "+" + NUMBER)  # worker A handled it and is about to send its answer
+    assert [a.state for a in claimed] == ["sending"]
+    later = OutboundMessage.objects.create(channel="whatsapp", to="+" + NUMBER, body="Jawaban kedua")
+    send_answers("whatsapp", "+" + NUMBER)  # worker B, with a later answer to the same citizen
+    assert cloud_api.texts_to(NUMBER) == [] and OutboundMessage.objects.get(pk=later.pk).state == "pending"
+    # A goes on as process_inbound does: its own answer, then what waits, in their order
+    assert _send("whatsapp", "+" + NUMBER, claimed)
+    send_answers("whatsapp", "+" + NUMBER)
+    where, second = cloud_api.texts_to(NUMBER)
+    assert "kecamatan" in where and second == "Jawaban kedua"
+    assert set(OutboundMessage.objects.values_list("state", flat=True)) == {"sent"}
 
 
 @pytest.mark.django_db(transaction=True)
