@@ -52,6 +52,86 @@ def percentile(samples, p):
     return samples[int(p * (len(samples) - 1))] if samples else None
 
 
+BENCH_KEY = "bench-key-0001"
+
+
+def prepare_database(reports, reuse):
+    """Migrate the database Django is configured for and seed `reports` reports into it, unless `reuse` and
+    it holds that many already; an API key with no practical limit for the load. Returns the seconds the
+    seeding took, or None when the reports were reused."""
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    call_command("createcachetable", verbosity=0)
+    from bench.seed import generate
+    from sikesal.accounts.models import ApiKey
+    from sikesal.catalogue.seed import load_catalogue
+    from sikesal.complaints.models import Complaint
+
+    load_catalogue()
+    seed_seconds = None if reuse and Complaint.objects.count() >= reports else generate(reports)
+    if not ApiKey.objects.filter(name="bench").exists():
+        key = ApiKey(name="bench", scopes=["reports:write", "reports:read"], rate_limit_per_minute=10**9)
+        key.set_key(BENCH_KEY)
+        key.save()
+    return seed_seconds
+
+
+def server_env(port, web_workers):
+    """The environment `manage.py up` runs in for a measurement: no simulator, the per-address limits far
+    above what the load sends from one address, and the daily jobs (digest, retraining) kept out of the
+    measured window; the sweep, the statistics refresh and the event side effects run as in production."""
+    from django.conf import settings
+
+    env = dict(os.environ, SIKESAL_PORT=str(port), SIKESAL_LAPOR_SIM="0", SIKESAL_WEB_WORKERS=str(web_workers),
+               SIKESAL_RATE_TRACK_PER_IP="100000000", SIKESAL_RATE_FILE_PER_IP="100000000",
+               SIKESAL_RATE_FILE_PER_PERSON="100000000")  # fmt: skip
+    env.pop("LAPOR_BASE_URL", None)
+    periodic = {name: spec for name, spec in settings.SIKESAL_PERIODIC.items() if spec["every_seconds"] < 86400}
+    env["SIKESAL_PERIODIC"] = json.dumps(periodic)
+    return env
+
+
+def start_server(env, port):
+    """`manage.py up` in `env`, once its /healthz answers; returns the process and its base url."""
+    import httpx
+
+    proc = subprocess.Popen([sys.executable, "manage.py", "up"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(120):
+        try:
+            if httpx.get(base + "/healthz", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    return proc, base
+
+
+def backlog():
+    """Events whose side effects wait, and tasks waiting or running (a batch's deliveries)."""
+    from django.db.models import Q
+    from django.utils import timezone
+    from django_tasks.base import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult, get_date_max
+
+    from sikesal.complaints import effect_queue
+
+    busy = DBTaskResult.objects.filter(status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING])
+    # (a task with no run_after is stored with the latest date; one with a later run_after waits on purpose)
+    due = Q(run_after__lte=timezone.now()) | Q(run_after=get_date_max())
+    return effect_queue.backlog() + busy.filter(due).count()
+
+
+def settle(limit=600):
+    """Wait until the worker has no task waiting or running: each phase starts on a quiet system,
+    not while the worker still files the side effects of the previous one. Returns seconds waited."""
+    started = time.perf_counter()
+    while backlog() and time.perf_counter() - started < limit:
+        time.sleep(1)
+    return round(time.perf_counter() - started, 1)
+
+
 def load(base, seconds, threads, make_request):
     """Run `make_request(client, i)` from `threads` threads for `seconds`; returns rps, p99 ms, errors."""
     import httpx
@@ -174,21 +254,11 @@ def run(args, reports, seconds, data_dir, keep):
     django.setup()
     import httpx
     from django.conf import settings
-    from django.core.management import call_command
     from django.db import connection
     from django.test import Client
     from django.utils import timezone
 
-    call_command("migrate", verbosity=0)
-    call_command("createcachetable", verbosity=0)
-    from django.db.models import Q
-    from django_tasks.base import TaskResultStatus
-    from django_tasks_db.models import DBTaskResult, get_date_max
-
-    from bench.seed import generate
-    from sikesal.accounts.models import ApiKey, User
-    from sikesal.catalogue.seed import load_catalogue
-    from sikesal.complaints import effect_queue
+    from sikesal.accounts.models import User
     from sikesal.complaints.models import Complaint
     from sikesal.complaints.states import OPEN_STATES
     from sikesal.complaints.sweep import sweep, sweep_each
@@ -196,15 +266,10 @@ def run(args, reports, seconds, data_dir, keep):
     from sikesal.portal.statistics import compute as compute_statistics
     from sikesal.routing.service import train_and_activate
 
-    load_catalogue()
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    reused = bool(args.data_dir) and Complaint.objects.count() >= reports
-    seed_seconds = None if reused else generate(reports)
+    seed_seconds = prepare_database(reports, reuse=bool(args.data_dir))
+    reused = seed_seconds is None
     seed_rss_mb = round(max(rss0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) / 1024, 1)
-    if not ApiKey.objects.filter(name="bench").exists():
-        key = ApiKey(name="bench", scopes=["reports:write", "reports:read"], rate_limit_per_minute=10**9)
-        key.set_key("bench-key-0001")
-        key.save()
     tracking = list(Complaint.objects.filter(verified_at__isnull=False, is_secret=False)
                     .values_list("tracking_number", flat=True)[:2000])  # fmt: skip
 
@@ -216,24 +281,10 @@ def run(args, reports, seconds, data_dir, keep):
         version = train_and_activate()
         routing = {"routing_train_seconds": round(time.perf_counter() - started, 1),
                    "routing_train_examples": version.examples, "routing_classes": version.classes}  # fmt: skip
-    periodic = {name: spec for name, spec in settings.SIKESAL_PERIODIC.items() if spec["every_seconds"] < 86400}
 
     port = free_port()
-    env = dict(os.environ, SIKESAL_PORT=str(port), SIKESAL_LAPOR_SIM="0", SIKESAL_WEB_WORKERS=str(2 * os.cpu_count()),
-               SIKESAL_RATE_TRACK_PER_IP="100000000", SIKESAL_RATE_FILE_PER_IP="100000000",
-               SIKESAL_RATE_FILE_PER_PERSON="100000000")  # fmt: skip
-    env.pop("LAPOR_BASE_URL", None)
-    env["SIKESAL_PERIODIC"] = json.dumps(periodic)
-    proc = subprocess.Popen([sys.executable, "manage.py", "up"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    proc, base = start_server(server_env(port, 2 * os.cpu_count()), port)
     keep(proc)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(120):
-        try:
-            if httpx.get(base + "/healthz", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.5)
 
     settings.ALLOWED_HOSTS = ["*"]
     admin, _ = User.objects.get_or_create(username="bench-admin", defaults={"role": "admin"})
@@ -243,11 +294,11 @@ def run(args, reports, seconds, data_dir, keep):
 
     def intake(c, i):
         if i % 2:
-            r = c.post("/open311/v2/requests.json", data={"api_key": "bench-key-0001", "service_code": "sampah",
+            r = c.post("/open311/v2/requests.json", data={"api_key": BENCH_KEY, "service_code": "sampah",
                        "description": f"Sampah menumpuk di TPS dekat pasar nomor {i}, sudah tiga hari tidak diangkut.",
                        "lat": "-1.6101", "long": "103.6131"})  # fmt: skip
             return r.status_code in (200, 201)
-        r = c.post("/api/v1/reports", headers={"X-API-Key": "bench-key-0001"},
+        r = c.post("/api/v1/reports", headers={"X-API-Key": BENCH_KEY},
                    json={"service": "lampu-jalan", "title": f"Lampu jalan mati {i}",
                          "body": "Tiga lampu PJU mati di Jl. Sultan Agung, gelap sekali kalau malam.",
                          "area": "15.71.01.1001"})  # fmt: skip
@@ -260,21 +311,6 @@ def run(args, reports, seconds, data_dir, keep):
             client.get(url)
             samples.append((time.perf_counter() - start) * 1000)
         return percentile(samples, 0.95)
-
-    def settle(limit=600):
-        """Wait until the worker has no task waiting or running: each phase starts on a quiet system,
-        not while the worker still files the side effects of the previous one. Returns seconds waited."""
-        started = time.perf_counter()
-        while backlog() and time.perf_counter() - started < limit:
-            time.sleep(1)
-        return round(time.perf_counter() - started, 1)
-
-    def backlog():
-        """Events whose side effects wait, and tasks waiting or running (a batch's deliveries)."""
-        busy = DBTaskResult.objects.filter(status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING])
-        # (a task with no run_after is stored with the latest date; one with a later run_after waits on purpose)
-        due = Q(run_after__lte=timezone.now()) | Q(run_after=get_date_max())
-        return effect_queue.backlog() + busy.filter(due).count()
 
     def sustained_run(rate, length):
         """Intake at a fixed `rate` for `length` seconds while the worker runs (Python threads on a
@@ -300,7 +336,7 @@ def run(args, reports, seconds, data_dir, keep):
                                    "area": "15.71.01.1001", "reporter": {"email": f"warga{k}@example.com"}})  # fmt: skip
                 try:
                     conn.request("POST", "/api/v1/reports", body,
-                                 {"Content-Type": "application/json", "X-API-Key": "bench-key-0001"})  # fmt: skip
+                                 {"Content-Type": "application/json", "X-API-Key": BENCH_KEY})  # fmt: skip
                     response = conn.getresponse()
                     response.read()
                     if response.status == 201:
@@ -375,7 +411,7 @@ def run(args, reports, seconds, data_dir, keep):
             open311 = load(base, seconds, args.threads, lambda c, i: c.get(OPEN311_PAGE).status_code == 200)
         # Open311 POST alone (the intake phase below mixes it with REST).
         if use_wrk:
-            open311_post = wrk.intake(base, "bench-key-0001", f"o311post{int(time.time())}", seconds, open311_only=True)
+            open311_post = wrk.intake(base, BENCH_KEY, f"o311post{int(time.time())}", seconds, open311_only=True)
         else:
             open311_post = load(base, seconds, args.threads, lambda c, i: intake(c, 2 * i + 1))
         settle()
@@ -383,7 +419,7 @@ def run(args, reports, seconds, data_dir, keep):
         last_pk = Complaint.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
         if use_wrk:
             marker = f"bench{int(time.time())}"
-            intake_result = wrk.intake(base, "bench-key-0001", marker, seconds)
+            intake_result = wrk.intake(base, BENCH_KEY, marker, seconds)
             time.sleep(2)  # the requests wrk cut off at the end may still be committing
             texts = list(Complaint.objects.filter(pk__gt=last_pk).values_list("channel", "title", "body"))
             found = [m for _, title, body in texts for m in re.findall(marker + r"-\d+", f"{title} {body}")[:1]]
