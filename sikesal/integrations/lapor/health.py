@@ -96,7 +96,11 @@ def outage():
     began = unreached_since() if is_enabled() else None
     if began is None or timezone.now() - began < dt.timedelta(seconds=settings.LAPOR_OUTAGE_AFTER_SECONDS):
         return None
-    return {"since": began, "waiting": Outbox.objects.filter(status="pending").count()}
+    waiting = Outbox.objects.filter(status="pending")
+    # Not all of it goes when SP4N-LAPOR! answers: a report's later changes wait behind its create held
+    # for a person (outbound._claim), and the banner and mail must not promise otherwise.
+    held = Outbox.objects.filter(status="parked", kind="create").values("complaint_id")
+    return {"since": began, "waiting": waiting.count(), "held_behind": waiting.filter(complaint_id__in=held).count()}
 
 
 def _failing(entry):
@@ -237,6 +241,11 @@ def _alert_outage(h):
             f"{h['outage']['waiting']} perubahan menunggu dikirim; tidak ada yang hilang, semuanya dikirim "
             "berurutan begitu SP4N-LAPOR! menjawab lagi. Laporan dan tindak lanjut dari SP4N-LAPOR! belum masuk.",
         ]
+        if h["outage"]["held_behind"]:
+            lines.append(
+                f"{h['outage']['held_behind']} di antaranya menunggu di belakang laporan yang ditahan untuk "
+                "keputusan admin (tautkan atau kirim ulang di halaman sinkronisasi)."
+            )
     else:
         since = timezone.localtime(dt.datetime.fromisoformat(mailed)).strftime("%d-%m-%Y %H:%M")
         subject = "SP4N-LAPOR! dapat dihubungi lagi"
