@@ -10,6 +10,7 @@ from django.utils import timezone
 from sikesal.complaints.models import Event
 from sikesal.integrations.lapor import health, masters, outbound, pull
 from sikesal.integrations.lapor.models import Link, Outbox, SyncState
+from sikesal.portal.templatetags.portal_tags import wib
 from tests.conftest import T0
 
 
@@ -74,6 +75,8 @@ def test_an_outage_turns_red_within_minutes_mails_once_and_says_when_it_ends(
     client.force_login(users["admin"])
     page = client.get("/kantor/sinkronisasi-lapor/").content.decode()
     assert 'id="lapor-outage"' in page and "tidak dapat dihubungi sejak" in page
+    # the last good pull, as the operator reads times: in WIB, not the stored UTC text
+    assert f"{wib(last_pull)}" in page and last_pull not in page and wib(last_pull).endswith(" WIB")
 
     synced.faults()  # the light returns
     sync()

@@ -1,3 +1,5 @@
+import datetime as dt
+
 from django import template
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -30,9 +32,17 @@ def status_class(complaint):
 
 @register.filter
 def wib(value):
-    """A datetime as Indonesians read it, in WIB: 28 Nov 2026 14.05 WIB."""
+    """A datetime as Indonesians read it, in WIB: 28 Nov 2026 14.05 WIB. Also an ISO 8601 text with its
+    offset (the SP4N-LAPOR! sync keeps its times so); other text is shown as it is."""
     if not value:
         return ""
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if timezone.is_naive(value):
+            return value.isoformat()
     local = timezone.localtime(value)
     return f"{local.day} {template.defaultfilters.date(local, 'M Y')} {local:%H.%M} WIB"
 
