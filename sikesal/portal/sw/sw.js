@@ -60,7 +60,7 @@ function precachePage(cache, url, justLoaded) {
 }
 
 // The HTTP cache's copy, never the network. Pages vary on Cookie and a first visit asks without one (the
-// CSRF cookie comes with that answer), so the copy is asked for both ways.
+// CSRF cookie comes with that answer), so the copy is asked for that way first, then with the cookie.
 function fromHttpCache(url) {
   function ask(credentials) {
     return fetch(url, { cache: "only-if-cached", mode: "same-origin", credentials: credentials }).then(function (response) {
@@ -68,7 +68,7 @@ function fromHttpCache(url) {
       return response;
     });
   }
-  return ask("same-origin").catch(function () { return ask("omit"); });
+  return ask("omit").catch(function () { return ask("same-origin"); });
 }
 
 self.addEventListener("activate", function (event) {
