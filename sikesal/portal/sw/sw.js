@@ -16,21 +16,60 @@ importScripts(CONFIG.outbox);
 
 self.addEventListener("install", function (event) {
   event.waitUntil(
-    Promise.all([
-      caches.open(STATIC_CACHE).then(function (cache) {
-        return cache.addAll(CONFIG.precache.filter(isStatic));
-      }),
-      caches.open(PAGE_CACHE).then(function (cache) {
-        // One by one: a page that fails (a rate limit, a hiccup) must not stop the install.
-        return Promise.all(CONFIG.precache.filter(function (url) { return !isStatic(url); }).map(function (url) {
-          return fetch(url, { credentials: "same-origin" }).then(function (response) {
-            if (cacheable(url, response)) return cache.put(url, response);
-          }).catch(function () {});
-        }));
-      })
-    ]).then(function () { return self.skipWaiting(); })
+    pagesJustLoaded().then(function (loaded) {
+      return Promise.all([
+        caches.open(STATIC_CACHE).then(function (cache) {
+          // "no-cache": a file the page has just loaded is only revalidated (a 304, no body) instead of
+          // downloaded again, and a file a deploy changed is never taken from a stale HTTP cache entry
+          // (nginx keeps /static/ 30 days under the same name) into the new version's cache.
+          return cache.addAll(CONFIG.precache.filter(isStatic).map(function (url) {
+            return new Request(url, { cache: "no-cache" });
+          }));
+        }),
+        caches.open(PAGE_CACHE).then(function (cache) {
+          return Promise.all(CONFIG.precache.filter(function (url) { return !isStatic(url); }).map(function (url) {
+            return precachePage(cache, url, loaded.indexOf(url) >= 0);
+          }));
+        })
+      ]);
+    }).then(function () { return self.skipWaiting(); })
   );
 });
+
+// On the first install (no earlier worker), the pages open in a window were just downloaded without one:
+// their addresses (path and query). An update takes every page fresh from the network.
+function pagesJustLoaded() {
+  if (self.registration.active) return Promise.resolve([]);
+  return self.clients.matchAll({ type: "window", includeUncontrolled: true }).then(function (windows) {
+    return windows.map(function (client) {
+      var url = new URL(client.url);
+      return url.pathname + url.search;
+    });
+  });
+}
+
+// A page just loaded is kept from the HTTP cache rather than downloaded again; any other from the network.
+// One by one: a page that fails (a rate limit, a hiccup) must not stop the install.
+function precachePage(cache, url, justLoaded) {
+  var copy = justLoaded ? fromHttpCache(url) : Promise.reject(new Error("not loaded yet"));
+  return copy.catch(function () {
+    return fetch(url, { credentials: "same-origin" });
+  }).then(function (response) {
+    if (cacheable(url, response)) return cache.put(url, response);
+  }).catch(function () {});
+}
+
+// The HTTP cache's copy, never the network. Pages vary on Cookie and a first visit asks without one (the
+// CSRF cookie comes with that answer), so the copy is asked for that way first, then with the cookie.
+function fromHttpCache(url) {
+  function ask(credentials) {
+    return fetch(url, { cache: "only-if-cached", mode: "same-origin", credentials: credentials }).then(function (response) {
+      if (!cacheable(url, response)) throw new Error("no copy to keep");
+      return response;
+    });
+  }
+  return ask("omit").catch(function () { return ask("same-origin"); });
+}
 
 self.addEventListener("activate", function (event) {
   event.waitUntil(
