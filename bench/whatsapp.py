@@ -1,16 +1,19 @@
 """WhatsApp benchmark: webhook deliveries per second through the whole conversation path, and how long a
 citizen waits for the receipt, under that load.
 
-    .venv/bin/python -m bench.whatsapp [--citizens 500] [--deliverers 16] [--json FILE]
+    .venv/bin/python -m bench.whatsapp [--citizens 500] [--rate 300] [--deliverers 16] [--task-workers 1]
+                                       [--json FILE]
 
 Starts SIKESAL the production way (`manage.py up`: gunicorn with 2 workers per core and the task worker)
 on a fresh SQLite database in a temporary directory (or DATABASE_URL's PostgreSQL), and the WhatsApp Cloud
 API simulator (wa_sim) delivering to it with `--deliverers` webhooks in flight at a time. Every citizen
 sends a whole conversation that ends in a filed report (hello, what happened, a shared location, no photo,
-privacy, "ya": six messages) in one /__sim/burst, each message its own signed webhook. Measured:
+privacy, "ya": six messages), all citizens at once: every citizen's first message, then every citizen's
+second, and so on, in one /__sim/burst, each message its own signed webhook, offered at `--rate` messages a
+second (the load the issue sets, 300; `--rate 0`: as fast as the deliverers go, SIKESAL's ceiling). Measured:
 
 - `webhook_messages_per_s`: webhooks SIKESAL answered 200 (each stored and a task queued), per second of
-  the burst's delivery;
+  the burst's delivery (the offered rate when SIKESAL takes all it is offered);
 - `worker_messages_per_s`: citizens' messages the worker handled (conversation step, answers queued,
   reports filed), per second from the first handled to the last;
 - `worker_lag_at_burst_end_s`: how long the worker still needed once the last webhook was taken (close to
@@ -118,11 +121,14 @@ def run(args, sim_url, base, roots):
 
     sim = httpx.Client(base_url=sim_url, timeout=600)
     sim.post("/__sim/config", json={"webhook": f"{base}/webhooks/whatsapp/", "statuses": False})
-    messages = [m for i in range(args.citizens) for m in conversation(i)]
+    # Many citizens writing at once: each one's next message after everyone else's current one.
+    conversations = [conversation(i) for i in range(args.citizens)]
+    messages = [c[step] for step in range(len(conversations[0])) for c in conversations]
     handed = time.time()
     cpu_before = cpu_by_role(roots)
     started = time.perf_counter()
-    burst = sim.post("/__sim/burst", json={"messages": messages, "timeout": 600}).json()
+    pace = {"rate": args.rate} if args.rate else {}
+    burst = sim.post("/__sim/burst", json={"messages": messages, "timeout": 600, **pace}).json()
     burst_seconds = time.perf_counter() - started
     accepted = sum(1 for d in burst["deliveries"] if d["status"] == 200)
     handled = InboundMessage.objects.filter(kind="message", processed_at__isnull=False)
@@ -157,6 +163,7 @@ def run(args, sim_url, base, roots):
         "citizens": args.citizens,
         "messages": len(messages),
         "deliverers": args.deliverers,
+        "offered_messages_per_s": args.rate or None,
         "task_workers": args.task_workers,
         "webhook_accepted": accepted,
         "webhook_messages_per_s": round(accepted / burst_seconds, 1),
@@ -180,7 +187,11 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--citizens", type=int, default=500)
     parser.add_argument("--deliverers", type=int, default=16, help="webhooks the simulator has in flight")
-    parser.add_argument("--task-workers", type=int, default=os.cpu_count(), help="`manage.py up --task-workers`")
+    parser.add_argument(
+        "--rate", type=float, default=300,
+        help="messages a second the simulator offers (the issue's load); 0: as fast as the deliverers go",
+    )  # fmt: skip
+    parser.add_argument("--task-workers", type=int, default=1, help="`manage.py up --task-workers`")
     parser.add_argument("--json")
     args = parser.parse_args(argv)
     from bench.core import setup_django

@@ -104,7 +104,9 @@ def send(sim, spec: dict) -> dict:
 
 
 def burst(sim, spec: dict) -> dict:
-    """Many messages at once; with out_of_order their webhooks (copies included) go out shuffled."""
+    """Many messages at once; with out_of_order their webhooks (copies included) go out shuffled. With
+    `rate` (messages a second) they are due one after the other at that pace, as citizens' traffic arrives,
+    instead of all at once (as fast as the deliverers go)."""
     if not isinstance(spec, dict):
         raise SimError(400, "body must be a JSON object")
     options = delivery_options(sim, spec)
@@ -119,11 +121,15 @@ def burst(sim, spec: dict) -> dict:
         ]
     if not isinstance(messages, list) or not 1 <= len(messages) <= MAX_BURST:
         raise SimError(400, f"messages must be a list of 1 to {MAX_BURST} messages")
+    rate = spec.get("rate")
+    if rate is not None and (isinstance(rate, bool) or not isinstance(rate, (int, float)) or rate <= 0):
+        raise SimError(400, "rate must be a positive number of messages a second")
     built = [build(sim, m) for m in messages]
     rng = sim.rng("burst", built[0][0])
     jobs = []
-    for wamid, payload in built:
-        jobs += sim.webhook_jobs("message", payload, [wamid], options, options.delay, None, rng)
+    for i, (wamid, payload) in enumerate(built):
+        due = options.delay + (i / rate if rate else 0.0)
+        jobs += sim.webhook_jobs("message", payload, [wamid], options, due, None, rng)
     if options.out_of_order:
         # shuffle the order, keeping each copy's own delay
         delays = [d for d, _ in jobs]

@@ -1,5 +1,6 @@
 """The simulator delivers webhooks as the platform does: signed, at least once, not always in order."""
 
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -54,6 +55,17 @@ def test_out_of_order_changes_the_order_of_a_burst_and_keeps_every_message(sim, 
     arrived = [m["id"] for m in receiver.messages()]
     assert arrived != shuffled
     assert sorted(arrived) == sorted(shuffled)
+
+
+def test_a_paced_burst_delivers_at_its_rate_in_order_and_refuses_a_bad_rate(sim, receiver):
+    texts = [{"from": "6281200000002", "text": f"pelan {i}"} for i in range(6)]
+    sent = sim.post("/__sim/burst", {"messages": texts, "rate": 10})["wamids"]
+    assert [m["id"] for m in receiver.messages()] == sent
+    log = [d for d in sim.http.get("/__sim/deliveries").json()["deliveries"] if d["wamids"][0] in sent]
+    times = sorted(dt.datetime.fromisoformat(d["at"].replace("Z", "+00:00")) for d in log)
+    assert times[-1] - times[0] >= dt.timedelta(seconds=0.45)  # 6 at 10 a second: the last 0.5 s after the first
+    for bad in (0, -5, "fast", True):
+        assert sim.http.post("/__sim/burst", json={"messages": texts, "rate": bad}).status_code == 400
 
 
 def test_a_webhook_answered_non_2xx_is_retried_until_it_is_taken(sim, receiver):

@@ -19,7 +19,7 @@ from django_tasks_db.models import DBTaskResult, TaskResultStatus, get_date_max
 
 from sikesal.complaints import rawsql, senders
 from sikesal.complaints.attachments import check_upload
-from sikesal.integrations.inbound import adapters, conversation
+from sikesal.integrations.inbound import adapters, conversation, lookups
 from sikesal.integrations.inbound.adapters import MediaError
 from sikesal.integrations.inbound.models import Conversation, InboundMessage, OutboundMessage
 from sikesal.integrations.notify import channels
@@ -111,7 +111,7 @@ def handle_pending(channel, sender):
     adapter = adapters.get(channel)
     claimed = []
     while True:
-        pending = list(_unhandled().filter(channel=channel, sender=sender).order_by("sent_at", "id")[:BATCH])
+        pending = lookups.unhandled_from(channel, sender, BATCH)
         if not pending:
             return claimed
         # The first always; the next ones with it only once they have waited SETTLE: webhooks of messages
@@ -122,37 +122,29 @@ def handle_pending(channel, sender):
         pending = pending[:fresh]
         incoming = {m.pk: _read(adapter, m) if m.kind == InboundMessage.Kind.MESSAGE else None for m in pending}
         with transaction.atomic():
-            # Only those still unhandled: another worker may have handled some meanwhile.
-            locked = set(_unhandled().select_for_update().filter(pk__in=incoming).values_list("pk", flat=True))
-            answers, done = [], []
-            for message in (m for m in pending if m.pk in locked):
+            now = timezone.now()
+            if lookups.mark_handled(list(incoming), now) < len(incoming):
+                # Another worker handled some of them meanwhile: undone, and what still waits read again.
+                transaction.set_rollback(True)
+                continue
+            answers = []
+            for message in pending:
                 answers += _handle_one(adapter, message, incoming[message.pk])
-                done.append(message)
-            _mark_handled(done)
-            if answers and not _unsent(channel, sender).exclude(pk__in=[a.pk for a in claimed]).exists():
+                message.processed_at = now
+                if message.error:  # kept and marked rather than answered (rare)
+                    InboundMessage.objects.filter(pk=message.pk).update(error=message.error)
+            if answers and not lookups.waiting_to_send(channel, sender, excluding=[a.pk for a in claimed]):
                 now = timezone.now()
                 for answer in answers:
                     answer.state, answer.claimed_at = OutboundMessage.State.SENDING, now
                 claimed += answers
             OutboundMessage.objects.bulk_create(answers)
-            released = [m for m in done if incoming[m.pk] is not None and not m.error]
+            released = [m for m in pending if incoming[m.pk] is not None and not m.error]
             transaction.on_commit(lambda released=released: [adapter.release_media(m) for m in released])
         if complete:
             # All that waited is handled; a message that came meanwhile queued a task of its own (accept
             # queues one while this one runs), so there is nothing to look for again.
             return claimed
-
-
-def _mark_handled(done):
-    """One UPDATE for the messages handled well (Django's bulk_update writes a CASE per row and field: its
-    SQL cost more to build than the message to handle), one each for the few marked with an error."""
-    now = timezone.now()
-    for message in done:
-        message.processed_at = now
-    InboundMessage.objects.filter(pk__in=[m.pk for m in done if not m.error]).update(processed_at=now)
-    for message in done:
-        if message.error:
-            InboundMessage.objects.filter(pk=message.pk).update(processed_at=now, error=message.error)
 
 
 def _handle_one(adapter, message, incoming):
@@ -288,12 +280,12 @@ def _claim_answers(channel_name, to):
         state=OutboundMessage.State.SENDING, claimed_at__lt=now - SENDING_LEASE
     )
     waiting = OutboundMessage.objects.filter(claimable, channel=channel_name, to=to, external_id__isnull=True)
-    if not waiting.exists():  # looked at first without a transaction: on SQLite each one takes the write lock
+    # Looked at first without a transaction: on SQLite each one takes the write lock.
+    if not lookups.claimable(channel_name, to, now - SENDING_LEASE):
         return []
     # Another worker sending to `to` now: it claims again once it has written what it sent, so it sends
     # these after its own, in their order (two senders would race: the citizen could read "2" before "1").
-    in_flight = Q(state=OutboundMessage.State.SENDING, claimed_at__gte=now - SENDING_LEASE)
-    if OutboundMessage.objects.filter(in_flight, channel=channel_name, to=to, external_id__isnull=True).exists():
+    if lookups.in_flight(channel_name, to, now - SENDING_LEASE):
         return []
     with transaction.atomic():
         batch = list(
