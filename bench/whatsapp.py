@@ -197,6 +197,11 @@ def main(argv=None):
     from bench.core import setup_django
 
     setup_django()  # a fresh SQLite file in SIKESAL_DATA_DIR (or DATABASE_URL), migrated: the server's too
+    from sikesal.routing.service import train_and_activate
+
+    # As a city's system has one: without a routing model the first report filed trains it, in the worker,
+    # in the measured window (python -m bench trains it first too).
+    train_and_activate()
     from django.db import connection
 
     sim_proc, sim_url = start_simulator(tempfile.mkdtemp(prefix="wa-sim-bench-"), args.deliverers)
