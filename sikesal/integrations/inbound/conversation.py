@@ -27,7 +27,7 @@ from sikesal.complaints.actions import Action
 from sikesal.complaints.errors import InvalidInput, LifecycleError
 from sikesal.complaints.models import Complaint
 from sikesal.complaints.policy import Actor
-from sikesal.integrations.inbound import language, places
+from sikesal.integrations.inbound import language, lookups, places
 from sikesal.integrations.inbound.models import Conversation, OutboundMessage
 from sikesal.integrations.notify import channels
 from sikesal.privacy import notice
@@ -105,7 +105,7 @@ class Turn:
 def handle(adapter, message, inbound):
     """Handle one citizen message; returns the answers (unsaved OutboundMessage rows)."""
     turn = Turn(adapter, message, inbound)
-    conv = Conversation.objects.select_for_update().filter(channel=adapter.name, sender=message.sender).first()
+    conv = lookups.conversation_of(adapter.name, message.sender)
     if conv is not None and conv.expires_at <= message.sent_at:
         with translation.override(conv.language):
             expire(turn, conv)

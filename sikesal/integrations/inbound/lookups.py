@@ -1,7 +1,7 @@
 """The looks the worker makes for every message it handles, written out in SQL.
 
-Each is a one-table query on an index (inbound_queue, outbound_queue) that the database answers in about
-10 µs, but that Django's query compiler spent 200-250 µs building, every time: five of them per message
+Each is a one-table query on an index (inbound_queue, outbound_queue, a unique key) that the database
+answers in about 10 µs, but that Django's query compiler spent 200-250 µs building, every time: five of them per message
 were most of what a WhatsApp message cost the worker besides the conversation itself (bench/whatsapp.py).
 The ORM query each one stands for is in its docstring. Names come from the models (quoted); every value
 is a parameter, prepared as the ORM prepares it (complaints/rawsql.py)."""
@@ -9,7 +9,7 @@ is a parameter, prepared as the ORM prepares it (complaints/rawsql.py)."""
 from django.db import connection
 
 from sikesal.complaints import rawsql
-from sikesal.integrations.inbound.models import InboundMessage, OutboundMessage
+from sikesal.integrations.inbound.models import Conversation, InboundMessage, OutboundMessage
 
 State = OutboundMessage.State
 
@@ -97,3 +97,20 @@ def in_flight(channel, to, lease_start):
     return _unsent_exists(
         channel, to, condition, [State.SENDING.value, _when(OutboundMessage, "claimed_at", lease_start)]
     )
+
+
+def conversation_of(channel, sender):
+    """`Conversation.objects.select_for_update().filter(channel=…, sender=…).first()`: the sender's
+    conversation (unique per channel and sender), its row locked on PostgreSQL."""
+    table, c = _names(Conversation, "channel", "sender")
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    sql = f"SELECT * FROM {table} WHERE {c['channel']} = %s AND {c['sender']} = %s{lock}"  # noqa: S608 (our names)
+    return next(iter(Conversation.objects.raw(sql, [channel, sender])), None)
+
+
+def mark_sent(answer):
+    """`OutboundMessage.objects.filter(pk=…).update(state=…, external_id=…, attempts=…)` from the answer."""
+    table, c = _names(OutboundMessage, "id", "state", "external_id", "attempts")
+    sql = f"UPDATE {table} SET {c['state']} = %s, {c['external_id']} = %s, {c['attempts']} = %s WHERE {c['id']} = %s"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [answer.state, answer.external_id, answer.attempts, answer.pk])

@@ -253,10 +253,8 @@ def _send(channel_name, to, batch):
             answer.state, answer.attempts = OutboundMessage.State.SENT, answer.attempts + 1
             sent.append(answer)
     with transaction.atomic():
-        for answer in sent:  # mostly one: a plain UPDATE costs less to build than bulk_update's CASE
-            OutboundMessage.objects.filter(pk=answer.pk).update(
-                state=answer.state, external_id=answer.external_id, attempts=answer.attempts
-            )
+        for answer in sent:  # mostly one
+            lookups.mark_sent(answer)
         if failure is not None:
             _failed(*failure, channel_name, to, batch[0].claimed_at)
             # the rest wait for the retry: the citizen reads the answers in their order
@@ -276,10 +274,6 @@ def _unsent(channel_name, to):
 
 def _claim_answers(channel_name, to):
     now = timezone.now()
-    claimable = Q(state=OutboundMessage.State.PENDING) | Q(
-        state=OutboundMessage.State.SENDING, claimed_at__lt=now - SENDING_LEASE
-    )
-    waiting = OutboundMessage.objects.filter(claimable, channel=channel_name, to=to, external_id__isnull=True)
     # Looked at first without a transaction: on SQLite each one takes the write lock.
     if not lookups.claimable(channel_name, to, now - SENDING_LEASE):
         return []
@@ -287,6 +281,10 @@ def _claim_answers(channel_name, to):
     # these after its own, in their order (two senders would race: the citizen could read "2" before "1").
     if lookups.in_flight(channel_name, to, now - SENDING_LEASE):
         return []
+    claimable = Q(state=OutboundMessage.State.PENDING) | Q(
+        state=OutboundMessage.State.SENDING, claimed_at__lt=now - SENDING_LEASE
+    )
+    waiting = OutboundMessage.objects.filter(claimable, channel=channel_name, to=to, external_id__isnull=True)
     with transaction.atomic():
         batch = list(
             waiting.select_for_update(of=("self",)).select_related("reply_to", "complaint").order_by("id")[:BATCH]
