@@ -386,8 +386,10 @@ def test_flags_changed_after_the_report_went_out_are_counted(synced, submit, act
     complaint = submit()
     settle(synced)
     assert reconcile()["flag_mismatch"] == 0
+    assert "flag_mismatch" not in health.health()["red"]
     act(complaint, "set_flags", is_secret=True)
     assert reconcile()["flag_mismatch"] == 1  # visible, not silently "matching"
+    assert "flag_mismatch" in health.health()["red"]  # and red, mailed to the admins like the others
 
 
 def test_rows_parked_by_an_older_version_after_a_401_go_again(synced, submit):

@@ -162,6 +162,8 @@ def red_states(h):
         red.append("conflicts")
     if h["unknown_status"]:
         red.append("unknown_status")
+    if h["flag_mismatch"]:  # anonim/rahasia changed here, not there: a reporter's protection at stake
+        red.append("flag_mismatch")
     return red
 
 
@@ -193,6 +195,10 @@ def health():
         "parked_recovered": Parked.objects.filter(resolved_at__isnull=False).count(),
         "conflicts_open": Conflict.objects.filter(resolved_at__isnull=True).count(),
         "conflicts_settled": Conflict.objects.filter(resolved_at__isnull=False).count(),
+        # from the last comparison of both sides (reconcile.py): SP4N-LAPOR! has no call to change them
+        "flag_mismatch": len((states["reconcile"].value or {}).get("flag_mismatch", []))
+        if "reconcile" in states
+        else 0,
         "unknown_status": Link.objects.exclude(remote_status__isnull=True)
         .exclude(remote_status__in=mapping.KNOWN_STATUSES)
         .count(),
