@@ -1,4 +1,4 @@
-"""The looks the worker makes for every message it handles, written out in SQL.
+"""The looks made for every message a channel brings, by the webhook and by the worker, written out in SQL.
 
 Each is a one-table query on an index (inbound_queue, outbound_queue, a unique key) that the database
 answers in about 10 µs, but that Django's query compiler spent 200-250 µs building, every time: five of them per message
@@ -7,6 +7,8 @@ The ORM query each one stands for is in its docstring. Names come from the model
 is a parameter, prepared as the ORM prepares it (complaints/rawsql.py)."""
 
 from django.db import connection
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult, TaskResultStatus, get_date_max
 
 from sikesal.complaints import rawsql
 from sikesal.integrations.inbound.models import Conversation, InboundMessage, OutboundMessage
@@ -114,3 +116,20 @@ def mark_sent(answer):
     sql = f"UPDATE {table} SET {c['state']} = %s, {c['external_id']} = %s, {c['attempts']} = %s WHERE {c['id']} = %s"  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(sql, [answer.state, answer.external_id, answer.attempts, answer.pk])
+
+
+def task_waiting(task_path, args):
+    """`DBTaskResult.objects.ready().filter(task_path=…, args_kwargs={"args": args, "kwargs": {}})
+    .select_for_update().exists()`: is such a task queued and not yet claimed? The webhook asks it for every
+    message (processing.accept); the ORM spent 0.3 ms building it, for a look of 0.02 ms."""
+    table, c = _names(DBTaskResult, "status", "task_path", "args_kwargs", "run_after")
+    args_kwargs = rawsql.prepare(DBTaskResult._meta.get_field("args_kwargs"), {"args": list(args), "kwargs": {}})
+    jsonb, lock = ("::jsonb", " FOR UPDATE") if connection.vendor == "postgresql" else ("", "")
+    sql = (
+        f"SELECT 1 FROM {table} WHERE {c['status']} = %s AND {c['task_path']} = %s"  # noqa: S608 (our names)
+        f" AND {c['args_kwargs']} = %s{jsonb} AND ({c['run_after']} = %s OR {c['run_after']} <= %s) LIMIT 1{lock}"
+    )
+    never, now = (_when(DBTaskResult, "run_after", t) for t in (get_date_max(), timezone.now()))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [TaskResultStatus.READY.value, task_path, args_kwargs, never, now])
+        return cursor.fetchone() is not None

@@ -10,14 +10,13 @@ import datetime as dt
 import logging
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_tasks import task
-from django_tasks_db.models import DBTaskResult, TaskResultStatus, get_date_max
 
-from sikesal.complaints import rawsql, senders
+from sikesal.complaints import senders
 from sikesal.complaints.attachments import check_upload
 from sikesal.integrations.inbound import adapters, conversation, lookups
 from sikesal.integrations.inbound.adapters import MediaError
@@ -65,26 +64,7 @@ def _queued(channel, sender):
     this transaction commits (PostgreSQL: a claim in progress makes the row no longer READY once it waited;
     SQLite: the two write transactions do not overlap). A task running already may have read the sender's
     messages before this one: a new task is queued then."""
-    with connection.cursor() as cursor:
-        cursor.execute(*_queued_query(channel, sender))
-        return cursor.fetchone() is not None
-
-
-def _queued_query(channel, sender):
-    """`DBTaskResult.objects.ready().filter(task_path=…, args_kwargs=…).select_for_update()`, written out: the
-    ORM spent 0.3 ms building it, on every webhook, for a look that takes 0.02 ms."""
-    meta, quote = DBTaskResult._meta, connection.ops.quote_name
-    column = {name: quote(meta.get_field(name).column) for name in ("status", "task_path", "args_kwargs", "run_after")}
-    args_kwargs = rawsql.prepare(meta.get_field("args_kwargs"), {"args": [channel, sender], "kwargs": {}})
-    jsonb, lock = ("::jsonb", " FOR UPDATE") if connection.vendor == "postgresql" else ("", "")
-    sql = (  # names from the model only; every value a parameter
-        f"SELECT 1 FROM {quote(meta.db_table)} WHERE {column['status']} = %s AND {column['task_path']} = %s"  # noqa: S608
-        f" AND {column['args_kwargs']} = %s{jsonb}"
-        f" AND ({column['run_after']} = %s OR {column['run_after']} <= %s) LIMIT 1{lock}"
-    )
-    run_after = meta.get_field("run_after")
-    never, now = (rawsql.prepare(run_after, t) for t in (get_date_max(), timezone.now()))
-    return sql, [TaskResultStatus.READY.value, process_inbound.module_path, args_kwargs, never, now]
+    return lookups.task_waiting(process_inbound.module_path, [channel, sender])
 
 
 @task(takes_context=True)
