@@ -189,10 +189,16 @@ def main():
     parser.add_argument(
         "--whatsapp-citizens", type=int, help="citizens in the WhatsApp run (default 500; --quick 150); 0 skips it"
     )
+    parser.add_argument(
+        "--lapor-push", type=int,
+        help="reports pushed to SP4N-LAPOR! answering in 50 ms (default 1000; --quick 300); 0 skips it",
+    )  # fmt: skip
     args = parser.parse_args()
     reports = args.reports or (100_000 if args.quick else 1_000_000)
     if args.whatsapp_citizens is None:
         args.whatsapp_citizens = 150 if args.quick else 500
+    if args.lapor_push is None:
+        args.lapor_push = 300 if args.quick else 1000
     seconds = args.seconds or (15 if args.quick else 60)
     args.sustained_seconds = args.sustained_seconds or (60 if args.quick else 300)
 
@@ -219,6 +225,7 @@ def main():
                 except subprocess.TimeoutExpired:
                     proc.kill()
         result.update(whatsapp(args.whatsapp_citizens))
+        result.update(lapor_push(args.lapor_push))
     finally:
         if pg_dir:
             subprocess.run([str(ROOT / "scripts/pg-throwaway"), "stop", pg_dir], check=False)
@@ -230,6 +237,21 @@ def main():
 
 
 server_holder = []
+
+
+def lapor_push(reports):
+    """bench.lapor --push in a process of its own (the simulator answering each call in 50 ms, 3 runs), on a
+    fresh SQLite database or the same PostgreSQL server: `lapor_push_rps`, outbox rows sent a second."""
+    if not reports:
+        return {}
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "lapor.json"
+        env = {k: v for k, v in os.environ.items() if k != "SIKESAL_DATA_DIR"}
+        command = [sys.executable, "-m", "bench.lapor", "--push", str(reports), "--runs", "3", "--latency", "0.05",
+                   "--json", str(out)]  # fmt: skip
+        subprocess.run(command, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+        figures = json.loads(out.read_text())
+    return {"lapor_push_rps": figures["lapor_push_rps"], "lapor_push_reports": reports}
 
 
 def whatsapp(citizens):
