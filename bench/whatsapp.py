@@ -197,6 +197,12 @@ def main(argv=None):
     from bench.core import setup_django
 
     setup_django()  # a fresh SQLite file in SIKESAL_DATA_DIR (or DATABASE_URL), migrated: the server's too
+    from sikesal.integrations.inbound.models import Conversation, InboundMessage, OutboundMessage
+
+    # A PostgreSQL database may hold an earlier run's messages: the simulator's message ids repeat from run
+    # to run, and SIKESAL rightly takes a repeated id for Meta's re-delivery (stored once, not answered).
+    for model in (OutboundMessage, Conversation, InboundMessage):
+        model.objects.all().delete()
     from sikesal.routing.service import train_and_activate
 
     # As a city's system has one: without a routing model the first report filed trains it, in the worker,
