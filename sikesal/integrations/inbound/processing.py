@@ -150,12 +150,6 @@ def _handle_one(adapter, message, incoming):
         return [OutboundMessage(channel=message.channel, to=message.sender, reply_to=message, body=body)]
 
 
-def _unhandled():
-    # The provider's whole delivery (raw) is kept for the record only: parsing it on every read cost more
-    # than the rest of the message.
-    return InboundMessage.objects.filter(processed_at__isnull=True).defer("raw")
-
-
 def _read(adapter, message):
     content = message.content
     incoming = conversation.Incoming(
@@ -297,7 +291,12 @@ def expire_conversations():
     for conv in Conversation.objects.filter(expires_at__lte=now).order_by("id")[:500]:
         with transaction.atomic():
             locked = Conversation.objects.select_for_update().filter(pk=conv.pk, expires_at__lte=now).first()
-            if locked is None or _unhandled().filter(channel=locked.channel, sender=locked.sender).exists():
+            if (
+                locked is None
+                or InboundMessage.objects.filter(
+                    channel=locked.channel, sender=locked.sender, processed_at__isnull=True
+                ).exists()
+            ):
                 continue
             with translation.override(locked.language):
                 OutboundMessage.objects.bulk_create(conversation.expire_idle(adapters.get(locked.channel), locked, now))
