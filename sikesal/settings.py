@@ -178,6 +178,11 @@ SIKESAL_PERIODIC = env_json(
             "task": "sikesal.integrations.inbound.processing.expire_conversations",
             "every_seconds": 300,
         },
+        # answers a worker took to send and died before writing sent (processing.SENDING_LEASE) go again
+        "resend_abandoned_answers": {
+            "task": "sikesal.integrations.inbound.processing.resend_abandoned",
+            "every_seconds": 60,
+        },
         # personal data past its period (SIKESAL_RETENTION) anonymised or deleted (privacy/retention.py)
         "apply_retention": {"task": "sikesal.privacy.retention.apply_retention", "every_seconds": 86400},
     },

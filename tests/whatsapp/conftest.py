@@ -155,14 +155,16 @@ class Phone:
 
 
 def run_worker():
-    """The worker's rounds until no task is due. One round can miss a task: a webhook arriving meanwhile (a
-    delivery report from the simulator) holds the sender's waiting task locked while it adds its message,
-    and the worker skips locked tasks. A running worker takes it on its next round; here, another round."""
+    """The worker's rounds until nothing is due. One round can end just before a delivery report from the
+    simulator is stored (its webhook comes on the simulator's own thread); a running worker takes it on its
+    next look, here another round does."""
     from django_tasks_db.models import DBTaskResult
+
+    from sikesal.integrations.inbound.models import InboundMessage
 
     for _ in range(50):
         call_command("worker", batch=True, no_scheduler=True, interval=0)
-        if not DBTaskResult.objects.ready().exists():
+        if not DBTaskResult.objects.ready().exists() and not InboundMessage.objects.filter(processed_at=None).exists():
             return
         time.sleep(0.05)
 

@@ -6,6 +6,7 @@ import io
 import json
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone, translation
 from django_tasks_db.models import DBTaskResult
 from PIL import Image
@@ -13,8 +14,15 @@ from PIL import Image
 from sikesal.catalogue.models import Area, AreaLevel
 from sikesal.complaints.models import Complaint, Event
 from sikesal.complaints.states import Status
+from sikesal.core.workers import requeue_orphans
 from sikesal.integrations.inbound.models import Conversation, InboundMessage, OutboundMessage
-from sikesal.integrations.inbound.processing import _send, expire_conversations, handle_pending, send_answers
+from sikesal.integrations.inbound.processing import (
+    SENDING_LEASE,
+    _send,
+    expire_conversations,
+    handle_pending,
+    send_answers,
+)
 from sikesal.integrations.notify.models import Notification
 from tests.whatsapp.conftest import Phone, delivery, run_worker, sign
 
@@ -237,7 +245,7 @@ def test_messages_delivered_out_of_order_are_handled_in_the_order_they_were_sent
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_conversation_sent_while_the_worker_is_busy_is_one_task_answered_once_each_in_order(phone, cloud_api):
+def test_a_conversation_sent_while_the_worker_is_busy_waits_and_is_answered_once_each_in_order(phone, cloud_api):
     kelurahan = Area.objects.get(pk=KELURAHAN)
     said = [
         "Halo",
@@ -250,32 +258,55 @@ def test_a_conversation_sent_while_the_worker_is_busy_is_one_task_answered_once_
     ]
     for text in said:
         phone.send(phone.text(text))  # seven webhooks before the worker gets to this citizen
-    tasks = DBTaskResult.objects.filter(task_path__endswith="process_inbound")
-    assert tasks.count() == 1  # the waiting task reads every message of the sender when it starts
+    # Stored, and waiting for the worker to look: the webhook queues no task of its own.
+    assert InboundMessage.objects.filter(processed_at=None).count() == len(said)
+    assert not DBTaskResult.objects.filter(task_path__endswith="process_inbound").exists()
     run_worker()
     c = Complaint.objects.get()
     texts = cloud_api.texts_to(NUMBER)
     assert len(texts) == len(said) and len(set(texts)) == len(said)
     assert "kecamatan" in texts[1] and "kelurahan" in texts[2] and c.tracking_number in texts[-1]
     assert OutboundMessage.objects.filter(state="sent").count() == len(said)
-    phone.send(phone.text(f"cek {c.tracking_number}"))  # the task has run: a new one is queued
-    assert tasks.filter(status="READY").count() == 1
+    phone.send(phone.text(f"cek {c.tracking_number}"))
     run_worker()
     assert len(cloud_api.texts_to(NUMBER)) == len(said) + 1 and c.tracking_number in cloud_api.texts_to(NUMBER)[-1]
+    assert not InboundMessage.objects.filter(processed_at=None).exists()
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_worker_that_dies_after_handling_a_message_and_before_sending_its_answer_loses_nothing(phone, cloud_api):
+def test_a_worker_that_dies_after_handling_a_message_and_before_sending_its_answer_loses_nothing(
+    phone, cloud_api, settings
+):
     phone.send(phone.text(DESCRIPTION))
-    task = DBTaskResult.objects.get(task_path__endswith="process_inbound")
-    # The dead worker's share: it claimed the task and handled the message, then died before sending.
-    DBTaskResult.objects.filter(pk=task.pk).update(worker_ids=["dead-worker"])
+    # The dead worker's share: it handled the message and claimed its answer, then died before sending.
     handle_pending("whatsapp", "+" + NUMBER)
     assert OutboundMessage.objects.get().state == "sending" and cloud_api.texts_to(NUMBER) == []
-    run_worker()  # the task again, as core/workers.py requeues a dead worker's task
+    run_worker()  # a worker cannot tell a dead one's claim from a live one's still sending
+    assert cloud_api.texts_to(NUMBER) == []
+    lease = SENDING_LEASE + dt.timedelta(seconds=1)
+    OutboundMessage.objects.update(claimed_at=timezone.now() - lease)  # time passes
+    # The periodic job, as the scheduler of a worker runs it (the other jobs left out of this test)
+    settings.SIKESAL_PERIODIC = {"resend_abandoned_answers": settings.SIKESAL_PERIODIC["resend_abandoned_answers"]}
+    call_command("worker", batch=True, interval=0)
     (where,) = cloud_api.texts_to(NUMBER)
     assert "kecamatan" in where and OutboundMessage.objects.get().state == "sent"
     assert InboundMessage.objects.get().processed_at is not None and Conversation.objects.get().step == "where"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_retry_whose_worker_died_sends_what_it_had_claimed_at_once(phone, cloud_api, settings):
+    cloud_api.fail_next = 1
+    phone.say(DESCRIPTION)  # refused: a retry is queued for after the backoff
+    retry = DBTaskResult.objects.get(task_path__endswith="process_inbound", status="READY")
+    # The retry's worker claimed the task and the answer, then died before sending.
+    started = timezone.now() - dt.timedelta(seconds=settings.SIKESAL_WORKER_STALE_SECONDS + 1)
+    DBTaskResult.objects.filter(pk=retry.pk).update(status="RUNNING", started_at=started, worker_ids=["dead"])
+    OutboundMessage.objects.update(state="sending", claimed_at=timezone.now())
+    assert requeue_orphans() == [str(retry.pk)]
+    DBTaskResult.objects.filter(pk=retry.pk).update(run_after=timezone.now())  # and its backoff is over
+    run_worker()  # its second attempt: the claim is the dead worker's, sent now rather than after the lease
+    (where,) = cloud_api.texts_to(NUMBER)
+    assert "kecamatan" in where and OutboundMessage.objects.get().state == "sent"
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,14 +1,12 @@
 """The looks made for every message a channel brings, by the webhook and by the worker, written out in SQL.
 
-Each is a one-table query on an index (inbound_queue, outbound_queue, a unique key) that the database
+Each is a one-table query on an index (inbound_queue, inbound_waiting, outbound_queue, a unique key) that the database
 answers in about 10 µs, but that Django's query compiler spent 200-250 µs building, every time: five of them per message
 were most of what a WhatsApp message cost the worker besides the conversation itself (bench/whatsapp.py).
 The ORM query each one stands for is in its docstring. Names come from the models (quoted); every value
 is a parameter, prepared as the ORM prepares it (complaints/rawsql.py)."""
 
 from django.db import connection
-from django.utils import timezone
-from django_tasks_db.models import DBTaskResult, TaskResultStatus, get_date_max
 
 from sikesal.complaints import rawsql
 from sikesal.integrations.inbound.models import Conversation, InboundMessage, OutboundMessage
@@ -118,18 +116,28 @@ def mark_sent(answer):
         cursor.execute(sql, [answer.state, answer.external_id, answer.attempts, answer.pk])
 
 
-def task_waiting(task_path, args):
-    """`DBTaskResult.objects.ready().filter(task_path=…, args_kwargs={"args": args, "kwargs": {}})
-    .select_for_update().exists()`: is such a task queued and not yet claimed? The webhook asks it for every
-    message (processing.accept); the ORM spent 0.3 ms building it, for a look of 0.02 ms."""
-    table, c = _names(DBTaskResult, "status", "task_path", "args_kwargs", "run_after")
-    args_kwargs = rawsql.prepare(DBTaskResult._meta.get_field("args_kwargs"), {"args": list(args), "kwargs": {}})
-    jsonb, lock = ("::jsonb", " FOR UPDATE") if connection.vendor == "postgresql" else ("", "")
+def senders_waiting(limit):
+    """The senders of the `limit` oldest messages not yet handled, in that order, each once (on the
+    inbound_waiting index: only the waiting messages are in it)."""
+    table, c = _names(InboundMessage, "id", "channel", "sender", "processed_at", "received_at")
     sql = (
-        f"SELECT 1 FROM {table} WHERE {c['status']} = %s AND {c['task_path']} = %s"  # noqa: S608 (our names)
-        f" AND {c['args_kwargs']} = %s{jsonb} AND ({c['run_after']} = %s OR {c['run_after']} <= %s) LIMIT 1{lock}"
+        f"SELECT {c['channel']}, {c['sender']} FROM {table} WHERE {c['processed_at']} IS NULL"  # noqa: S608
+        f" ORDER BY {c['received_at']}, {c['id']} LIMIT %s"
     )
-    never, now = (_when(DBTaskResult, "run_after", t) for t in (get_date_max(), timezone.now()))
     with connection.cursor() as cursor:
-        cursor.execute(sql, [TaskResultStatus.READY.value, task_path, args_kwargs, never, now])
-        return cursor.fetchone() is not None
+        cursor.execute(sql, [limit])
+        return list(dict.fromkeys(cursor.fetchall()))
+
+
+def abandoned(lease_start):
+    """`OutboundMessage.objects.filter(state=SENDING, claimed_at__lt=lease_start).values_list("channel",
+    "to").distinct()`: who has answers a worker took to send before `lease_start` and never wrote sent. The
+    state is written in the SQL, not a parameter: SQLite uses the partial index only for a literal match."""
+    table, c = _names(OutboundMessage, "channel", "to", "state", "claimed_at")
+    sql = (
+        f"SELECT DISTINCT {c['channel']}, {c['to']} FROM {table}"  # noqa: S608 (our names)
+        f" WHERE {c['state']} = '{State.SENDING.value}' AND {c['claimed_at']} < %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [_when(OutboundMessage, "claimed_at", lease_start)])
+        return cursor.fetchall()

@@ -29,7 +29,13 @@ class InboundMessage(models.Model):
         verbose_name = _("inbound message")
         verbose_name_plural = _("inbound messages")
         constraints = [models.UniqueConstraint(fields=["channel", "external_id"], name="inbound_once")]
-        indexes = [models.Index(fields=["channel", "sender", "processed_at", "sent_at"], name="inbound_queue")]
+        indexes = [
+            models.Index(fields=["channel", "sender", "processed_at", "sent_at"], name="inbound_queue"),
+            # what the worker looks for first: the messages not yet handled, oldest first (processing.drain)
+            models.Index(
+                fields=["received_at", "id"], condition=models.Q(processed_at__isnull=True), name="inbound_waiting"
+            ),
+        ]
 
 
 class Conversation(models.Model):
@@ -83,4 +89,8 @@ class OutboundMessage(models.Model):
                 fields=["channel", "external_id"], condition=models.Q(external_id__isnull=False), name="outbound_once"
             )
         ]
-        indexes = [models.Index(fields=["channel", "to", "state"], name="outbound_queue")]
+        indexes = [
+            models.Index(fields=["channel", "to", "state"], name="outbound_queue"),
+            # answers a worker took to send and never wrote sent (processing.resend_abandoned)
+            models.Index(fields=["claimed_at"], condition=models.Q(state="sending"), name="outbound_claimed"),
+        ]

@@ -1,4 +1,5 @@
-"""Run the background worker, the events' side effects (in batches) and the periodic scheduler in one process.
+"""Run the background worker, the events' side effects (in batches), the citizens' messages on the messaging
+channels and the periodic scheduler in one process.
 
 SIGINT/SIGTERM stop it cleanly: a running task finishes, then the process exits. A heartbeat thread keeps
 the worker's sign of life fresh and requeues the tasks of workers that died mid-task (core/workers.py).
@@ -16,8 +17,13 @@ from django_tasks_db.management.commands.db_worker import Worker
 from sikesal.complaints import effect_queue, effects
 from sikesal.core import scheduler, warmup, workers
 from sikesal.core.sqlite.base import CHECKPOINT_SECONDS, checkpoint
+from sikesal.integrations.inbound import lookups
+from sikesal.integrations.inbound import processing as inbound
 
 log = logging.getLogger("sikesal.worker")
+# How often an idle worker looks for citizens' messages (WhatsApp, SMS, e-mail): four cheap looks a second,
+# so an answer leaves within a quarter of a second of the message.
+INBOUND_POLL_SECONDS = 0.25
 
 
 class Command(BaseCommand):
@@ -68,24 +74,32 @@ class Command(BaseCommand):
         # there, in a batch's transaction, held SQLite's write lock and every citizen filing a report.
         effects.handlers()
         warmup.freeze()
-        effects_thread = None
+        effects_thread = inbound_thread = None
         self.stdout.write(f"SIKESAL worker {worker_id} started")
         try:
             if batch:
-                # Until both queues are empty: tasks make events (a pull), events make tasks (a push).
+                # Until the queues are empty: tasks make events (a pull), events make tasks (a push), and a
+                # citizen's message makes events (a report filed).
                 for _ in range(20):
+                    inbound.drain()
                     effect_queue.drain()
                     tasks_worker().run()
-                    if not effect_queue.due().exists():
+                    if not effect_queue.due().exists() and not lookups.senders_waiting(1):
                         break
             else:
-                # The events' side effects on their own thread, in batches, beside the tasks.
+                # The events' side effects on their own thread, in batches, and the citizens' messages on
+                # another, beside the tasks.
                 effects_thread = self._effects_loop(interval, stop)
+                # One thread: a second one in the same process, to handle a citizen while the first waits
+                # for the provider or SQLite's write lock, made each message cost 25% more CPU and the
+                # worker slower (bench/whatsapp.py, 2026-12-07).
+                inbound_thread = self._inbound_loop(min(interval, INBOUND_POLL_SECONDS), stop)
                 worker.run()
         finally:
             stop.set()
-            if effects_thread is not None:  # a clean stop finishes its batch rather than leave it leased
-                effects_thread.join(timeout=60)
+            for thread in (effects_thread, inbound_thread):
+                if thread is not None:  # a clean stop finishes its batch (its sender) rather than leave it
+                    thread.join(timeout=60)
             try:
                 close_old_connections()
                 workers.forget(worker_id)
@@ -104,6 +118,25 @@ class Command(BaseCommand):
                 except Exception:  # a database hiccup must not end the loop
                     log.exception("side effects batch failed")
                     stop.wait(max(interval, 1))
+                finally:
+                    close_old_connections()
+
+        thread = threading.Thread(target=loop, daemon=True)
+        thread.start()
+        return thread
+
+    @staticmethod
+    def _inbound_loop(poll, stop):
+        def loop():
+            while not stop.is_set():
+                try:
+                    close_old_connections()
+                    # Nothing waits: look again in a moment (a message waits at most this long for the worker).
+                    if not inbound.drain(max_seconds=30):
+                        stop.wait(poll)
+                except Exception:  # a database hiccup must not end the loop
+                    log.exception("inbound messages failed")
+                    stop.wait(max(poll, 1))
                 finally:
                     close_old_connections()
 
