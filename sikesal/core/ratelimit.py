@@ -59,6 +59,11 @@ def allow(scope, ident, limit, window_seconds, cost=1):
         return True
     now = int(time.time())
     key, expires = _window_key(scope, ident, window_seconds, now)
+    if cost > limit * BATCH_SHARE and time.monotonic() - _flushed[0] < FLUSH_SECONDS:
+        # A small limit, never counted here first: this key's statement alone. Going through every key this
+        # process has seen (below) cost 0.3 ms a WhatsApp message with 500 citizens writing; what the
+        # others hold back is written by the first hit after FLUSH_SECONDS, as before.
+        return _write({key: (cost, expires)}, now)[key] <= limit
     with _lock:
         tally = _tallies.get(key)
         if tally is None:
