@@ -48,10 +48,19 @@ def accept(found):
     report once (unique channel and provider id): a re-delivery stores nothing. The worker finds what was
     stored (`drain`). Returns the rows it stored. Every channel's messages come in here, so a check on the
     sender (a block list, a per-sender limit) belongs here too."""
+    # Inserted straight away, all in one transaction: a re-delivery is rare, and a look first (or a
+    # savepoint for each) cost as much as the insert.
+    try:
+        with transaction.atomic():
+            for row in found:
+                row.save(force_insert=True)
+        return list(found)
+    except IntegrityError:
+        for row in found:  # what the rolled-back transaction gave them
+            row.pk, row._state.adding = None, True
     stored = []
-    with transaction.atomic():
+    with transaction.atomic():  # a re-delivery among them: one at a time
         for row in found:
-            # Inserted straight away (a re-delivery is rare): a look first cost as much as the insert.
             try:
                 with transaction.atomic():
                     row.save(force_insert=True)
