@@ -15,6 +15,7 @@ from sikesal.catalogue.models import Area, AreaLevel
 from sikesal.complaints.models import Complaint, Event
 from sikesal.complaints.states import Status
 from sikesal.core.workers import requeue_orphans
+from sikesal.integrations.inbound import lookups
 from sikesal.integrations.inbound.models import Conversation, InboundMessage, OutboundMessage
 from sikesal.integrations.inbound.processing import (
     SENDING_LEASE,
@@ -406,3 +407,18 @@ def test_deploy_checks_warn_while_the_public_demo_secrets_are_in_use(settings):
     settings.SIKESAL_WHATSAPP_APP_SECRET = "a3f9c1d2e4b5a6978812"
     settings.SIKESAL_WHATSAPP_ACCESS_TOKEN = "EAAG-system-user-token"
     assert whatsapp_secrets_set() == []
+
+
+@pytest.mark.django_db
+def test_one_sender_with_hundreds_waiting_takes_one_place_in_the_workers_look():
+    now = timezone.now()
+    rows = [
+        InboundMessage(channel="whatsapp", external_id=f"wamid.flood{i}", sender="+6281111111111", sent_at=now, raw={})
+        for i in range(250)
+    ]
+    InboundMessage.objects.bulk_create(rows)
+    InboundMessage.objects.create(
+        channel="whatsapp", external_id="wamid.other", sender="+" + NUMBER, sent_at=now, raw={}
+    )
+    # the other citizen is in the worker's next look, not behind 250 of the flood's messages
+    assert lookups.senders_waiting(200) == [("whatsapp", "+6281111111111"), ("whatsapp", "+" + NUMBER)]

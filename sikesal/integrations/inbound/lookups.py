@@ -117,16 +117,17 @@ def mark_sent(answer):
 
 
 def senders_waiting(limit):
-    """The senders of the `limit` oldest messages not yet handled, in that order, each once (on the
-    inbound_waiting index: only the waiting messages are in it)."""
-    table, c = _names(InboundMessage, "id", "channel", "sender", "processed_at", "received_at")
+    """Up to `limit` senders with messages not yet handled, the one whose oldest has waited longest first
+    (on the inbound_waiting index: only the waiting messages are in it). Grouped, so that one sender with
+    hundreds waiting takes one place, not all of them."""
+    table, c = _names(InboundMessage, "channel", "sender", "processed_at", "received_at")
     sql = (
         f"SELECT {c['channel']}, {c['sender']} FROM {table} WHERE {c['processed_at']} IS NULL"  # noqa: S608
-        f" ORDER BY {c['received_at']}, {c['id']} LIMIT %s"
+        f" GROUP BY {c['channel']}, {c['sender']} ORDER BY MIN({c['received_at']}) LIMIT %s"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [limit])
-        return list(dict.fromkeys(cursor.fetchall()))
+        return cursor.fetchall()
 
 
 def abandoned(lease_start):

@@ -231,11 +231,14 @@ def _read(adapter, message):
     for item in content.get("media", []):
         try:
             name, data = adapter.fetch_media(item)
-        except MediaError as exc:
-            log.warning("inbound %s media %s: %s", adapter.name, item.get("id"), exc)
+            checked, error = check_upload(name, data)
+        except Exception as exc:  # a provider's error, or a file our checks choke on: refused, not retried
+            # (an exception here would leave the message waiting, taken again on every look of the worker)
+            log.warning(
+                "inbound %s media %s: %s", adapter.name, item.get("id"), exc, exc_info=not isinstance(exc, MediaError)
+            )
             incoming.refused.append(_("Your file could not be received. Please send it again."))
             continue
-        checked, error = check_upload(name, data)
         if error:
             incoming.refused.append(error)
         else:

@@ -1,7 +1,7 @@
 """The Cloud API webhook, /webhooks/whatsapp/: Meta's verification handshake (GET) and its signed deliveries
 (POST). A delivery is checked (X-Hub-Signature-256), stored (each message and status once, whatever Meta
-re-delivers) and answered 200 at once; the worker handles what was stored (integrations/inbound/processing.py),
-through the inbound core's one door (processing.accept), which queues a task for each sender."""
+re-delivers) through the inbound core's one door (processing.accept), and answered 200 at once; the worker
+finds the rows waiting and handles them (integrations/inbound/processing.py)."""
 
 import hashlib
 import hmac
