@@ -2,9 +2,9 @@
 citizen waits for the receipt, under that load.
 
     .venv/bin/python -m bench.whatsapp [--citizens 500] [--rate 300] [--deliverers 16] [--task-workers 1]
-                                       [--json FILE]
+                                       [--web-workers 2] [--json FILE]
 
-Starts SIKESAL the production way (`manage.py up`: gunicorn with 2 workers per core and the task worker)
+Starts SIKESAL the production way (`manage.py up`: gunicorn with its 2 web workers and the task worker)
 on a fresh SQLite database in a temporary directory (or DATABASE_URL's PostgreSQL), and the WhatsApp Cloud
 API simulator (wa_sim) delivering to it with `--deliverers` webhooks in flight at a time. Every citizen
 sends a whole conversation that ends in a filed report (hello, what happened, a shared location, no photo,
@@ -61,13 +61,13 @@ def start_simulator(data_dir, deliverers):
     return process.start(data_dir, "--workers", deliverers)
 
 
-def start_sikesal(sim_url, task_workers):
+def start_sikesal(sim_url, task_workers, web_workers):
     import httpx
 
     port = free_port()
     # As `python -m bench` runs it (the daily jobs, the routing model's retraining among them, kept out of
     # the measured window), with the WhatsApp simulator's address.
-    env = server_env(port, 2 * os.cpu_count())
+    env = server_env(port, web_workers)
     env.update(SIKESAL_WA_SIM="0", SIKESAL_WHATSAPP_API_URL=sim_url, SIKESAL_TASK_WORKERS=str(task_workers))
     # The same citizens file again in every run: on a PostgreSQL database kept between runs, the sixth run
     # within an hour met the per-sender limit of reports (5 an hour) and waited for reports never filed.
@@ -169,6 +169,7 @@ def run(args, sim_url, base, roots):
         "deliverers": args.deliverers,
         "offered_messages_per_s": args.rate or None,
         "task_workers": args.task_workers,
+        "web_workers": args.web_workers,
         "webhook_accepted": accepted,
         "webhook_messages_per_s": round(accepted / burst_seconds, 1),
         "burst_seconds": round(burst_seconds, 2),
@@ -196,6 +197,9 @@ def main(argv=None):
         help="messages a second the simulator offers (the issue's load); 0: as fast as the deliverers go",
     )  # fmt: skip
     parser.add_argument("--task-workers", type=int, default=1, help="`manage.py up --task-workers`")
+    # up's own default: on two cores, four web processes (python -m bench's 2 per core, for page traffic)
+    # cost each webhook 1.9 ms of CPU instead of 1.3, taken from the worker (2026-12-07).
+    parser.add_argument("--web-workers", type=int, default=2, help="`manage.py up --web-workers`")
     parser.add_argument("--json")
     args = parser.parse_args(argv)
     from bench.core import setup_django
@@ -217,7 +221,7 @@ def main(argv=None):
     sim_proc, sim_url = start_simulator(tempfile.mkdtemp(prefix="wa-sim-bench-"), args.deliverers)
     server = None
     try:
-        server, base = start_sikesal(sim_url, args.task_workers)
+        server, base = start_sikesal(sim_url, args.task_workers, args.web_workers)
         result = {
             "db": connection.vendor,
             "machine": f"{os.cpu_count()} cores, {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') >> 30} GiB",

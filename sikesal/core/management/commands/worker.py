@@ -92,7 +92,8 @@ class Command(BaseCommand):
                 effects_thread = self._effects_loop(interval, stop)
                 # One thread: a second one in the same process, to handle a citizen while the first waits
                 # for the provider or SQLite's write lock, made each message cost 25% more CPU and the
-                # worker slower (bench/whatsapp.py, 2026-12-07).
+                # worker slower; so did a thread sending the answers while the next message is handled
+                # (bench/whatsapp.py, 2026-12-07: the GIL and the write lock, not the waits, set the pace).
                 inbound_thread = self._inbound_loop(min(interval, INBOUND_POLL_SECONDS), stop)
                 worker.run()
         finally:
