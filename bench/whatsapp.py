@@ -2,7 +2,7 @@
 citizen waits for the receipt, under that load.
 
     .venv/bin/python -m bench.whatsapp [--citizens 500] [--rate 300] [--deliverers 16] [--task-workers 1]
-                                       [--web-workers 2] [--json FILE]
+                                       [--web-workers 2] [--send-latency 0] [--json FILE]
 
 Starts SIKESAL the production way (`manage.py up`: gunicorn with its 2 web workers and the task worker)
 on a fresh SQLite database in a temporary directory (or DATABASE_URL's PostgreSQL), and the WhatsApp Cloud
@@ -123,7 +123,10 @@ def run(args, sim_url, base, roots):
     from sikesal.integrations.inbound.models import InboundMessage
 
     sim = httpx.Client(base_url=sim_url, timeout=600)
-    sim.post("/__sim/config", json={"webhook": f"{base}/webhooks/whatsapp/", "statuses": False})
+    sim.post(
+        "/__sim/config",
+        json={"webhook": f"{base}/webhooks/whatsapp/", "statuses": False, "send_latency": args.send_latency},
+    )
     # Many citizens writing at once: each one's next message after everyone else's current one.
     conversations = [conversation(i) for i in range(args.citizens)]
     messages = [c[step] for step in range(len(conversations[0])) for c in conversations]
@@ -170,6 +173,7 @@ def run(args, sim_url, base, roots):
         "offered_messages_per_s": args.rate or None,
         "task_workers": args.task_workers,
         "web_workers": args.web_workers,
+        "send_latency_s": args.send_latency,
         "webhook_accepted": accepted,
         "webhook_messages_per_s": round(accepted / burst_seconds, 1),
         "burst_seconds": round(burst_seconds, 2),
@@ -200,6 +204,9 @@ def main(argv=None):
     # up's own default: on two cores, four web processes (python -m bench's 2 per core, for page traffic)
     # cost each webhook 1.9 ms of CPU instead of 1.3, taken from the worker (2026-12-07).
     parser.add_argument("--web-workers", type=int, default=2, help="`manage.py up --web-workers`")
+    parser.add_argument(
+        "--send-latency", type=float, default=0.0, help="seconds the simulated Cloud API takes to answer a send"
+    )
     parser.add_argument("--json")
     args = parser.parse_args(argv)
     from bench.core import setup_django

@@ -198,6 +198,10 @@ for _job, _spec in SIKESAL_PERIODIC.items():
 # SIGKILL, a lost machine) is put back in the queue. Event handlers are idempotent, so a rerun is safe.
 SIKESAL_WORKER_HEARTBEAT_SECONDS = env_int("SIKESAL_WORKER_HEARTBEAT_SECONDS", 15)
 SIKESAL_WORKER_STALE_SECONDS = env_int("SIKESAL_WORKER_STALE_SECONDS", 120)
+# Threads of each worker posting answers to WhatsApp, SMS and e-mail while it handles the next messages
+# (integrations/inbound/processing.Sending): the platform answers a send in a few hundred milliseconds, so
+# 64 keep about 300 answers a second going; they hold no database connection.
+SIKESAL_INBOUND_SENDING_THREADS = env_int("SIKESAL_INBOUND_SENDING_THREADS", 64)
 
 # --- Domain rules (configurable, see docs/lifecycle.md) -----------------------------------------
 SIKESAL_DEADLINES = env_json_object(

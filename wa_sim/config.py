@@ -32,6 +32,8 @@ class Delivery:
     read_share: float = 1.0  # share of delivered messages the citizen reads
     fail_share: float = 0.0  # share of SIKESAL's sends that fail (a "failed" status with fail_code)
     fail_code: int = 131026  # Meta's "message undeliverable"
+    # seconds the Graph API takes to answer a send (over the internet: a few hundred milliseconds)
+    send_latency: float = 0.0
     window: str = "status"  # free text outside the 24-hour window: "status" accepts it, then reports it
     # "failed" with 131047, as the platform does; "refuse" answers the send itself with a 400 and 131047
 

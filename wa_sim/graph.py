@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import time
 from datetime import timedelta
 
 from .errors import GraphError, invalid_parameter, unknown_object
@@ -130,6 +131,8 @@ class Graph:
         if kind == "template":
             sent["message_status"] = "accepted"
         answer["messages"] = [sent]
+        if options.send_latency:
+            time.sleep(options.send_latency)  # this request's own thread: other sends go on meanwhile
         return 200, answer
 
     def in_window(self, phone: str) -> bool:

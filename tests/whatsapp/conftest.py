@@ -23,6 +23,7 @@ class CloudApi:
     def __init__(self, token):
         self.sent, self.media, self.token = [], {}, token
         self.fail_next = 0  # answer the next N sends with a 503
+        self.latency = 0.0  # seconds before a send is answered (the platform over the internet)
         ids = itertools.count(1)
         api = self
 
@@ -52,6 +53,7 @@ class CloudApi:
                     return self._json(503, {"error": {"message": "Service temporarily unavailable"}})
                 wamid = f"wamid.OUT{next(ids)}"
                 api.sent.append({**body, "wamid": wamid})
+                time.sleep(api.latency)
                 self._json(200, {"messaging_product": "whatsapp", "messages": [{"id": wamid}]})
 
             def do_GET(self):

@@ -19,7 +19,9 @@ from sikesal.integrations.inbound import lookups
 from sikesal.integrations.inbound.models import Conversation, InboundMessage, OutboundMessage
 from sikesal.integrations.inbound.processing import (
     SENDING_LEASE,
+    Sending,
     _send,
+    drain,
     expire_conversations,
     handle_pending,
     send_answers,
@@ -422,3 +424,65 @@ def test_one_sender_with_hundreds_waiting_takes_one_place_in_the_workers_look():
     )
     # the other citizen is in the worker's next look, not behind 250 of the flood's messages
     assert lookups.senders_waiting(200) == [("whatsapp", "+6281111111111"), ("whatsapp", "+" + NUMBER)]
+
+
+# --- The worker's sending threads ------------------------------------------------------------------------
+
+
+def _until_all_sent(sending):
+    for _ in range(100):
+        drain(sending=sending)
+        if not sending.in_flight and not InboundMessage.objects.filter(processed_at=None).exists():
+            return
+        sending.record(wait=0.1)
+    raise AssertionError("answers still on their way")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_citizen_who_writes_again_before_the_first_answer_is_back_gets_the_answers_in_order(phone, cloud_api):
+    cloud_api.latency = 1.0  # the platform takes its time to answer each send
+    sending = Sending(4)
+    try:
+        phone.send(phone.text("Halo"))
+        drain(sending=sending)  # handled, and its answer on its way
+        phone.send(phone.text(DESCRIPTION))
+        drain(sending=sending)  # handled while the first answer is not back: its answer waits behind it
+        assert list(OutboundMessage.objects.order_by("id").values_list("state", flat=True)) == ["sending", "pending"]
+        _until_all_sent(sending)
+    finally:
+        sending.finish(timeout=10)
+    greeting, where = cloud_api.texts_to(NUMBER)
+    assert "Halo" in greeting and "kecamatan" in where
+    answers = OutboundMessage.objects.order_by("id")
+    assert [a.state for a in answers] == ["sent", "sent"] and all(a.external_id for a in answers)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_answer_refused_on_the_sending_threads_is_tried_again_after_a_backoff(phone, cloud_api):
+    cloud_api.fail_next = 1
+    sending = Sending(2)
+    try:
+        phone.send(phone.text(DESCRIPTION))
+        _until_all_sent(sending)
+    finally:
+        sending.finish(timeout=10)
+    assert cloud_api.texts_to(NUMBER) == []
+    answer = OutboundMessage.objects.get()
+    assert answer.state == "pending" and answer.attempts == 1 and "503" in answer.error
+    retry = DBTaskResult.objects.get(task_path__endswith="process_inbound", status="READY")
+    DBTaskResult.objects.filter(pk=retry.pk).update(run_after=timezone.now())  # time passes
+    run_worker()
+    (where,) = cloud_api.texts_to(NUMBER)
+    assert "kecamatan" in where and OutboundMessage.objects.get().state == "sent"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_stopping_cleanly_writes_sent_the_answers_on_their_way(phone, cloud_api):
+    cloud_api.latency = 0.3
+    sending = Sending(2)
+    phone.send(phone.text(DESCRIPTION))
+    drain(sending=sending)
+    assert OutboundMessage.objects.get().state == "sending"
+    sending.finish(timeout=10)  # as the worker does on SIGTERM
+    answer = OutboundMessage.objects.get()
+    assert answer.state == "sent" and answer.external_id == cloud_api.sent[0]["wamid"]

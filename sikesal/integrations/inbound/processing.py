@@ -14,6 +14,8 @@ lock); fetching is a read, so doing it again after a crash is harmless."""
 import contextlib
 import datetime as dt
 import logging
+import queue
+import threading
 import time
 import zlib
 
@@ -72,20 +74,23 @@ def accept(found):
     return stored
 
 
-def drain(max_seconds=None):
+def drain(max_seconds=None, sending=None):
     """The worker's inbound loop: the senders with messages waiting, the longest-waiting first, each handled
     and answered (`process`), until none waits (or `max_seconds` have passed). Returns how many senders it
     took. Several workers share the queue: on PostgreSQL a sender taken by one is skipped by the others
     (`_sender_taken`); on SQLite they would take turns at the write lock anyway (one worker is faster there,
-    docs/channels.md), and a sender handled by two at once is still handled once (handle_pending)."""
+    docs/channels.md), and a sender handled by two at once is still handled once (handle_pending).
+    `sending`: the worker's Sending, or None to send each sender's answers before the next (batch mode)."""
     started, taken = time.monotonic(), 0
     while True:
         done = 0
         for channel, sender in lookups.senders_waiting(SENDERS_PER_LOOK):
             try:
+                if sending is not None:
+                    sending.record(wait=sending.full())
                 with _sender_taken(channel, sender) as mine:
                     if mine:
-                        process(channel, sender)
+                        process(channel, sender, sending)
                         done += 1
             except Exception:  # the others are not held up behind it; it is tried again on the next look
                 log.exception("inbound %s messages from %s could not be handled", channel, sender)
@@ -117,11 +122,89 @@ def _sender_taken(channel, sender):
 _LOCK_SPACE = 4_717_301  # the first key of SIKESAL's inbound advisory locks (any other use picks its own)
 
 
-def process(channel, sender):
-    """Handle the sender's waiting messages, then send what waits for them."""
+def process(channel, sender, sending=None):
+    """Handle the sender's waiting messages, then send what waits for them: at once, or on the worker's
+    sending threads (`sending`)."""
     claimed = handle_pending(channel, sender)
-    if not claimed or _send(channel, sender, claimed):  # after a refusal, the rest wait for its retry
-        send_answers(channel, sender)
+    if sending is None:
+        if not claimed or _send(channel, sender, claimed):  # after a refusal, the rest wait for its retry
+            send_answers(channel, sender)
+        return
+    # Nothing claimed: an answer may wait for a retry's backoff, or behind one being sent (Sending.record
+    # claims those once it is written sent).
+    claimed = claimed or _claim_answers(channel, sender)
+    if claimed:
+        sending.put(channel, sender, claimed)
+
+
+class Sending:
+    """The worker's answers on their way: posted to the provider on `threads` threads of their own, and
+    written sent by the thread that handles the messages (`record`: one transaction for all that came back).
+
+    The platform takes a few hundred milliseconds to answer a send over the internet; a worker that waited
+    for each answer before handling the next message would handle a few messages a second. Each citizen's
+    answers always go on the same thread, in the order they were handled; a later answer that was waiting
+    behind one on its way is claimed when that one is written sent. The threads never touch the database
+    (a connection each would be dozens per worker on PostgreSQL), and SQLite's writes stay on one thread.
+    A worker killed between a send and its record leaves the answer claimed: it goes again after
+    SENDING_LEASE (resend_abandoned), the one case in which a citizen may read an answer twice."""
+
+    def __init__(self, threads):
+        self.queues = [queue.Queue() for _ in range(max(1, threads))]
+        self.done = queue.Queue()
+        self.in_flight = 0  # batches handed out and not yet recorded (the handling thread's count)
+        self.limit = 4 * len(self.queues)  # more than this in flight: the handling waits for the provider
+        for number, work in enumerate(self.queues):
+            threading.Thread(target=self._post, args=(work,), daemon=True, name=f"inbound-send-{number}").start()
+
+    def put(self, channel, to, batch):
+        self.in_flight += 1
+        self.queues[zlib.crc32(f"{channel}:{to}".encode()) % len(self.queues)].put((channel, to, batch))
+
+    def full(self):
+        """How long to wait for answers to come back before handling more (0: no need)."""
+        return 0.05 if self.in_flight >= self.limit else 0
+
+    def _post(self, work):
+        while (item := work.get()) is not None:
+            channel, to, batch = item
+            try:
+                outcome = _post(channel, to, batch)
+            except Exception as exc:  # a bug must not end the thread: the answers go again after a backoff
+                log.exception("answers to %s on %s could not be sent", to, channel)
+                outcome = ([], (batch[0], f"{type(exc).__name__}: {exc}"[:300]))
+            self.done.put((channel, to, batch, *outcome))
+
+    def record(self, wait=0):
+        """Write sent what came back (waiting up to `wait` seconds for the first), and hand out what was
+        waiting behind it. Returns how many batches came back."""
+        results = []
+        try:
+            results.append(self.done.get(timeout=wait) if wait else self.done.get_nowait())
+            while True:
+                results.append(self.done.get_nowait())
+        except queue.Empty:
+            pass
+        if not results:
+            return 0
+        self.in_flight -= len(results)
+        with transaction.atomic():
+            for channel, to, batch, sent, failure in results:
+                _record(channel, to, batch, sent, failure)
+        for channel, to, _batch, _sent, failure in results:
+            more = [] if failure is not None else _claim_answers(channel, to)
+            if more:
+                self.put(channel, to, more)
+        return len(results)
+
+    def finish(self, timeout):
+        """A clean stop: what is on its way is written sent (for up to `timeout` seconds), then the threads
+        end."""
+        deadline = time.monotonic() + timeout
+        while self.in_flight and time.monotonic() < deadline:
+            self.record(wait=0.1)
+        for work in self.queues:
+            work.put(None)
 
 
 @task(takes_context=True)
@@ -280,27 +363,38 @@ def _send(channel_name, to, batch):
     """Send claimed answers in their order; True when all went (and there were some)."""
     if not batch:
         return False
+    sent, failure = _post(channel_name, to, batch)
+    with transaction.atomic():
+        _record(channel_name, to, batch, sent, failure)
+    return failure is None
+
+
+def _post(channel_name, to, batch):
+    """Send claimed answers in their order, without a look in the database: (those sent, None) or (those
+    sent, (the refused answer, why)) when the provider refused one (the rest not tried)."""
     channel = channels.get(channel_name)
     adapter = adapters.get(channel_name)
-    sent, failure = [], None
+    sent = []
     with Outbox() as outbox:
         for answer in batch:
             try:
                 answer.external_id = channel.send(outbox, to, adapter.outgoing(answer))
             except Exception as exc:  # any failure of the provider is retried, never lost silently
-                failure = (answer, str(exc)[:300] or type(exc).__name__)
-                break
+                return sent, (answer, str(exc)[:300] or type(exc).__name__)
             answer.state, answer.attempts = OutboundMessage.State.SENT, answer.attempts + 1
             sent.append(answer)
-    with transaction.atomic():
-        for answer in sent:  # mostly one
-            lookups.mark_sent(answer)
-        if failure is not None:
-            _failed(*failure, channel_name, to, batch[0].claimed_at)
-            # the rest wait for the retry: the citizen reads the answers in their order
-            unsent = [a.pk for a in batch[len(sent) + 1 :]]
-            OutboundMessage.objects.filter(pk__in=unsent).update(state=OutboundMessage.State.PENDING, claimed_at=None)
-    return failure is None
+    return sent, None
+
+
+def _record(channel_name, to, batch, sent, failure):
+    """Write what `_post` did, in the caller's transaction."""
+    for answer in sent:  # mostly one
+        lookups.mark_sent(answer)
+    if failure is not None:
+        _failed(*failure, channel_name, to, batch[0].claimed_at)
+        # the rest wait for the retry: the citizen reads the answers in their order
+        unsent = [a.pk for a in batch[len(sent) + 1 :]]
+        OutboundMessage.objects.filter(pk__in=unsent).update(state=OutboundMessage.State.PENDING, claimed_at=None)
 
 
 def _unsent(channel_name, to):

@@ -71,7 +71,11 @@ def _http_client():
     client = _clients.get(os.getpid())
     if client is None:
         _clients.clear()
-        client = _clients[os.getpid()] = httpx.Client(timeout=httpx.Timeout(10.0, connect=5.0), verify=_tls())
+        # As many kept open as the worker's sending threads use at once (httpx keeps 20 by default: the
+        # others were closed after each answer and opened again for the next).
+        kept = httpx.Limits(max_connections=100, max_keepalive_connections=100)
+        client = httpx.Client(timeout=httpx.Timeout(10.0, connect=5.0), verify=_tls(), limits=kept)
+        _clients[os.getpid()] = client
     return client
 
 

@@ -90,10 +90,8 @@ class Command(BaseCommand):
                 # The events' side effects on their own thread, in batches, and the citizens' messages on
                 # another, beside the tasks.
                 effects_thread = self._effects_loop(interval, stop)
-                # One thread: a second one in the same process, to handle a citizen while the first waits
-                # for the provider or SQLite's write lock, made each message cost 25% more CPU and the
-                # worker slower; so did a thread sending the answers while the next message is handled
-                # (bench/whatsapp.py, 2026-12-07: the GIL and the write lock, not the waits, set the pace).
+                # One thread handles the messages (a second one in the same process made each message cost
+                # 25% more CPU, bench/whatsapp.py 2026-12-07); the answers go out on threads of their own.
                 inbound_thread = self._inbound_loop(min(interval, INBOUND_POLL_SECONDS), stop)
                 worker.run()
         finally:
@@ -129,17 +127,27 @@ class Command(BaseCommand):
     @staticmethod
     def _inbound_loop(poll, stop):
         def loop():
+            sending = inbound.Sending(settings.SIKESAL_INBOUND_SENDING_THREADS)
             while not stop.is_set():
                 try:
                     close_old_connections()
-                    # Nothing waits: look again in a moment (a message waits at most this long for the worker).
-                    if not inbound.drain(max_seconds=30):
+                    # Nothing waits: look again in a moment (a message waits at most this long for the
+                    # worker), writing sent what comes back meanwhile.
+                    if inbound.drain(max_seconds=30, sending=sending):
+                        continue
+                    if sending.in_flight:
+                        sending.record(wait=poll)
+                    else:
                         stop.wait(poll)
                 except Exception:  # a database hiccup must not end the loop
                     log.exception("inbound messages failed")
                     stop.wait(max(poll, 1))
                 finally:
                     close_old_connections()
+            try:
+                sending.finish(timeout=30)
+            except Exception:  # the database may be what stops us: the claims go again after their lease
+                log.exception("answers on their way could not be written sent")
 
         thread = threading.Thread(target=loop, daemon=True)
         thread.start()
