@@ -144,8 +144,9 @@ class Sending:
     The platform takes a few hundred milliseconds to answer a send over the internet; a worker that waited
     for each answer before handling the next message would handle a few messages a second. Each citizen's
     answers always go on the same thread, in the order they were handled; a later answer that was waiting
-    behind one on its way is claimed when that one is written sent. The threads never touch the database
-    (a connection each would be dozens per worker on PostgreSQL), and SQLite's writes stay on one thread.
+    behind one on its way is claimed when that one is written sent. The threads write nothing and keep no
+    database connection (one each would be dozens per worker on PostgreSQL); SQLite's writes stay on one
+    thread.
     A worker killed between a send and its record leaves the answer claimed: it goes again after
     SENDING_LEASE (resend_abandoned), the one case in which a citizen may read an answer twice."""
 
@@ -174,6 +175,8 @@ class Sending:
                 log.exception("answers to %s on %s could not be sent", to, channel)
                 outcome = ([], (batch[0], f"{type(exc).__name__}: {exc}"[:300]))
             self.done.put((channel, to, batch, *outcome))
+            if connection.connection is not None:  # a channel looked something up (WhatsApp's window, for
+                connection.close()  # an answer to no message): closed rather than kept by this thread
 
     def record(self, wait=0):
         """Write sent what came back (waiting up to `wait` seconds for the first), and hand out what was
