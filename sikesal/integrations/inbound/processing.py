@@ -373,7 +373,7 @@ def _send(channel_name, to, batch):
 
 
 def _post(channel_name, to, batch):
-    """Send claimed answers in their order, without a look in the database: (those sent, None) or (those
+    """Send claimed answers in their order, writing nothing (`_record` does): (those sent, None), or (those
     sent, (the refused answer, why)) when the provider refused one (the rest not tried)."""
     channel = channels.get(channel_name)
     adapter = adapters.get(channel_name)
