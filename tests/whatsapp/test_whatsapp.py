@@ -263,7 +263,7 @@ def test_a_conversation_sent_while_the_worker_is_busy_waits_and_is_answered_once
         phone.send(phone.text(text))  # seven webhooks before the worker gets to this citizen
     # Stored, and waiting for the worker to look: the webhook queues no task of its own.
     assert InboundMessage.objects.filter(processed_at=None).count() == len(said)
-    assert not DBTaskResult.objects.filter(task_path__endswith="process_inbound").exists()
+    assert not DBTaskResult.objects.exists()
     run_worker()
     c = Complaint.objects.get()
     texts = cloud_api.texts_to(NUMBER)
@@ -300,7 +300,7 @@ def test_a_worker_that_dies_after_handling_a_message_and_before_sending_its_answ
 def test_a_retry_whose_worker_died_sends_what_it_had_claimed_at_once(phone, cloud_api, settings):
     cloud_api.fail_next = 1
     phone.say(DESCRIPTION)  # refused: a retry is queued for after the backoff
-    retry = DBTaskResult.objects.get(task_path__endswith="process_inbound", status="READY")
+    retry = DBTaskResult.objects.get(task_path__endswith="retry_answers", status="READY")
     # The retry's worker claimed the task and the answer, then died before sending.
     started = timezone.now() - dt.timedelta(seconds=settings.SIKESAL_WORKER_STALE_SECONDS + 1)
     DBTaskResult.objects.filter(pk=retry.pk).update(status="RUNNING", started_at=started, worker_ids=["dead"])
@@ -320,7 +320,7 @@ def test_with_two_workers_a_later_answer_waits_for_the_one_another_worker_is_sen
     later = OutboundMessage.objects.create(channel="whatsapp", to="+" + NUMBER, body="Jawaban kedua")
     send_answers("whatsapp", "+" + NUMBER)  # worker B, with a later answer to the same citizen
     assert cloud_api.texts_to(NUMBER) == [] and OutboundMessage.objects.get(pk=later.pk).state == "pending"
-    # A goes on as process_inbound does: its own answer, then what waits, in their order
+    # A goes on as process does: its own answer, then what waits, in their order
     assert _send("whatsapp", "+" + NUMBER, claimed)
     send_answers("whatsapp", "+" + NUMBER)
     where, second = cloud_api.texts_to(NUMBER)
@@ -335,7 +335,7 @@ def test_an_answer_the_cloud_api_refuses_is_sent_again_after_a_backoff(phone, cl
     assert cloud_api.texts_to(NUMBER) == []
     answer = OutboundMessage.objects.get()
     assert answer.state == "pending" and answer.attempts == 1 and "503" in answer.error
-    retry = DBTaskResult.objects.get(task_path__endswith="process_inbound", status="READY")
+    retry = DBTaskResult.objects.get(task_path__endswith="retry_answers", status="READY")
     assert retry.run_after > timezone.now()  # waits out the backoff
     DBTaskResult.objects.filter(pk=retry.pk).update(run_after=timezone.now())  # time passes
     run_worker()
@@ -469,7 +469,7 @@ def test_an_answer_refused_on_the_sending_threads_is_tried_again_after_a_backoff
     assert cloud_api.texts_to(NUMBER) == []
     answer = OutboundMessage.objects.get()
     assert answer.state == "pending" and answer.attempts == 1 and "503" in answer.error
-    retry = DBTaskResult.objects.get(task_path__endswith="process_inbound", status="READY")
+    retry = DBTaskResult.objects.get(task_path__endswith="retry_answers", status="READY")
     DBTaskResult.objects.filter(pk=retry.pk).update(run_after=timezone.now())  # time passes
     run_worker()
     (where,) = cloud_api.texts_to(NUMBER)

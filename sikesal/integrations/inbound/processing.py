@@ -6,7 +6,7 @@ message is never handled twice), then the answers it left to send.
 The messages waiting are the queue: the webhook only stores them, and the worker looks for them. A task per
 sender (as the first version queued) cost more than the conversation step it ran: a task's row written by
 the webhook, then claimed and finished by the worker, 1.1 ms of the 3.4 ms of CPU a message cost in all.
-Tasks remain for what must wait (an answer tried again after a backoff).
+Tasks remain for what must wait (an answer tried again after a backoff, retry_answers).
 
 Files are fetched from the provider before that transaction (a slow provider must not hold SQLite's write
 lock); fetching is a read, so doing it again after a crash is harmless."""
@@ -211,15 +211,21 @@ class Sending:
 
 
 @task(takes_context=True)
-def process_inbound(context, channel, sender):
-    """Queued when an answer to `sender` was refused, to try again after a backoff (`_failed`). A second
-    attempt is a task whose worker died running it (core/workers.py requeued it): what that worker had
-    claimed to send and not written sent is sent now, not after SENDING_LEASE."""
+def retry_answers(context, answer_id):
+    """Queued when the answer `answer_id` was refused, to try it (and what waits behind it) again after a
+    backoff (`_failed`). Its argument is the answer's id, not the citizen's address: a task's row is kept
+    after it ran, and an erasure (privacy/anonymise.py) must not leave the number in it. A second attempt is
+    a task whose worker died running it (core/workers.py requeued it): what that worker had claimed to send
+    and not written sent is sent now, not after SENDING_LEASE."""
+    answer = OutboundMessage.objects.filter(pk=answer_id).values_list("channel", "to").first()
+    if answer is None:  # erased meanwhile
+        return
+    channel, to = answer
     if context.attempt > 1:
-        _unsent(channel, sender).filter(state=OutboundMessage.State.SENDING).update(
+        _unsent(channel, to).filter(state=OutboundMessage.State.SENDING).update(
             state=OutboundMessage.State.PENDING, claimed_at=None
         )
-    process(channel, sender)
+    process(channel, to)
 
 
 @task()
@@ -442,7 +448,7 @@ def _failed(answer, error, channel_name, to, now):
     else:
         state = OutboundMessage.State.PENDING
         delay = dt.timedelta(seconds=30 * 2 ** (attempts - 1))
-        process_inbound.using(run_after=now + delay).enqueue(channel_name, to)
+        retry_answers.using(run_after=now + delay).enqueue(answer.pk)
     OutboundMessage.objects.filter(pk=answer.pk).update(state=state, error=error, attempts=attempts)
 
 
