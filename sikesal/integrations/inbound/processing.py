@@ -93,7 +93,8 @@ def drain(max_seconds=None, sending=None):
                         process(channel, sender, sending)
                         done += 1
             except Exception:  # the others are not held up behind it; it is tried again on the next look
-                log.exception("inbound %s messages from %s could not be handled", channel, sender)
+                # (the sender's address stays out of the log: a phone number or an e-mail address)
+                log.exception("inbound %s messages of one sender could not be handled", channel)
         taken += done
         if not done or (max_seconds is not None and time.monotonic() - started > max_seconds):
             return taken
@@ -172,7 +173,7 @@ class Sending:
             try:
                 outcome = _post(channel, to, batch)
             except Exception as exc:  # a bug must not end the thread: the answers go again after a backoff
-                log.exception("answers to %s on %s could not be sent", to, channel)
+                log.exception("answers %s… on %s could not be sent", batch[0].pk, channel)
                 outcome = ([], (batch[0], f"{type(exc).__name__}: {exc}"[:300]))
             self.done.put((channel, to, batch, *outcome))
             if connection.connection is not None:  # a channel looked something up (WhatsApp's window, for
@@ -460,12 +461,7 @@ def expire_conversations():
     for conv in Conversation.objects.filter(expires_at__lte=now).order_by("id")[:500]:
         with transaction.atomic():
             locked = Conversation.objects.select_for_update().filter(pk=conv.pk, expires_at__lte=now).first()
-            if (
-                locked is None
-                or InboundMessage.objects.filter(
-                    channel=locked.channel, sender=locked.sender, processed_at__isnull=True
-                ).exists()
-            ):
+            if locked is None or lookups.unhandled_from(locked.channel, locked.sender, 1):
                 continue
             with translation.override(locked.language):
                 OutboundMessage.objects.bulk_create(conversation.expire_idle(adapters.get(locked.channel), locked, now))
