@@ -185,6 +185,8 @@ SIKESAL_PERIODIC = env_json(
         },
         # personal data past its period (SIKESAL_RETENTION) anonymised or deleted (privacy/retention.py)
         "apply_retention": {"task": "sikesal.privacy.retention.apply_retention", "every_seconds": 86400},
+        # finished task rows (django-tasks-db) past their period: successful after 7 days, failed after 30
+        "purge_task_results": {"task": "sikesal.core.tasks.purge_task_results", "every_seconds": 86400},
     },
 )
 

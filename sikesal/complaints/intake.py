@@ -209,6 +209,16 @@ def phone_spellings(canonical):
     return spellings
 
 
+def phone_spellings_of(raw):
+    """phone_spellings of a number however it was typed, and the number as typed (+62 0812… is read as
+    +62812…, a spelling of its own); just the number as typed when canonical_phone cannot read it. Never
+    raises: for looking rows up, where an unreadable number simply matches itself."""
+    try:
+        return phone_spellings(canonical_phone(raw)) | {raw}
+    except ValueError:
+        return {raw}
+
+
 def _clean_reporter(raw, fail):
     name = " ".join(str(raw.get("name") or "").split())[:120]
     phone = clean_phone(raw.get("phone"))

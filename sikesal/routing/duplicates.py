@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from sikesal.complaints.intake import phone_spellings_of
 from sikesal.complaints.models import Complaint, Reporter
 from sikesal.complaints.states import OPEN_STATES, Status
 from sikesal.routing.normalize import normalize
@@ -81,9 +82,13 @@ def same_reporter_ids(phone="", email="", now=None):
     now = now or timezone.now()
     contact = Q()
     if phone:
-        contact |= Q(phone=phone)
+        # Rows keep a number as written (0812…, 62812…, +62812…): every spelling is one index look-up.
+        contact |= Q(phone__in=sorted(phone_spellings_of(phone)))
     if email:
-        contact |= Q(email=email)
+        # Rows keep an address as typed (Budi@… and budi@… are one person). A case-blind comparison cannot
+        # use reporter_email: with an address the look-up walks the window's reports (index
+        # complaint_submitted) instead, still bounded.
+        contact |= Q(email__iexact=email)
     if not contact:
         return set()
     return set(

@@ -3,6 +3,7 @@ the admin in one action, after which the duplicate's reporter follows the origin
 
 import datetime as dt
 
+import pytest
 from django.utils import timezone
 
 from sikesal.complaints.models import Complaint
@@ -57,6 +58,44 @@ def test_the_same_reporter_repeating(submit):
     found = duplicates.for_complaint(second)
     assert found and found[0].tracking_number == first.tracking_number
     assert "the same reporter" in found[0].reasons or "pelapor yang sama" in found[0].reasons
+
+
+def _later_report_by(reporter, now):
+    """Another report of the same problem under another service: only its reporter can bring the first one
+    up (the candidates are the newest reports of its own service)."""
+    return dict(
+        now=now + dt.timedelta(hours=2),
+        **{**PIPE, "service": "jalan-rusak", "title": "Pipa bocor belum juga diperbaiki",
+           "body": "Pipa PDAM depan sekolah masih bocor, air terbuang.", "reporter": reporter},
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("typed", ["+6281234567890", "6281234567890"])
+def test_the_same_reporter_however_the_number_is_written(submit, typed):
+    now = timezone.now()
+    first = submit(now=now, **{**PIPE, "reporter": {"name": "Budi", "phone": "081234567890"}})
+    second = submit(**_later_report_by({"phone": typed}, now))
+    found = duplicates.for_complaint(second)
+    assert [m.tracking_number for m in found] == [first.tracking_number]
+    assert "the same reporter" in found[0].reasons or "pelapor yang sama" in found[0].reasons
+    assert duplicates.same_reporter_ids(phone=typed) == {first.pk, second.pk}
+    assert duplicates.same_reporter_ids(phone="nomor saya") == set()  # unreadable: as written, no error
+
+
+def test_the_same_reporter_whatever_the_case_of_the_address(submit):
+    now = timezone.now()
+    first = submit(now=now, **{**PIPE, "reporter": {"name": "Sari", "email": "Sari.Dewi@Example.com"}})
+    second = submit(**_later_report_by({"email": "sari.dewi@example.com"}, now))
+    assert [m.tracking_number for m in duplicates.for_complaint(second)] == [first.tracking_number]
+
+
+def test_an_anonim_report_is_never_the_same_reporter_however_the_number_is_written(submit):
+    now = timezone.now()
+    hidden = submit(now=now, is_anonymous=True, **{**PIPE, "reporter": {"name": "", "phone": "081234567890"}})
+    for typed in ("081234567890", "+6281234567890", "6281234567890"):
+        second = submit(**_later_report_by({"phone": typed}, now))
+        assert hidden.pk not in duplicates.same_reporter_ids(phone=typed)
+        assert hidden.tracking_number not in {m.tracking_number for m in duplicates.for_complaint(second)}
 
 
 def test_old_and_merged_reports_are_not_candidates(submit, act):

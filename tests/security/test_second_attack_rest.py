@@ -240,6 +240,20 @@ def test_filing_as_plus_62_and_logging_in_as_08_is_one_account_with_the_reports(
     assert filed.tracking_number in client.get(reverse("portal:my_reports")).content.decode()
 
 
+def test_an_account_made_with_one_spelling_confirms_every_spelling(client, catalogue, settings, tmp_path):
+    from sikesal.integrations.notify.handlers import _confirmed
+
+    assert not _confirmed("+6281234567890")
+    login_by_phone(client, "0812 3456 7890", settings, tmp_path)
+    assert all(_confirmed(n) for n in ("+6281234567890", "6281234567890", "081234567890"))
+    assert not _confirmed("+6281298765432")
+    # an account named by another spelling (made before migration 0007) confirms the number as well
+    User.objects.create(username="warga:6281298765432", role=Role.CITIZEN)
+    assert _confirmed("+6281298765432")
+    User.objects.create(username="warga:0741123456", role=Role.CITIZEN)  # a landline: compared as written
+    assert _confirmed("0741123456")
+
+
 MIGRATION = importlib.import_module("sikesal.accounts.migrations.0007_merge_duplicate_citizens")
 
 

@@ -6,6 +6,7 @@ from collections import defaultdict
 from sikesal.accounts.models import User, citizen_username
 from sikesal.complaints import actions, effect_queue
 from sikesal.complaints.actions import Action
+from sikesal.complaints.intake import phone_spellings_of
 from sikesal.complaints.models import Complaint
 from sikesal.complaints.states import Visibility
 from sikesal.integrations.notify import channels
@@ -118,5 +119,7 @@ def _confirmed(address):
     """Someone logged in with a one-time code sent to this address (accounts.models.citizen_username)."""
     if "@" in address:
         return User.objects.filter(username__iexact=citizen_username(address)).exists()
-    forms = {address, "0" + address[3:]} if address.startswith("+62") else {address}
-    return User.objects.filter(username__in=[citizen_username(form) for form in forms]).exists()
+    # A log-in names the account by the number's canonical form; an account named by another spelling of
+    # it (made before accounts migration 0007, or by hand) confirms it as well.
+    forms = phone_spellings_of(address)
+    return User.objects.filter(username__in=sorted(citizen_username(form) for form in forms)).exists()
