@@ -1,7 +1,8 @@
 """Taking in what the webhooks received (`accept`, the one door every channel's messages come in by) and
 handling it in the worker (`drain`, on a thread of its own): each sender's messages one at a time in the
-provider's time order, each in one transaction with everything it causes (so a crash loses nothing and a
-message is never handled twice), then the answers it left to send.
+provider's time order, in one transaction with everything they cause (so a crash loses nothing and a
+message is never handled twice), then the answers they left to send. The worker handles a few senders in
+one transaction (`_handle_group`), each sender in a savepoint of its own.
 
 The messages waiting are the queue: the webhook only stores them, and the worker looks for them. A task per
 sender (as the first version queued) cost more than the conversation step it ran: a task's row written by
@@ -18,6 +19,7 @@ import queue
 import threading
 import time
 import zlib
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -40,6 +42,11 @@ log = logging.getLogger("sikesal.inbound")
 MAX_SEND_ATTEMPTS = 6  # as notifications': the last retry about 16 minutes after the first try
 SENDING_LEASE = dt.timedelta(minutes=5)  # an answer claimed this long ago by a worker that died is sent again
 BATCH = 50  # messages handled, or answers sent, in one transaction: bounds how long one holds SQLite's lock
+# Senders the worker handles in one transaction (at most BATCH messages in all). On SQLite every transaction
+# queues for the one write lock behind the webhooks' inserts: one per sender, the handling thread spent about
+# a third of its time waiting in that queue at 300 messages a second (bench/whatsapp.py, 2026-12-07). A
+# group of 8 holds the lock for some 20 ms, which a webhook waiting behind it can afford.
+GROUP = 8
 SETTLE = dt.timedelta(milliseconds=500)  # how long a message waits before it is handled with others
 FLOODED = "limited: over messages_per_sender_per_minute"  # the mark on a message kept but not answered
 SENDERS_PER_LOOK = 200  # senders taken from one look at the waiting messages (drain)
@@ -84,17 +91,11 @@ def drain(max_seconds=None, sending=None):
     started, taken = time.monotonic(), 0
     while True:
         done = 0
-        for channel, sender in lookups.senders_waiting(SENDERS_PER_LOOK):
-            try:
-                if sending is not None:
-                    sending.record(wait=sending.full())
-                with _sender_taken(channel, sender) as mine:
-                    if mine:
-                        process(channel, sender, sending)
-                        done += 1
-            except Exception:  # the others are not held up behind it; it is tried again on the next look
-                # (the sender's address stays out of the log: a phone number or an e-mail address)
-                log.exception("inbound %s messages of one sender could not be handled", channel)
+        waiting = lookups.senders_waiting(SENDERS_PER_LOOK)
+        for start in range(0, len(waiting), GROUP):
+            if sending is not None:
+                sending.record(wait=sending.full())
+            done += _handle_group(waiting[start : start + GROUP], sending)
         taken += done
         if not done or (max_seconds is not None and time.monotonic() - started > max_seconds):
             return taken
@@ -123,10 +124,51 @@ def _sender_taken(channel, sender):
 _LOCK_SPACE = 4_717_301  # the first key of SIKESAL's inbound advisory locks (any other use picks its own)
 
 
+def _handle_group(group, sending):
+    """Handle the waiting messages of the senders in `group` (channel, sender) in one transaction, each
+    sender's in a savepoint (one that fails is rolled back and logged alone; it is tried again on the next
+    look), then send their answers. Their files are fetched first, outside the transaction. Stops taking
+    senders once BATCH messages are in hand: the others wait for the next look. Returns how many senders
+    it handled."""
+    handled = []
+    with contextlib.ExitStack() as taken:
+        read, messages = [], 0
+        for channel, sender in group:
+            if messages >= BATCH:
+                break
+            try:
+                if taken.enter_context(_sender_taken(channel, sender)) and (found := _read_waiting(channel, sender)):
+                    read.append(found)
+                    messages += len(found.messages)
+            except Exception:  # the others are not held up behind it
+                # (the sender's address stays out of the log: a phone number or an e-mail address)
+                log.exception("inbound %s messages of one sender could not be read", channel)
+        if read:
+            with transaction.atomic():
+                for found in read:
+                    try:
+                        with transaction.atomic():
+                            handled.append((found, _handle_waiting(found)))
+                    except _Raced:
+                        pass  # another worker handled some of them: what still waits is read on the next look
+                    except Exception:
+                        log.exception("inbound %s messages of one sender could not be handled", found.channel)
+        for found, claimed in handled:
+            try:
+                _answer(found.channel, found.sender, claimed, sending)
+            except Exception:  # handled and committed: the answers go after their lease (resend_abandoned)
+                log.exception("inbound %s answers to one sender could not be sent", found.channel)
+    return len(handled)
+
+
 def process(channel, sender, sending=None):
     """Handle the sender's waiting messages, then send what waits for them: at once, or on the worker's
     sending threads (`sending`)."""
-    claimed = handle_pending(channel, sender)
+    _answer(channel, sender, handle_pending(channel, sender), sending)
+
+
+def _answer(channel, sender, claimed, sending):
+    """Send the answers `claimed` for the sender (and what waits behind them), once they are committed."""
     if sending is None:
         if not claimed or _send(channel, sender, claimed):  # after a refusal, the rest wait for its retry
             send_answers(channel, sender)
@@ -244,43 +286,76 @@ def handle_pending(channel, sender):
 
     Returns the answers it wrote already claimed for sending by this worker (no claim of their own to write),
     when nothing older waits to be sent to the sender; otherwise they wait behind it (send_answers)."""
-    adapter = adapters.get(channel)
     claimed = []
-    while True:
-        pending = lookups.unhandled_from(channel, sender, BATCH)
-        if not pending:
-            return claimed
-        # The first always; the next ones with it only once they have waited SETTLE: webhooks of messages
-        # sent close together may still be on their way, and one of them may come before them in time.
-        settled = timezone.now() - SETTLE
-        fresh = next((i for i, m in enumerate(pending) if i and m.received_at > settled), len(pending))
-        complete = fresh == len(pending) < BATCH  # all that waits is in this batch
-        pending = pending[:fresh]
-        incoming = {m.pk: _read(adapter, m) if m.kind == InboundMessage.Kind.MESSAGE else None for m in pending}
-        with transaction.atomic():
-            now = timezone.now()
-            if lookups.mark_handled(list(incoming), now) < len(incoming):
-                # Another worker handled some of them meanwhile: undone, and what still waits read again.
-                transaction.set_rollback(True)
-                continue
-            answers = []
-            for message in pending:
-                answers += _handle_one(adapter, message, incoming[message.pk])
-                message.processed_at = now
-                if message.error:  # kept and marked rather than answered (rare)
-                    InboundMessage.objects.filter(pk=message.pk).update(error=message.error)
-            if answers and not lookups.waiting_to_send(channel, sender, excluding=[a.pk for a in claimed]):
-                now = timezone.now()
-                for answer in answers:
-                    answer.state, answer.claimed_at = OutboundMessage.State.SENDING, now
-                claimed += answers
-            OutboundMessage.objects.bulk_create(answers)
-            released = [m for m in pending if incoming[m.pk] is not None and not m.error]
-            transaction.on_commit(lambda released=released: [adapter.release_media(m) for m in released])
-        if complete:
+    while (found := _read_waiting(channel, sender)) is not None:
+        try:
+            with transaction.atomic():
+                claimed += _handle_waiting(found, claimed)
+        except _Raced:
+            continue  # what still waits is read again
+        if found.complete:
             # All that waited is handled; a message that came meanwhile is found by the worker's next look
             # (drain), so there is nothing to look for again.
-            return claimed
+            break
+    return claimed
+
+
+class _Raced(Exception):
+    """Another worker handled some of the messages meanwhile: the transaction is undone."""
+
+
+@dataclass
+class _Waiting:
+    """A sender's waiting messages, read (their files fetched) before the transaction that handles them:
+    a slow provider must not hold SQLite's write lock."""
+
+    adapter: object
+    channel: str
+    sender: str
+    messages: list
+    incoming: dict  # message id -> conversation.Incoming (None for a delivery report)
+    complete: bool  # all that waited is in `messages`
+
+
+def _read_waiting(channel, sender):
+    """The sender's messages to handle now (None when none waits)."""
+    pending = lookups.unhandled_from(channel, sender, BATCH)
+    if not pending:
+        return None
+    adapter = adapters.get(channel)
+    # The first always; the next ones with it only once they have waited SETTLE: webhooks of messages
+    # sent close together may still be on their way, and one of them may come before them in time.
+    settled = timezone.now() - SETTLE
+    fresh = next((i for i, m in enumerate(pending) if i and m.received_at > settled), len(pending))
+    complete = fresh == len(pending) < BATCH
+    pending = pending[:fresh]
+    incoming = {m.pk: _read(adapter, m) if m.kind == InboundMessage.Kind.MESSAGE else None for m in pending}
+    return _Waiting(adapter, channel, sender, pending, incoming, complete)
+
+
+def _handle_waiting(found, claimed=()):
+    """Handle the messages `found` in the caller's transaction; returns the answers it claimed for sending
+    (see handle_pending; `claimed`: answers to the sender this worker claimed already). Raises _Raced."""
+    adapter, channel, sender = found.adapter, found.channel, found.sender
+    now = timezone.now()
+    if lookups.mark_handled(list(found.incoming), now) < len(found.incoming):
+        raise _Raced
+    answers = []
+    for message in found.messages:
+        answers += _handle_one(adapter, message, found.incoming[message.pk])
+        message.processed_at = now
+        if message.error:  # kept and marked rather than answered (rare)
+            InboundMessage.objects.filter(pk=message.pk).update(error=message.error)
+    mine = []
+    if answers and not lookups.waiting_to_send(channel, sender, excluding=[a.pk for a in claimed]):
+        now = timezone.now()
+        for answer in answers:
+            answer.state, answer.claimed_at = OutboundMessage.State.SENDING, now
+        mine = answers
+    OutboundMessage.objects.bulk_create(answers)
+    released = [m for m in found.messages if found.incoming[m.pk] is not None and not m.error]
+    transaction.on_commit(lambda: [adapter.release_media(m) for m in released])
+    return mine
 
 
 def _handle_one(adapter, message, incoming):
