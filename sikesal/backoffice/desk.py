@@ -4,6 +4,11 @@ social media, through the same submission door as the web form, and hands over a
 The report is received when the citizen brought it (its deadlines count from then); its first event says
 when it was typed and by whom. The private link's secret exists only right after filing: the receipt shows
 it then; a receipt printed again later carries the tracking number only.
+
+Before filing, the officer is shown the likely duplicates they may see (policy.desk_duplicate_candidates)
+and chooses: give the citizen that report's number, or record a new one (`confirm_new`). Whenever the form
+comes back unfiled, its files are kept for its next POST, as the web form keeps them
+(portal/staged_uploads.py).
 """
 
 import datetime as dt
@@ -32,14 +37,17 @@ from sikesal.complaints.errors import InvalidInput, LifecycleError
 from sikesal.complaints.events import store_attachment
 from sikesal.complaints.intake import clean_report
 from sikesal.complaints.models import Complaint, DeskIntake
-from sikesal.complaints.states import DESK_CHANNELS, Channel, ComplaintType, ContactCheck, Visibility
+from sikesal.complaints.states import DESK_CHANNELS, Channel, ComplaintType, ContactCheck, Status, Visibility
 from sikesal.core.pdf import latin1
-from sikesal.core.ratelimit import client_ip
+from sikesal.core.ratelimit import browser_id, client_ip
+from sikesal.portal import staged_uploads
+from sikesal.routing import duplicates
 
 # A complaint recorded later than this after it reached the city is refused: its deadlines would all have
 # passed, and a month-old letter is found in the mail registry, not typed in at the desk.
 RECEIVED_MAX_AGE_DAYS = 30
 LAST_FILED = "desk:last-filed"  # the session key holding the one secret a receipt may still show
+KEPT = {"staged": "attachments", "staged_letter": "letter"}  # the form's token for the files kept of each input
 
 
 def _may_record(actor):
@@ -76,7 +84,7 @@ def desk(request, actor):
         initial = {"channel": Channel.WALK_IN, "received_date": now.date().isoformat(), "received_time": f"{now:%H:%M}"}
         return render(request, "backoffice/desk.html", _form_context(actor, {**initial, "contact_check": ""}))
     post = request.POST
-    values = {k: post.get(k, "") for k in post if k != "csrfmiddlewaretoken"}
+    values = {k: post.get(k, "") for k in post if k not in ("csrfmiddlewaretoken", "confirm_new", *KEPT)}
     data = {
         **{k: post.get(k) for k in ("type", "service", "title", "body", "incident_date", "area", "address")},
         "channel": post.get("channel"),
@@ -94,36 +102,101 @@ def desk(request, actor):
     if check not in ContactCheck.values:
         errors["contact_check"] = [_("Say how the citizen's contact was checked.")]
     post_url = _post_url(post, data["channel"], errors)
-    letter = None
-    if scan := request.FILES.get("letter"):
-        checked, problems = check_uploads([scan])
+    browser = browser_id(request)
+    chosen = {
+        field: staged_uploads.read(browser, post.get(token)) + request.FILES.getlist(field)
+        for token, field in KEPT.items()
+    }
+    files, letter = chosen["attachments"], None
+    if scans := chosen["letter"][-1:]:  # a letter chosen again replaces the one kept
+        checked, problems = check_uploads(scans)
         if problems:
             errors["letter"] = problems
         else:
             letter = checked[0]
-    files = request.FILES.getlist("attachments")
+
+    def again(problems=None, status=200, **extra):
+        return _shown_again(request, actor, values, files, letter, problems, status, **extra)
+
+    try:
+        cleaned = clean_report(data)  # the shared rules, every problem at once (the files are checked when kept)
+    except InvalidInput as exc:
+        errors = {**_messages(exc), **errors}
     if errors:
-        # Every problem at once: the shared validation's too, though nothing is filed.
-        try:
-            clean_report(data, files)
-        except InvalidInput as exc:
-            errors = {**_messages(exc), **errors}
-        return render(request, "backoffice/desk.html", _form_context(actor, values, errors), status=400)
+        return again(errors, 400)
     # A blocked contact (complaints/senders.py): a person is at the desk, so the officer is warned, checks
     # them, and may record the report all the same (not held); no per-sender limit here.
     blocked = senders.check_reporter(data["reporter"], data["channel"], count=False).entry
     if blocked is not None and post.get("blocked_seen") != str(blocked.pk):
-        return render(request, "backoffice/desk.html", {**_form_context(actor, values), "blocked": blocked})
+        return again(blocked=blocked)
+    # A repeat of a form already filed (a double click, a lost answer) is not stopped: submit() replays it.
+    replay = (
+        bool(data["idempotency_key"]) and Complaint.objects.filter(idempotency_key=data["idempotency_key"]).exists()
+    )
+    if post.get("confirm_new") != "1" and not replay and (similar := _likely_duplicates(actor, cleaned)):
+        return again(duplicates=similar)
     try:
         result = submission.submit(actor, data, files, received_at=received)
     except LifecycleError as exc:
-        errors = _messages(exc) or {"__all__": [str(exc.message)]}
-        return render(request, "backoffice/desk.html", _form_context(actor, values, errors), status=400)
+        return again(_messages(exc) or {"__all__": [str(exc.message)]}, 400)
+    for token in KEPT:
+        staged_uploads.discard(browser, post.get(token))
     complaint = result.complaint
     if not DeskIntake.objects.filter(complaint=complaint).exists():  # a repeated form files nothing twice
         _record_intake(request, complaint, check, post_url, letter)
     request.session[LAST_FILED] = {"tracking": complaint.tracking_number, "secret": result.secret}
     return redirect("backoffice:desk_receipt", tracking=complaint.tracking_number)
+
+
+def _shown_again(request, actor, values, files, letter, errors, status, **extra):
+    """The form again, nothing filed. A browser cannot put files back into a file input: the files chosen
+    that pass the checks are kept for the form's next POST (portal/staged_uploads.py), and each refused one
+    is named."""
+    browser = browser_id(request)
+    errors, kept = dict(errors or {}), {}
+    letters = [(letter.original_name, letter.content)] if letter else []
+    for (token, field), chosen in zip(KEPT.items(), (files, letters), strict=True):
+        staged_uploads.discard(browser, request.POST.get(token))
+        for f in chosen:
+            if hasattr(f, "seek"):
+                f.seek(0)  # an upload submit() has read already
+        kept[token], names, refused = staged_uploads.stage(browser, chosen) if chosen else ("", [], [])
+        kept[f"{token}_names"] = names
+        if refused:
+            errors.setdefault(field, refused)
+    context = {**_form_context(actor, values, errors), **kept, **extra}
+    return render(request, "backoffice/desk.html", context, status=status)
+
+
+def _likely_duplicates(actor, cleaned):
+    """The earlier reports like this one (its cleaned fields) that `actor` may see, best first, each with the
+    page to open it."""
+    reporter = cleaned["reporter"] if policy.desk_matches_by_contact(actor) else {}
+    matches = duplicates.find(
+        cleaned["title"],
+        cleaned["body"],
+        service_id=getattr(cleaned["service"], "pk", None),
+        area_id=getattr(cleaned["area"], "pk", None),
+        phone=reporter.get("phone", ""),
+        email=reporter.get("email", ""),
+        queryset=policy.desk_duplicate_candidates(actor, Complaint.objects.all()),
+    )
+    opened = {c.pk: c for c in Complaint.objects.filter(pk__in=[m.complaint_id for m in matches])}
+    return [
+        {
+            "tracking_number": m.tracking_number,
+            "title": m.title,
+            "status": Status(m.status).label,
+            "reasons": m.reasons,
+            # The report page for who may read it; otherwise the public tracking page, which shows what anyone
+            # holding the number may see.
+            "url": reverse(
+                "backoffice:report" if policy.can_view(actor, opened[m.complaint_id]) else "portal:track_detail",
+                args=[m.tracking_number],
+            ),
+        }
+        for m in matches
+    ]
 
 
 def _messages(exc):

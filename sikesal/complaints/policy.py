@@ -18,7 +18,9 @@ The rules, in words:
 - The complaint desk: the admin koordinator and desk officers record reports brought in person, by
   phone, letter, e-mail or social media, for the citizen (never linked to the officer's account). A desk
   officer reads nothing else: no report page, no inbox, no identity; only the receipts of the reports
-  they recorded themselves (the admin, every desk report's).
+  they recorded themselves (the admin, every desk report's). Before filing, the desk names likely
+  duplicates: to a desk officer only public reports and their own recordings, and "the same reporter"
+  only to the admin.
 - Back-office pages: staff only; the sync health page, the audit log and the identity columns of an
   export are the admin koordinator's; an OPD sees its own monthly report; the Ombudsman pages are the
   observer's (the admin may look at the list). Templates read these through `PageDecisions` (`may.…`).
@@ -280,6 +282,23 @@ def desk_receipts(actor, queryset):
 
 def can_reprint_receipt(actor, complaint):
     return desk_receipts(actor, type(complaint).objects.filter(pk=complaint.pk)).exists()
+
+
+def desk_duplicate_candidates(actor, queryset):
+    """The earlier reports the desk's duplicate check may name to `actor` (number, title, status): those they
+    may view, those the public reads anyway, and those whose receipt they may print again. A desk officer is
+    never shown an unverified or rahasia report that someone else filed."""
+    if not can_record_desk_report(actor):
+        return queryset.none()
+    return visible_complaints(actor, queryset) | public_complaints(queryset) | desk_receipts(actor, queryset)
+
+
+def desk_matches_by_contact(actor):
+    """May the desk's duplicate check tell `actor` that an earlier report came from the phone or e-mail just
+    typed in? That names the earlier report's reporter, so only for someone who reads the identity of every
+    report that is not anonim: the admin koordinator (an anonim report is never matched by its contact,
+    routing/duplicates.py). A desk officer reads no identity."""
+    return actor.role in ADMIN
 
 
 def works_in_an_opd(actor):

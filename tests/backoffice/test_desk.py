@@ -17,7 +17,7 @@ from sikesal.accounts.roles import Role
 from sikesal.backoffice.models import AuditEntry
 from sikesal.complaints import lifecycle, policy
 from sikesal.complaints.errors import NotAllowed
-from sikesal.complaints.models import Complaint
+from sikesal.complaints.models import Complaint, DeskIntake
 from sikesal.complaints.policy import Actor
 from sikesal.complaints.states import Status
 from tests.browser_steps import photo
@@ -49,6 +49,19 @@ def desk_form(**overrides):
     }
     form.update(overrides)
     return form
+
+
+# Reports about something else than desk_form()'s hole in the road: no likely duplicate of it.
+STREET_LIGHT = {
+    "service": "lampu-jalan",
+    "title": "Lampu jalan mati di Jl. Sultan Agung",
+    "body": "Tiga lampu penerangan jalan mati sejak dua minggu, gelap sekali pada malam hari.",
+}
+DRAIN = {
+    "service": "banjir",
+    "title": "Surat tentang parit tersumbat",
+    "body": "Parit di samping kantor lurah tersumbat sampah, air meluap ke halaman rumah warga.",
+}
 
 
 def record(client, **overrides):
@@ -145,7 +158,7 @@ def test_the_receipt_carries_the_number_and_the_private_link_only_right_after_fi
     text = pdf_text(pdf.content)
     assert first.tracking_number in text and link in text and "/Subtype /Image" in pdf.content.decode("latin-1")
     # The next report recorded: the first one's receipt can be printed again, without its private link.
-    second = record(client, idempotency_key="desk-form-0002", title="Lampu jalan mati di Jl. Sultan Agung")
+    second = record(client, idempotency_key="desk-form-0002", **STREET_LIGHT)
     again = client.get(reverse("backoffice:desk_receipt", args=[first.tracking_number])).content.decode()
     assert first.tracking_number in again and 'id="no-private-link"' in again and 'id="private-link"' not in again
     assert link not in pdf_text(
@@ -214,7 +227,7 @@ def test_statistics_and_the_export_count_reports_per_channel(client, clock, offi
 
     client.force_login(officer)
     record(client)
-    record(client, channel="letter", idempotency_key="desk-form-0002", title="Surat tentang parit tersumbat")
+    record(client, channel="letter", idempotency_key="desk-form-0002", **DRAIN)
     submit()
     by_channel = {r["key"]: (r["label"], r["n"]) for r in statistics.compute()["by_channel"]}
     assert by_channel == {"walk_in": ("Datang langsung", 1), "letter": ("Surat", 1), "web": ("Situs web", 1)}
@@ -224,3 +237,123 @@ def test_statistics_and_the_export_count_reports_per_channel(client, clock, offi
     export = client.get(reverse("backoffice:export") + "?antrian=semua")
     rows = list(csv.DictReader(io.StringIO(b"".join(export.streaming_content).decode().lstrip("\ufeff"))))
     assert sorted(r["kanal"] for r in rows) == ["letter", "walk_in", "web"]
+
+
+# --- The duplicate check before filing ---------------------------------------------------------------------
+
+DUPLICATE_BOX = "Mungkin sudah pernah dilaporkan"
+
+
+def duplicate_box(page):
+    """The text of the likely-duplicates box, or "" when the page has none."""
+    found = re.search(r'<div class="card" role="alert" id="duplicates".*?</div>', page, re.S)
+    return found.group(0) if found else ""
+
+
+@pytest.mark.django_db
+def test_a_likely_duplicate_stops_the_first_post_keeps_everything_and_record_as_new_files_it(
+    client, clock, officer, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    client.force_login(officer)
+    client.get(DESK)  # the form sets this browser's CSRF cookie, to which its kept files are bound
+    first = record(client)
+    form = desk_form(idempotency_key="desk-form-0002", channel="letter", name="Rahmat", phone="0813-1111-2222")
+    with open(photo(tmp_path, "lubang.jpg"), "rb") as picture, open(photo(tmp_path, "surat.jpg"), "rb") as scan:
+        response = client.post(DESK, {**form, "attachments": picture, "letter": scan})
+    page = response.content.decode()
+    box = duplicate_box(page)
+    # Nothing filed: no report, no desk record, no audit entry.
+    assert response.status_code == 200 and Complaint.objects.count() == 1
+    assert DeskIntake.objects.count() == 1 and AuditEntry.objects.count() == 1
+    # The match, in Indonesian: its number (a desk officer opens the public tracking page, not the report page),
+    # title, status and why it looks the same; and the two ways on.
+    assert DUPLICATE_BOX in box and "Belum ada yang disimpan" in box
+    assert f'<a href="/lacak/{first.tracking_number}/">{first.tracking_number}</a>' in box
+    assert first.title in box and "Diterima, menunggu verifikasi" in box and "teks mirip" in box
+    assert 'name="confirm_new" value="1"' in box and "Catat sebagai laporan baru" in box
+    # Every value kept, and the files too (a browser cannot refill a file input).
+    for value in ('value="Rahmat"', 'value="0813-1111-2222"', 'value="letter" checked', f'value="{first.title}"'):
+        assert value in page, value
+    assert "lubang.jpg" in page and "surat.jpg" in page and "Sudah terlampir" in page
+    kept = dict(re.findall(r'name="(staged|staged_letter)" value="([^"]+)"', page))
+    assert kept.keys() == {"staged", "staged_letter"}
+    # "Catat sebagai laporan baru": the same form with confirm_new=1 files it, with its files.
+    response = client.post(DESK, {**form, **kept, "confirm_new": "1"})
+    assert response.status_code == 302 and Complaint.objects.count() == 2
+    second = Complaint.objects.exclude(pk=first.pk).get()
+    assert second.reporter.name == "Rahmat" and second.desk_intake.letter.visibility == "staff"
+    assert second.attachments.exclude(pk=second.desk_intake.letter_id).count() == 1
+
+
+@pytest.mark.django_db
+def test_a_report_about_something_else_is_filed_at_once(client, clock, officer):
+    client.force_login(officer)
+    record(client)
+    response = client.post(DESK, desk_form(idempotency_key="desk-form-0002", **STREET_LIGHT))
+    assert response.status_code == 302 and Complaint.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_a_repeated_post_of_a_filed_form_replays_and_is_not_stopped(client, clock, officer):
+    client.force_login(officer)
+    first = record(client)
+    second = record(client, idempotency_key="desk-form-0002", confirm_new="1")
+    # The browser sends the duplicate step's form again (back button, a lost answer): without confirm_new,
+    # though two likely duplicates now exist, it is the report already filed.
+    again = client.post(DESK, desk_form(idempotency_key="desk-form-0002"))
+    assert again.status_code == 302 and again["Location"].endswith(f"/{second.tracking_number}/")
+    assert Complaint.objects.count() == 2 and {first, second} == set(Complaint.objects.all())
+
+
+@pytest.mark.django_db
+def test_a_desk_officer_is_shown_only_public_reports_and_their_own_the_admin_every_one(
+    client, clock, officer, users, submit, act
+):
+    # Filed on the web, the same problem: unverified, so not public.
+    web = submit(title="Jalan berlubang di depan Pasar Angso Duo", area="15.71.08.1004")
+    client.force_login(officer)
+    assert client.post(DESK, desk_form()).status_code == 302  # nothing the desk officer may see matched
+    client.force_login(users["admin"])
+    page = client.post(DESK, desk_form(idempotency_key="desk-form-0002")).content.decode()
+    # The admin reads every report: the match opens the back office's report page.
+    assert f'<a href="/kantor/laporan/{web.tracking_number}/">{web.tracking_number}</a>' in duplicate_box(page)
+    # Verified, it is public: the desk officer sees it too, on the public tracking page; rahasia, not.
+    act(web, "verify")
+    client.force_login(officer)
+    page = client.post(DESK, desk_form(idempotency_key="desk-form-0003")).content.decode()
+    assert f'<a href="/lacak/{web.tracking_number}/">{web.tracking_number}</a>' in duplicate_box(page)
+    Complaint.objects.filter(pk=web.pk).update(is_secret=True)
+    page = client.post(DESK, desk_form(idempotency_key="desk-form-0003")).content.decode()
+    assert web.tracking_number not in page
+    assert policy.desk_duplicate_candidates(Actor.for_user(users["liaison"]), Complaint.objects.all()).count() == 0
+
+
+@pytest.mark.django_db
+def test_the_same_reporter_is_named_only_to_the_admin_and_never_for_an_anonim_report(
+    client, clock, officer, users, submit, act
+):
+    # Two reports from the citizen now at the desk, about parking at the same market: only "the same
+    # reporter" links them to the road hole (another service, another kelurahan, related text).
+    earlier = {
+        "service": "parkir-liar",
+        "area": "15.71.01.1001",
+        "title": "Parkir liar di depan Pasar Angso Duo",
+        "body": "Juru parkir liar memungut bayaran di pintu masuk pasar, kendaraan memenuhi jalan.",
+        "latitude": None,
+        "longitude": None,
+        "reporter": {"name": "Siti Aminah", "phone": "081234567891", "email": "siti@example.com"},
+    }
+    named = submit(**earlier)
+    anonim = submit(**earlier, is_anonymous=True)
+    act(named, "verify")
+    act(anonim, "verify")  # both public: a desk officer could see them, just not who filed them
+    client.force_login(users["admin"])
+    box = duplicate_box(client.post(DESK, desk_form()).content.decode())
+    assert named.tracking_number in box and "pelapor yang sama" in box
+    assert anonim.tracking_number not in box  # "the same reporter" beside it would say who filed it
+    client.force_login(officer)
+    response = client.post(DESK, desk_form(idempotency_key="desk-form-0002"))
+    assert response.status_code == 302  # a desk officer reads no identity: no match by contact
+    assert policy.desk_matches_by_contact(Actor.for_user(users["admin"]))
+    assert not policy.desk_matches_by_contact(Actor.for_user(officer))
