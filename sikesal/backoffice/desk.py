@@ -156,11 +156,7 @@ def _shown_again(request, actor, values, files, letter, errors, status, **extra)
     errors, kept = dict(errors or {}), {}
     letters = [(letter.original_name, letter.content)] if letter else []
     for (token, field), chosen in zip(KEPT.items(), (files, letters), strict=True):
-        staged_uploads.discard(browser, request.POST.get(token))
-        for f in chosen:
-            if hasattr(f, "seek"):
-                f.seek(0)  # an upload submit() has read already
-        kept[token], names, refused = staged_uploads.stage(browser, chosen) if chosen else ("", [], [])
+        kept[token], names, refused = staged_uploads.keep(browser, request.POST.get(token), chosen)
         kept[f"{token}_names"] = names
         if refused:
             errors.setdefault(field, refused)

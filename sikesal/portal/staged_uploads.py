@@ -5,8 +5,8 @@ files the report with no photos. The files that pass the same checks as a filed 
 metadata stripped: complaints/attachments.py) are written cleaned under `staged/<random id>/` in the
 media storage; the form carries a token signed for this browser (a hash of its CSRF secret, as the
 idempotency key is) that names them. The next POST of that form reads them back and files them with the
-report, through the same checks again. Tokens expire after `MAX_AGE` seconds; `purge` (a periodic job)
-removes what was never sent.
+report, through the same checks again; a form shown again once more keeps them anew (`keep`). Tokens expire
+after `MAX_AGE` seconds; `purge` (a periodic job) removes what was never sent.
 """
 
 import json
@@ -38,6 +38,16 @@ def stage(browser, files):
     for (stored, _name), f in zip(manifest, checked, strict=True):
         default_storage.save(f"{ROOT}/{batch}/{stored}", ContentFile(f.content))
     return signing.dumps({"batch": batch, "browser": browser}, salt=SALT), [f.original_name for f in checked], errors
+
+
+def keep(browser, old_token, files):
+    """The form is shown again: stage `files` (what `old_token` named plus the new uploads) in place of the
+    batch `old_token` names. Returns stage()'s (token, names, errors)."""
+    discard(browser, old_token)
+    for f in files:
+        if hasattr(f, "seek"):
+            f.seek(0)  # submit() may have read it before refusing: a second read would give b""
+    return stage(browser, files)
 
 
 def _batch(browser, token):

@@ -179,8 +179,7 @@ def _file(request, post, values):
 def _keep_files(browser, post, files):
     """The form is shown again: keep the files that pass the checks for its next POST (staged_uploads.py).
     Returns the template's additions and each refused file's message."""
-    staged_uploads.discard(browser, post.get("staged"))
-    token, names, errors = staged_uploads.stage(browser, files) if files else ("", [], [])
+    token, names, errors = staged_uploads.keep(browser, post.get("staged"), files)
     return {"staged": token, "staged_names": names}, errors
 
 

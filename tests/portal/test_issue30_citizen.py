@@ -95,6 +95,28 @@ def test_a_refused_form_keeps_its_photos_and_stale_staged_files_are_purged(clien
     assert staged_uploads.purge(now=time.time() + staged_uploads.MAX_AGE + 5) == 1
 
 
+def test_a_photo_read_by_a_refused_submit_is_kept_whole(client, catalogue):
+    """The fields pass, so submit() reads every file before it refuses the second one: the photo it read must
+    still be kept with all its content, not as the empty rest of an upload already read."""
+    pixels = Image.new("RGB", (64, 48))
+    pixels.putdata([(x * 4, y * 5, (x + y) % 256) for y in range(48) for x in range(64)])
+    buf = io.BytesIO()
+    pixels.save(buf, "PNG")  # lossless: the cleaned copy filed has these pixels exactly
+    photo = SimpleUploadedFile("foto.png", buf.getvalue(), content_type="image/png")
+    note = SimpleUploadedFile("catatan.txt", b"bukan foto", content_type="text/plain")
+    refused = file(client, attachments=[photo, note])
+    html = refused.content.decode()
+    assert refused.status_code == 400 and "catatan.txt" in html
+    kept = re.search(r'name="staged" value="([^"]+)"', html)
+    # The citizen leaves out the text file and sends the form again, with what it kept.
+    sent = file(client, staged=kept.group(1) if kept else "")
+    assert sent.status_code == 302
+    attachment = Complaint.objects.get().attachments.get()
+    with attachment.file.open("rb") as fh, Image.open(fh) as filed:
+        assert (attachment.original_name, filed.size) == ("foto.png", pixels.size)
+        assert filed.convert("RGB").tobytes() == pixels.tobytes()
+
+
 # --- 3. The filing limits count people and filed reports ---------------------------------------------------
 
 
