@@ -4,6 +4,7 @@ All checks run before anything is written; every problem is reported at once, pe
 """
 
 import datetime as dt
+import functools
 import math
 import re
 
@@ -178,6 +179,9 @@ def clean_phone(raw):
     return re.sub(r"[\s\-().]", "", str(raw or ""))
 
 
+# A pure function of its text, and a costly one (libphonenumber parses and classifies the number): every
+# WhatsApp and SMS webhook reads its sender's number, and the same citizens write again and again.
+@functools.lru_cache(maxsize=65536)
 def canonical_phone(raw):
     """The one form a phone number is known by (accounts, notification channels, the block list, limits):
     E.164, read by Google's libphonenumber (`phonenumbers`) as written in Indonesia, so 0812…, 62812… and

@@ -8,11 +8,19 @@ statements.
 
 The SQL and values are Django's own (InsertQuery and its compiler, `Field.pre_save` and
 `get_db_prep_save`), as `Model.save(force_insert=True)` would write them; only the foreign key to a row
-inserted in the same transaction is filled in when the statement runs (`links`).
+inserted in the same transaction is filled in when the statement runs (`links`). The statement is compiled
+once per model and kept: a row with an expression for a value (F(), Now()) is compiled on its own.
 """
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import sql
+
+_compiled = {}  # (model, database alias) -> the INSERT statement of one row, once compiled
+
+
+def _expressions(obj, fields):
+    """Does a field hold an expression (F(), Now()...)? Its SQL is then part of the statement."""
+    return any(hasattr(obj.__dict__.get(f.attname), "resolve_expression") for f in fields)
 
 
 class PreparedInsert:
@@ -22,14 +30,25 @@ class PreparedInsert:
         meta = obj._meta
         self.obj, self.using = obj, using
         fields = [f for f in meta.local_concrete_fields if not f.generated and f is not meta.auto_field]
-        query = sql.InsertQuery(type(obj))
-        query.insert_values(fields, [obj])
-        compiler = query.get_compiler(using=using)
-        compiler.returning_fields = meta.db_returning_fields
-        [(self.sql, params)] = compiler.as_sql()  # also runs pre_save: auto_now fields are set on obj
-        self.params = list(params)
-        if len(self.params) != len(fields):  # one placeholder per field, as in a one-row VALUES (...)
-            raise ValueError(f"{meta.label}: {len(self.params)} values for {len(fields)} fields")
+        statement = _compiled.get((type(obj), using))
+        if statement is not None and not _expressions(obj, fields):
+            # The statement is the same for every row of the model: only the values are prepared, as the
+            # compiler prepares them (pre_save, then get_db_prep_save). Compiling it cost a webhook's
+            # insert more than the insert itself.
+            self.sql = statement
+            self.params = [f.get_db_prep_save(f.pre_save(obj, True), connections[using]) for f in fields]
+        else:
+            query = sql.InsertQuery(type(obj))
+            query.insert_values(fields, [obj])
+            compiler = query.get_compiler(using=using)
+            compiler.returning_fields = meta.db_returning_fields
+            plain = not _expressions(obj, fields) and not any(hasattr(f, "get_placeholder") for f in fields)
+            [(self.sql, params)] = compiler.as_sql()  # also runs pre_save: auto_now fields are set on obj
+            self.params = list(params)
+            if len(self.params) != len(fields):  # one placeholder per field, as in a one-row VALUES (...)
+                raise ValueError(f"{meta.label}: {len(self.params)} values for {len(fields)} fields")
+            if plain:  # "%s" for every value: the statement holds for any row of the model
+                _compiled[(type(obj), using)] = self.sql
         position = {f.name: i for i, f in enumerate(fields)}
         self.links = [(position[name], name, target) for name, target in links.items()]
         self.returning = meta.db_returning_fields

@@ -30,6 +30,7 @@ from django_tasks import task
 
 from sikesal.complaints import senders
 from sikesal.complaints.attachments import check_upload
+from sikesal.core.prepared import PreparedInsert
 from sikesal.integrations.inbound import adapters, conversation, lookups
 from sikesal.integrations.inbound.adapters import MediaError
 from sikesal.integrations.inbound.models import Conversation, InboundMessage, OutboundMessage
@@ -62,7 +63,7 @@ def accept(found):
     try:
         with transaction.atomic():
             for row in found:
-                row.save(force_insert=True)
+                PreparedInsert(row).run()  # as save(force_insert=True), its statement compiled once
         return list(found)
     except IntegrityError:
         for row in found:  # what the rolled-back transaction gave them
