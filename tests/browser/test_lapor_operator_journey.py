@@ -102,6 +102,11 @@ def test_an_outage_from_alert_to_drained_backlog_as_the_admin_sees_it(
     staff_log_in(page, live_server, "admin", "x-test-pass")
     page.goto(live_server.url + PAGE)
     page.screenshot(path=f"{artifacts}/1-outage.png", full_page=True)
+    # On the phone the banner stands out as a warning box, and the refused report's number reads on one
+    # line: its table scrolls inside its box rather than squeezing each cell to a few letters a line.
+    assert page.eval_on_selector("#lapor-outage", "e => getComputedStyle(e).backgroundColor") == "rgb(255, 241, 222)"
+    assert page.eval_on_selector("#lapor-refused td a", "e => e.getClientRects().length") == 1
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     banner = page.inner_text("#lapor-outage")
     # since the lost answer at 09:00: the missing list's 404s after it were no successful call
     assert "SP4N-LAPOR! tidak dapat dihubungi sejak 02-11-2026 09:00 WIB." in banner
