@@ -427,16 +427,17 @@ def test_one_sender_with_hundreds_waiting_takes_one_place_in_the_workers_look():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_citizens_writing_at_once_are_handled_a_few_in_one_transaction_and_one_that_fails_stays_alone(
+def test_citizens_writing_at_once_are_handled_a_few_in_one_transaction_and_a_switched_off_channel_waits(
     client, settings, cloud_api, catalogue
 ):
     phones = [Phone(client, settings, f"62813000000{i:02d}") for i in range(12)]  # more than one group (8)
     for p in phones:
         p.send(p.text(DESCRIPTION), p.text("batal"))
-    # A message of a channel whose app was switched off meanwhile: it cannot be read, and waits
+    # A message of a channel whose app was switched off meanwhile: it waits, untouched, for the channel
     InboundMessage.objects.create(
         channel="fax", external_id="fax-1", sender="+6281300000099", sent_at=timezone.now(), raw={}
     )
+    assert ("fax", "+6281300000099") not in lookups.senders_waiting(200)  # not taken at every look
     drain()
     for p in phones:  # each answered once, in order: the place asked for, then the cancellation
         where, cancelled = cloud_api.texts_to(p.number)

@@ -51,6 +51,11 @@ def register(adapter):
     _adapters[adapter.name] = adapter
 
 
+def names():
+    """The channels whose apps are installed: the only ones whose waiting messages the worker can handle."""
+    return sorted(_adapters)
+
+
 def get(name):
     try:
         return _adapters[name]

@@ -9,6 +9,7 @@ is a parameter, prepared as the ORM prepares it (complaints/rawsql.py)."""
 from django.db import connection
 
 from sikesal.complaints import rawsql
+from sikesal.integrations.inbound import adapters
 from sikesal.integrations.inbound.models import Conversation, InboundMessage, OutboundMessage
 
 State = OutboundMessage.State
@@ -119,14 +120,20 @@ def mark_sent(answer):
 def senders_waiting(limit):
     """Up to `limit` senders with messages not yet handled, the one whose oldest has waited longest first
     (on the inbound_waiting index: only the waiting messages are in it). Grouped, so that one sender with
-    hundreds waiting takes one place, not all of them."""
+    hundreds waiting takes one place, not all of them. Only the channels whose apps are installed: a
+    channel switched off keeps its waiting messages, untouched, until it is on again (the worker would
+    otherwise fail on them at every look, four times a second)."""
+    channels = adapters.names()
+    if not channels:
+        return []
     table, c = _names(InboundMessage, "channel", "sender", "processed_at", "received_at")
     sql = (
         f"SELECT {c['channel']}, {c['sender']} FROM {table} WHERE {c['processed_at']} IS NULL"  # noqa: S608
+        f" AND {c['channel']} IN ({', '.join(['%s'] * len(channels))})"
         f" GROUP BY {c['channel']}, {c['sender']} ORDER BY MIN({c['received_at']}) LIMIT %s"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [limit])
+        cursor.execute(sql, [*channels, limit])
         return cursor.fetchall()
 
 
