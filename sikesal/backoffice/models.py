@@ -23,6 +23,7 @@ class AuditEntry(models.Model):
         SUBJECT_RECTIFY = "subject_rectify", _("A citizen corrected their contacts")
         REQUEST_DONE = "request_done", _("Carried out a data subject's request")
         REQUEST_REFUSED = "request_refused", _("Refused a data subject's request")
+        LIFT_RESTRICTION = "lift_restriction", _("Lifted a restriction of processing")
         BREACH_RECORD = "breach_record", _("Recorded a personal-data breach")
         BREACH_NOTICE = "breach_notice", _("Recorded the notice of a breach")
         MERGE_ACCOUNTS = "merge_accounts", _("Merged a citizen's duplicate accounts")

@@ -332,6 +332,12 @@ def is_dpo(actor):
     return actor.role == Role.DPO
 
 
+def can_lift_restriction(actor):
+    """Lift a restriction of processing (UU PDP Pasal 11, 41) at the citizen's asking: the DPO, who carried it
+    out. The admin koordinator handles the report, not its reporter's rights."""
+    return actor.role == Role.DPO
+
+
 def lands_at_privacy(actor):
     """A DPO's back office is the privacy office: the inbox holds nothing they may read."""
     return actor.role == Role.DPO

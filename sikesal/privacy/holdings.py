@@ -135,6 +135,8 @@ def held_about(user):
                 "due_at": _when(r.due_at),
                 "status": r.get_status_display(),
                 "reason": r.reason,
+                "lifted_at": _when(r.lifted_at),
+                "lift_reason": r.lift_reason,
             }
             for r in DataRequest.objects.filter(user=user).select_related("complaint").order_by("-received_at")
         ],

@@ -39,6 +39,13 @@ class DataRequest(models.Model):
     )
     reason = models.TextField(_("reason given to the citizen"), blank=True)
     told_at = models.DateTimeField(_("citizen told"), null=True, blank=True)
+    # A restriction carried out is lifted later, at the citizen's asking: its Restriction rows go, and the
+    # request keeps who lifted it, when and why (the citizen's record and the DPO's page read it here).
+    lifted_at = models.DateTimeField(_("restriction lifted"), null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    lift_reason = models.TextField(_("reason for lifting given to the citizen"), blank=True)
 
     class Meta:
         verbose_name = _("data subject's request")
@@ -47,6 +54,10 @@ class DataRequest(models.Model):
 
     def is_overdue(self, now):
         return self.status == self.Status.OPEN and now > self.due_at
+
+    def is_liftable(self):
+        """A restriction carried out and not lifted yet."""
+        return self.kind == self.Kind.RESTRICTION and self.status == self.Status.DONE and self.lifted_at is None
 
 
 class Restriction(models.Model):

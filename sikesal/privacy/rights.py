@@ -1,8 +1,9 @@
 """The data subject's rights as a workflow (UU PDP Pasal 5-11; docs/privacy.md, "Rights").
 
 Access and rectification are served at once on the citizen's own page; erasure, restriction and objection
-are requests the DPO decides within their clock. Every step is written to the audit log, and the citizen is
-told each outcome on the contact they logged in with.
+are requests the DPO decides within their clock; a restriction carried out is lifted by the DPO when the
+citizen asks. Every step is written to the audit log, and the citizen is told each outcome on the contact
+they logged in with.
 """
 
 import logging
@@ -145,10 +146,40 @@ def _contact_of(user):
     return None
 
 
+def lift_restriction(request, actor, *, reason, ip="", now=None):
+    """The DPO lifts a restriction they carried out, at the citizen's asking (docs/privacy.md): its rows go,
+    so updates reach the reporter again from now on. What was held meanwhile stays held: those messages were
+    about past events. The request keeps who lifted it, when and why; the audit log has it; the citizen is
+    told. A second lift of the same request changes nothing."""
+    if not policy.can_lift_restriction(actor):
+        raise PermissionError("only the DPO lifts a restriction of processing")
+    reason = " ".join(str(reason or "").split())
+    if not reason:
+        raise InvalidInput("invalid_lift", _("Give the reason the citizen will read."), {})
+    now = now or timezone.now()
+    with transaction.atomic():
+        request = DataRequest.objects.select_for_update().get(pk=request.pk)
+        if request.lifted_at is not None:
+            raise InvalidInput("already_lifted", _("This restriction was already lifted."), {})
+        if not request.is_liftable():
+            raise InvalidInput("not_restricted", _("This request restricts nothing."), {})
+        lifted, _by_model = Restriction.objects.filter(request=request).delete()
+        request.lifted_at, request.lifted_by, request.lift_reason = now, actor.user, reason
+        request.save(update_fields=["lifted_at", "lifted_by", "lift_reason"])
+        audit(
+            AuditEntry.Kind.LIFT_RESTRICTION,
+            user=actor.user,
+            complaint=request.complaint,
+            reason=reason,
+            detail={"request": request.pk, "reporters": lifted},
+            ip=ip,
+        )
+    tell_lifted(request, contact=_contact_of(request.user))
+    return request
+
+
 def tell_outcome(request, *, contact):
     """Tell the citizen what was decided (Pasal 41 ayat (3) and 45 ask for it) and note when."""
-    if contact is None:
-        return
     verdict = _("done") if request.status == DataRequest.Status.DONE else _("refused")
     message = _("SIKESAL: your request (%(kind)s) of %(date)s is %(verdict)s. %(reason)s") % {
         "kind": request.get_kind_display(),
@@ -156,12 +187,34 @@ def tell_outcome(request, *, contact):
         "verdict": verdict,
         "reason": request.reason,
     }
+    if _tell(request, contact, message):
+        DataRequest.objects.filter(pk=request.pk).update(told_at=timezone.now())
+
+
+def tell_lifted(request, *, contact):
+    """Tell the citizen their restriction is lifted and from when; told_at stays the decision's."""
+    message = _(
+        "SIKESAL: the restriction of processing you asked for on %(date)s is lifted from %(since)s. Updates on "
+        "your reports reach you again; those held meanwhile are not sent. %(reason)s"
+    ) % {
+        "date": timezone.localtime(request.received_at).strftime("%d-%m-%Y %H:%M"),
+        "since": timezone.localtime(request.lifted_at).strftime("%d-%m-%Y %H:%M WIB"),
+        "reason": request.lift_reason,
+    }
+    _tell(request, contact, message)
+
+
+def _tell(request, contact, message):
+    """One message to the citizen about their request, on the contact they logged in with; False when there
+    is none or it takes no message."""
+    if contact is None:
+        return False
     try:
         send_to_contact(contact[0], contact[1], _("Your personal-data request"), message)
     except InvalidAddress:
         log.warning("data request %s: the citizen's contact takes no message", request.pk)
-        return
-    DataRequest.objects.filter(pk=request.pk).update(told_at=timezone.now())
+        return False
+    return True
 
 
 def _tell_dpos(request):

@@ -1,6 +1,6 @@
-"""The DPO's pages under /kantor/privasi/: the request queue with its clock, each request's decision, the
-audit of every reveal and export, the breach register with its drafted notices, and the records of
-processing."""
+"""The DPO's pages under /kantor/privasi/: the request queue with its clock, each request's decision (and
+the lifting of a restriction carried out), the audit of every reveal and export, the breach register with
+its drafted notices, and the records of processing."""
 
 import datetime as dt
 
@@ -28,6 +28,7 @@ AUDITED = (
     AuditEntry.Kind.SUBJECT_RECTIFY,
     AuditEntry.Kind.REQUEST_DONE,
     AuditEntry.Kind.REQUEST_REFUSED,
+    AuditEntry.Kind.LIFT_RESTRICTION,
     AuditEntry.Kind.BREACH_RECORD,
     AuditEntry.Kind.BREACH_NOTICE,
 )
@@ -86,8 +87,26 @@ def request_detail(request, actor, pk):
             "basis": rights.legal_basis(data_request.kind),
             "statutory": rights.clock_is_statutory(data_request.kind),
             "reports": data_request.user.reports.select_related("complaint") if data_request.user_id else [],
+            "may_lift": data_request.is_liftable() and policy.can_lift_restriction(actor),
         },
     )
+
+
+@require_POST
+@dpo_required
+def lift_restriction(request, actor, pk):
+    """The DPO lifts a restriction they carried out, at the citizen's asking, with the reason the citizen
+    reads. A second lift (a double click, a second tab) only says it was lifted already."""
+    data_request = get_object_or_404(DataRequest, pk=pk, kind=DataRequest.Kind.RESTRICTION)
+    if not policy.can_lift_restriction(actor):
+        raise PermissionDenied
+    try:
+        rights.lift_restriction(data_request, actor, reason=request.POST.get("reason"), ip=client_ip(request))
+    except InvalidInput as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The restriction is lifted and the citizen is told."))
+    return redirect("privacy_office:request", pk=pk)
 
 
 @dpo_required
