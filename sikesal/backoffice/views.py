@@ -140,7 +140,7 @@ def report_view(request, actor, tracking, revealed=False):
             "actor": actor,
             "c": complaint,
             "events": timeline.events_for(complaint, "staff"),
-            "photo_groups": photos.groups(complaint),
+            "photo_groups": photos.groups(complaint, revealed_to=request.user if revealed else None),
             "tiles": settings.SIKESAL_MAP_TILES,
             "reporter": reporter,
             "can_reveal": access is IdentityAccess.ON_REVEAL and not revealed,

@@ -614,15 +614,18 @@ def public_complaints(queryset):
     )
 
 
-def can_read_attachment(actor, attachment, reporter_grant=False):
+def can_read_attachment(actor, attachment, reporter_grant=False, revealed=False):
     """`reporter_grant`: the request carries the grant the reporter's private page signed for this file
-    (portal/attachment_links.py), which stands for the private-link secret without repeating it."""
+    (portal/attachment_links.py), which stands for the private-link secret without repeating it.
+    `revealed`: it carries the grant signed for this actor when they revealed the anonim reporter."""
     from sikesal.complaints.states import Visibility
 
     complaint = attachment.complaint
     if attachment.visibility == Visibility.STAFF and is_desk_letter(attachment):
-        # A scanned letter names its writer: it is part of the identity, read only where the identity is.
-        return identity_access(actor, complaint) is IdentityAccess.ALLOWED
+        # A scanned letter names its writer: it is part of the identity, read only where the identity is
+        # (for an anonim report: after an audited reveal).
+        access = identity_access(actor, complaint)
+        return access is IdentityAccess.ALLOWED or (access is IdentityAccess.ON_REVEAL and revealed)
     if reporter_grant:
         return attachment.visibility != Visibility.STAFF
     if actor.role != "public" and can_view(actor, complaint):

@@ -435,7 +435,8 @@ def attachment(request, token):
     if att is None:
         raise Http404
     grant = attachment_links.has_reporter_grant(att, request.GET.get("g"))
-    if not policy.can_read_attachment(Actor.for_user(request.user), att, reporter_grant=grant):
+    revealed = attachment_links.has_reveal_grant(att, request.GET.get("r"), request.user)
+    if not policy.can_read_attachment(Actor.for_user(request.user), att, reporter_grant=grant, revealed=revealed):
         raise Http404
     response = FileResponse(att.file.open("rb"), content_type=att.content_type)
     response["X-Content-Type-Options"] = "nosniff"

@@ -117,6 +117,32 @@ def test_an_anonymous_letter_scan_is_staff_only_and_the_opd_never_sees_the_write
 
 
 @pytest.mark.django_db
+def test_an_anonim_letter_scan_opens_for_the_admin_only_after_an_audited_reveal_and_only_for_them(
+    client, clock, officer, users, tmp_path
+):
+    client.force_login(officer)
+    with open(photo(tmp_path, "surat.jpg"), "rb") as scan:
+        c = record(client, channel="letter", is_anonymous="1", letter=scan)
+    letter = c.desk_intake.letter
+    client.force_login(users["admin"])
+    report = reverse("backoffice:report", args=[c.tracking_number])
+    assert client.get(reverse("portal:attachment", args=[letter.token])).status_code == 404
+    assert "?r=" not in client.get(report).content.decode()  # before the reveal: no grant on the page
+    page = client.post(reverse("backoffice:reveal", args=[c.tracking_number]), {"reason": "Pemeriksaan Ombudsman"})
+    assert "Siti Aminah" in page.content.decode()
+    assert AuditEntry.objects.filter(kind=AuditEntry.Kind.REVEAL_ANONYMOUS, complaint=c).exists()
+    (href,) = set(re.findall(r'href="(/lampiran/[^"]+\?r=[^"]+)"', page.content.decode()))
+    assert client.get(href.replace("&amp;", "&")).status_code == 200
+    # The grant is the admin's alone, and for the question at hand.
+    other = make_user("admin2", Role.ADMIN)
+    client.force_login(other)
+    assert client.get(href).status_code == 404
+    client.force_login(users["admin"])
+    clock.shift(11 * 60)
+    assert client.get(href).status_code == 404
+
+
+@pytest.mark.django_db
 def test_a_social_media_report_keeps_its_link(client, clock, officer):
     client.force_login(officer)
     c = record(client, channel="social_media", post_url="https://www.instagram.com/p/C8xYz12AbCd/", email="")
