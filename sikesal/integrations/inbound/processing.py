@@ -419,13 +419,17 @@ def _apply_status(channel_name, message):
     """A provider's delivery report: on the message we sent and, for a notification, on the Notification."""
     channel = channels.get(channel_name)
     payload = message.content
-    sent = OutboundMessage.objects.filter(channel=channel_name, external_id=payload.get("id")).first()
-    if sent is None:
-        return
+    # Found or not, the channel reads the report: an SMS gateway's names its notification by the reference
+    # it was given (status_change), since SIKESAL keeps no id of the gateway's.
+    sent = None
+    if payload.get("id"):  # (no id would be `external_id IS NULL`: every answer not yet sent)
+        sent = OutboundMessage.objects.filter(channel=channel_name, external_id=payload["id"]).first()
     state = OutboundMessage.State
     order = [state.SENT, state.DELIVERED, state.READ]
     new = payload.get("status")
-    if new == state.FAILED or (new in order and sent.state in order and order.index(new) > order.index(sent.state)):
+    if sent is not None and (
+        new == state.FAILED or (new in order and sent.state in order and order.index(new) > order.index(sent.state))
+    ):
         sent.state = new
         sent.error = str(payload.get("error") or "")[:300]
         sent.save(update_fields=["state", "error"])

@@ -1,7 +1,9 @@
 """The SMS gateway webhooks: /webhooks/sms/ (the generic form, `Authorization: Bearer
-<SIKESAL_SMS_INBOUND_SECRET>`) and /webhooks/sms/twilio/ (Twilio's, signed with X-Twilio-Signature). A
-message is checked, handed to the inbound core (processing.accept: stored once per provider id, its
-handling queued) and answered at once; the worker answers the citizen through the SMS channel."""
+<SIKESAL_SMS_INBOUND_SECRET>`) and /webhooks/sms/twilio/ (Twilio's, signed with X-Twilio-Signature), and
+their delivery reports, /webhooks/sms/status/ and /webhooks/sms/twilio/status/ (Twilio's StatusCallback),
+checked the same way. A message or a report is checked, handed to the inbound core (processing.accept:
+stored once per provider id, its handling queued) and answered at once; the worker answers the citizen
+through the SMS channel, or applies the report to the notification it names (processing._apply_status)."""
 
 import base64
 import hashlib
@@ -34,9 +36,21 @@ def generic(request):
 
 @csrf_exempt
 @require_POST
+def generic_status(request):
+    if not webhooks.bearer_matches(request, settings.SIKESAL_SMS_INBOUND_SECRET):
+        return webhooks.forbidden()
+    try:
+        row = payload.generic_status(request.POST)
+    except payload.MalformedPayload as exc:
+        return webhooks.problem(400, "malformed", exc)
+    accept([row])
+    return JsonResponse({"ok": True})
+
+
+@csrf_exempt
+@require_POST
 def twilio(request):
-    token = settings.SIKESAL_SMS_TWILIO_AUTH_TOKEN
-    if not token or not twilio_signed(token, _public_url(request), request.POST, request.headers):
+    if not _twilio_signed(request):
         return webhooks.forbidden()
     try:
         row = payload.twilio(request.POST)
@@ -45,6 +59,19 @@ def twilio(request):
     accept([row])
     # Twilio reads an answer as TwiML: an empty one sends nothing now (the worker answers by the gateway).
     return HttpResponse(EMPTY_TWIML, content_type="text/xml; charset=utf-8")
+
+
+@csrf_exempt
+@require_POST
+def twilio_status(request):
+    if not _twilio_signed(request):
+        return webhooks.forbidden()
+    try:
+        row = payload.twilio_status(request.POST, request.GET.get("reference"))
+    except payload.MalformedPayload as exc:
+        return webhooks.problem(400, "malformed", exc)
+    accept([row])
+    return HttpResponse(status=204)  # Twilio reads nothing of the answer to a StatusCallback
 
 
 def twilio_signature(token, url, form):
@@ -57,6 +84,11 @@ def twilio_signature(token, url, form):
 def twilio_signed(token, url, form, headers):
     expected = twilio_signature(token, url, form)
     return hmac.compare_digest(headers.get("X-Twilio-Signature", "").encode(), expected.encode())
+
+
+def _twilio_signed(request):
+    token = settings.SIKESAL_SMS_TWILIO_AUTH_TOKEN  # unset: closed
+    return bool(token) and twilio_signed(token, _public_url(request), request.POST, request.headers)
 
 
 def _public_url(request):

@@ -46,6 +46,10 @@ class StatusChange:
     error: str = ""
 
 
+# A gateway's words for a message that did not arrive (Twilio's "undelivered": the carrier refused it).
+FAILED_STATUSES = frozenset({"failed", "undelivered", "rejected", "expired"})
+
+
 class InvalidAddress(ValueError):
     pass
 
@@ -73,20 +77,24 @@ class Channel(ABC):
     def status_change(self, payload):
         """A provider's delivery report in the gateway shape (docs/operations.md, "Channels"):
         {"reference": "<notification id>", "status": "delivered" | "failed" | …, "error": "…"}.
-        Returns a StatusChange, or None for a report that changes nothing (queued, sent, …)."""
+        Returns a StatusChange, or None for a report that changes nothing: queued, sent, …, or one that names
+        no notification of this channel (a conversation's answer goes to the gateway with no reference)."""
         from sikesal.integrations.notify.models import Notification
 
         try:
             reference = int(payload.get("reference"))
         except (TypeError, ValueError):
-            raise ValueError("the delivery report names no notification") from None
+            return None
         status = str(payload.get("status") or "").lower()
-        if status in {"failed", "undelivered", "rejected", "expired"}:
-            error = str(payload.get("error") or status)[:300]
-            return StatusChange(reference, Notification.State.FAILED, f"{self.name}: {error}")
-        if status in {"delivered", "read"}:
-            return StatusChange(reference, Notification.State.SENT)
-        return None
+        if status in FAILED_STATUSES:
+            error = str(payload.get("error") or status)[:280]
+            change = StatusChange(reference, Notification.State.FAILED, f"{self.name}: {error}")
+        elif status in {"delivered", "read"}:
+            change = StatusChange(reference, Notification.State.SENT)
+        else:
+            return None
+        # A reference the gateway got wrong must not touch another channel's notification.
+        return change if Notification.objects.filter(pk=reference, channel=self.name).exists() else None
 
 
 class PhoneChannel(Channel):
