@@ -9,7 +9,7 @@ import functools
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -23,12 +23,14 @@ from sikesal.catalogue.models import Area, AreaLevel, Institution, InstitutionKi
 from sikesal.complaints import form_actions, lifecycle, policy, timeline
 from sikesal.complaints.actions import BACKOFFICE_ACTIONS, Action, Desk, desk_forms
 from sikesal.complaints.errors import LifecycleError
-from sikesal.complaints.models import Complaint
+from sikesal.complaints.models import Complaint, PendingEffect
 from sikesal.complaints.policy import Actor, IdentityAccess
 from sikesal.complaints.states import ArchiveReason, Channel, Classification, Status
 from sikesal.core import csvsafe
 from sikesal.core import params as params_module
 from sikesal.core.ratelimit import client_ip
+from sikesal.integrations.notify import channels
+from sikesal.integrations.notify.models import Notification
 
 
 def staff_required(view):
@@ -119,8 +121,9 @@ def _audit(request, kind, complaint=None, reason="", detail=None):
 def report_view(request, actor, tracking, revealed=False):
     complaint = _complaint_for(actor, tracking)
     access = policy.identity_access(actor, complaint)
+    identity_readable = access is IdentityAccess.ALLOWED or (access is IdentityAccess.ON_REVEAL and revealed)
     reporter = None
-    if access is IdentityAccess.ALLOWED or (access is IdentityAccess.ON_REVEAL and revealed):
+    if identity_readable:
         reporter = getattr(complaint, "reporter", None)
         if reporter is not None and not revealed:
             _audit(request, AuditEntry.Kind.VIEW_IDENTITY, complaint)
@@ -155,8 +158,67 @@ def report_view(request, actor, tracking, revealed=False):
             "officers": policy.assignable_officers(complaint),
             "now": timezone.now(),
             **_routing_context(actor, complaint, actions),
+            **_deliveries_context(actor, complaint, identity_readable),
         },
     )
+
+
+DELIVERIES_SHOWN = 30  # the latest messages: what an officer checks is the last steps, not the whole history
+
+
+def _deliveries_context(actor, complaint, identity_readable):
+    """The "Messages to the reporter" section: the latest notifications about this report, in one query.
+    A failure reason may name the address (an e-mail bounce), so it is shown only to who reads the identity
+    here, and only for this report's reporter (not for the reporter of a report merged into it, who follows
+    it too: their identity is another report's)."""
+    if not policy.can_see_deliveries(actor, complaint):
+        return {}
+    rows = list(
+        Notification.objects.filter(event__complaint=complaint)
+        .select_related("event")
+        .order_by("-event__created_at", "-pk")[:DELIVERIES_SHOWN]
+    )
+    own = _reporter_addresses(complaint)
+    channel_labels = dict(Channel.choices)  # the notify channels are named as the report channels are
+    for n in rows:
+        n.channel_label = channel_labels.get(n.channel, n.channel)
+        n.to_reporter = n.to in own
+        n.reason = n.last_error if identity_readable and n.to_reporter else ""
+    return {"see_deliveries": True, "deliveries": rows, "request_unreached": _request_unreached(complaint)}
+
+
+def _reporter_addresses(complaint):
+    """The addresses this report's reporter is told at, as the notifications hold them: each channel's
+    canonical form, or the address as written when the channel refused it (notify/handlers.py)."""
+    found = set()
+    for channel, address in channels.reporter_contacts(getattr(complaint, "reporter", None)):
+        try:
+            found.add(channel.normalise(address))
+        except channels.InvalidAddress:
+            found.add(str(address)[:254])
+    return found
+
+
+def _request_unreached(complaint):
+    """The request for information the report waits an answer to, when it reached the reporter on no channel:
+    every message about it failed or was held, or there was none (no contact given). None while its messages
+    are still to be written (the worker has not run yet) or one is pending (a retry may still deliver it)."""
+    if complaint.status != lifecycle.TRANSITIONS[Action.REQUEST_INFO].target:
+        return None
+    latest = (
+        complaint.events.filter(action=Action.REQUEST_INFO)
+        .annotate(
+            reached=Exists(
+                Notification.objects.filter(
+                    event=OuterRef("pk"), state__in=[Notification.State.SENT, Notification.State.PENDING]
+                )
+            ),
+            queued=Exists(PendingEffect.objects.filter(event=OuterRef("pk"))),
+        )
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    return latest if latest is not None and not latest.reached and not latest.queued else None
 
 
 def _routing_context(actor, complaint, actions):

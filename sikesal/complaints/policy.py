@@ -229,6 +229,18 @@ def can_read_internal(actor, complaint):
     return actor.role in STAFF_ROLES | SYSTEM and can_view(actor, complaint)
 
 
+def can_see_deliveries(actor, complaint):
+    """The report page's "Messages to the reporter": which updates reached the reporter, on which channel,
+    so that an officer learns a request for information never arrived. Staff who may view the report: its
+    OPD (and a co-OPD), the admin koordinator, the executive, and the Ombudsman observer, who reads every
+    report with its internal timeline already (can_read_internal) and for whom whether the reporter was told
+    is part of how the report was handled. A channel and a state name nobody; the failure reason may (an
+    e-mail bounce names the address), so the page shows it only where identity_access lets the identity be
+    read. Not the DPO: they read no report. Not the reporter (what was sent to them is on their "Data saya",
+    privacy/holdings.py), a partner key or the public."""
+    return actor.role in STAFF_ROLES and can_view(actor, complaint)
+
+
 def timeline_audience(actor, complaint):
     """Which part of the timeline `actor` reads: "staff", "reporter" or "public"."""
     if can_read_internal(actor, complaint):
