@@ -168,10 +168,11 @@ def scrub(ids, counts):
     DeskIntake.objects.filter(complaint_id__in=among(ids)).update(post_url="")
     counts.attachments += delete_reporters_files(ids)
     anonymous_address = Concat(Value("anon:"), Cast("pk", CharField()))
-    Notification.objects.filter(event__complaint_id__in=among(ids)).update(to=anonymous_address)
+    # A failure's reason goes too: a mail server's bounce or a platform's refusal names the address.
+    Notification.objects.filter(event__complaint_id__in=among(ids)).update(to=anonymous_address, last_error="")
     answered = OutboundMessage.objects.filter(complaint_id__in=among(ids))
     counts.messages += InboundMessage.objects.filter(pk__in=answered.values("reply_to")).delete()[0]
-    answered.update(to=anonymous_address, body="")
+    answered.update(to=anonymous_address, body="", error="")
     PushSubscription.objects.filter(complaint_id__in=among(ids)).delete()
     drop_suggestion_words(ids)
     scrub_escalations(ids)
@@ -272,7 +273,8 @@ def forget_addresses(addresses):
     deleted = InboundMessage.objects.filter(sender__in=addresses).delete()[0]
     deleted += OutboundMessage.objects.filter(to__in=addresses).delete()[0]
     Conversation.objects.filter(sender__in=addresses).delete()
-    Notification.objects.filter(to__in=addresses).update(to=Concat(Value("anon:"), Cast("pk", CharField())))
+    anonymous_address = Concat(Value("anon:"), Cast("pk", CharField()))
+    Notification.objects.filter(to__in=addresses).update(to=anonymous_address, last_error="")
     return deleted
 
 

@@ -64,6 +64,11 @@ def closed_report(catalogue, actors, opd):
         channel="whatsapp", to="6281234567890", body=f"Halo {NAME}", complaint=c, reply_to=inbound
     )
     run_worker()
+    # A bounce names the address it could not reach, as mail servers write it; the platform's refusal too.
+    Notification.objects.filter(event__complaint=c, to=EMAIL).update(
+        state="failed", last_error=f"email: 550 5.1.1 <{EMAIL}>: mailbox unavailable"
+    )
+    OutboundMessage.objects.filter(complaint=c).update(error=f"131026: {PHONE} cannot receive messages")
     c.refresh_from_db()
     return c
 
