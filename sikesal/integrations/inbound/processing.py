@@ -87,7 +87,7 @@ def drain(max_seconds=None, sending=None):
     and answered (`process`), until none waits (or `max_seconds` have passed). Returns how many senders it
     took. Several workers share the queue: on PostgreSQL a sender taken by one is skipped by the others
     (`_sender_taken`); on SQLite they would take turns at the write lock anyway (one worker is faster there,
-    docs/channels.md), and a sender handled by two at once is still handled once (handle_pending).
+    docs/channels.md), and a sender handled by two at once is still handled once (_handle_waiting).
     `sending`: the worker's Sending, or None to send each sender's answers before the next (batch mode)."""
     started, taken = time.monotonic(), 0
     while True:
