@@ -24,54 +24,46 @@ EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 @csrf_exempt  # a gateway cannot send a CSRF token: the secret proves the sender instead
 @require_POST
 def generic(request):
-    if not webhooks.bearer_matches(request, settings.SIKESAL_SMS_INBOUND_SECRET):
-        return webhooks.forbidden()
-    try:
-        row = payload.generic(request.POST)
-    except payload.MalformedPayload as exc:
-        return webhooks.problem(400, "malformed", exc)
-    accept([row])
-    return JsonResponse({"ok": True})
+    return _take(_bearer(request), payload.generic, [request.POST], JsonResponse({"ok": True}))
 
 
 @csrf_exempt
 @require_POST
 def generic_status(request):
-    if not webhooks.bearer_matches(request, settings.SIKESAL_SMS_INBOUND_SECRET):
-        return webhooks.forbidden()
-    try:
-        row = payload.generic_status(request.POST)
-    except payload.MalformedPayload as exc:
-        return webhooks.problem(400, "malformed", exc)
-    accept([row])
-    return JsonResponse({"ok": True})
+    return _take(_bearer(request), payload.generic_status, [request.POST], JsonResponse({"ok": True}))
 
 
 @csrf_exempt
 @require_POST
 def twilio(request):
-    if not _twilio_signed(request):
-        return webhooks.forbidden()
-    try:
-        row = payload.twilio(request.POST)
-    except payload.MalformedPayload as exc:
-        return webhooks.problem(400, "malformed", exc)
-    accept([row])
     # Twilio reads an answer as TwiML: an empty one sends nothing now (the worker answers by the gateway).
-    return HttpResponse(EMPTY_TWIML, content_type="text/xml; charset=utf-8")
+    twiml = HttpResponse(EMPTY_TWIML, content_type="text/xml; charset=utf-8")
+    return _take(_twilio_signed(request), payload.twilio, [request.POST], twiml)
 
 
 @csrf_exempt
 @require_POST
 def twilio_status(request):
-    if not _twilio_signed(request):
+    read = [request.POST, request.GET.get("reference")]
+    # Twilio reads nothing of the answer to a StatusCallback.
+    return _take(_twilio_signed(request), payload.twilio_status, read, HttpResponse(status=204))
+
+
+def _take(signed, reader, fields, answer):
+    """One call of a gateway: refused unless `signed`; read into a row by `reader(*fields)` (a 400 when
+    malformed); stored once (processing.accept); answered with `answer`."""
+    if not signed:
         return webhooks.forbidden()
     try:
-        row = payload.twilio_status(request.POST, request.GET.get("reference"))
+        row = reader(*fields)
     except payload.MalformedPayload as exc:
         return webhooks.problem(400, "malformed", exc)
     accept([row])
-    return HttpResponse(status=204)  # Twilio reads nothing of the answer to a StatusCallback
+    return answer
+
+
+def _bearer(request):
+    return webhooks.bearer_matches(request, settings.SIKESAL_SMS_INBOUND_SECRET)
 
 
 def twilio_signature(token, url, form):
