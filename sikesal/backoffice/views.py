@@ -188,15 +188,9 @@ def _deliveries_context(actor, complaint, identity_readable):
 
 
 def _reporter_addresses(complaint):
-    """The addresses this report's reporter is told at, as the notifications hold them: each channel's
-    canonical form, or the address as written when the channel refused it (notify/handlers.py)."""
-    found = set()
-    for channel, address in channels.reporter_contacts(getattr(complaint, "reporter", None)):
-        try:
-            found.add(channel.normalise(address))
-        except channels.InvalidAddress:
-            found.add(str(address)[:254])
-    return found
+    """The addresses this report's reporter is told at, as the notifications hold them."""
+    contacts = channels.reporter_contacts(getattr(complaint, "reporter", None))
+    return {channels.notified_address(channel, address)[0] for channel, address in contacts}
 
 
 def _request_unreached(complaint):

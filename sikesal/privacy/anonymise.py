@@ -167,12 +167,10 @@ def scrub(ids, counts):
     Reporter.objects.filter(complaint_id__in=among(ids)).update(name="", phone="", email="", nik="", user=None)
     DeskIntake.objects.filter(complaint_id__in=among(ids)).update(post_url="")
     counts.attachments += delete_reporters_files(ids)
-    anonymous_address = Concat(Value("anon:"), Cast("pk", CharField()))
-    # A failure's reason goes too: a mail server's bounce or a platform's refusal names the address.
-    Notification.objects.filter(event__complaint_id__in=among(ids)).update(to=anonymous_address, last_error="")
+    forget_notified(Notification.objects.filter(event__complaint_id__in=among(ids)))
     answered = OutboundMessage.objects.filter(complaint_id__in=among(ids))
     counts.messages += InboundMessage.objects.filter(pk__in=answered.values("reply_to")).delete()[0]
-    answered.update(to=anonymous_address, body="", error="")
+    answered.update(to=anonymous_address(), body="", error="")
     PushSubscription.objects.filter(complaint_id__in=among(ids)).delete()
     drop_suggestion_words(ids)
     scrub_escalations(ids)
@@ -273,9 +271,20 @@ def forget_addresses(addresses):
     deleted = InboundMessage.objects.filter(sender__in=addresses).delete()[0]
     deleted += OutboundMessage.objects.filter(to__in=addresses).delete()[0]
     Conversation.objects.filter(sender__in=addresses).delete()
-    anonymous_address = Concat(Value("anon:"), Cast("pk", CharField()))
-    Notification.objects.filter(to__in=addresses).update(to=anonymous_address, last_error="")
+    forget_notified(Notification.objects.filter(to__in=addresses))
     return deleted
+
+
+def forget_notified(notifications):
+    """Notifications keep their channel, time and outcome, not whom they went to: the address becomes
+    `anon:<id>`, and a failure's reason goes too (a mail server's bounce or a platform's refusal names the
+    address). Returns how many were changed."""
+    return notifications.update(to=anonymous_address(), last_error="")
+
+
+def anonymous_address():
+    """The address a row keeps once its person is forgotten: `anon:<its id>`, unique as addresses must be."""
+    return Concat(Value("anon:"), Cast("pk", CharField()))
 
 
 def close_accounts(users):

@@ -101,10 +101,14 @@ DATA_CLASSES = (
         key="notifications",
         label=_("Notifications sent"),
         lives_in=(
-            "notify.Notification: to (which channel, when and whether it arrived stay)",
+            "notify.Notification: to, last_error (a bounce's reason can name the address; which channel, "
+            "when and whether it arrived stay)",
             "webpush.PushSubscription: endpoint, p256dh, auth",
         ),
-        who_may_see=_("The admin koordinator, to check that a reporter was told."),
+        who_may_see=_(
+            "Staff who may read the report see whether each message arrived (the report page); the reason one "
+            "failed, only who may read the reporter's identity."
+        ),
         clock=_("the report was closed"),
         at_expiry=Expiry.ANONYMISE,
         basis=BASIS_PUBLIC_SERVICE,

@@ -21,8 +21,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import CharField, Max, Min, Q, Value
-from django.db.models.functions import Cast, Concat
+from django.db.models import Max, Min, Q
 from django.utils import timezone
 from django_tasks import task
 
@@ -126,7 +125,7 @@ def notifications(closed_before, dry_run):
         if dry_run:
             changed += sent.count() + pushes.count()
             continue
-        changed += sent.update(to=Concat(Value("anon:"), Cast("pk", CharField())))
+        changed += anonymise.forget_notified(sent)
         changed += pushes.delete()[0]
     return changed
 
@@ -155,7 +154,7 @@ def blocked_senders(ended_before, dry_run):
     ).exclude(address__startswith="anon:")
     if dry_run:
         return ended.count()
-    return ended.update(address=Concat(Value("anon:"), Cast("pk", CharField())))
+    return ended.update(address=anonymise.anonymous_address())
 
 
 def accounts(idle_before, dry_run):

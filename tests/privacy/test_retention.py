@@ -41,8 +41,9 @@ def test_only_what_is_past_its_period_changes(in_state, submit, periods, tmp_pat
     now = timezone.now()
     old, younger, recent = closed(in_state, 731, now), closed(in_state, 400, now), closed(in_state, 10, now)
     still_open = submit(now=now - 900 * DAY)
+    bounce = "email: 550 5.1.1 <budi@example.com>: mailbox unavailable"  # a failure's reason names the address
     for c, addresses in ((younger, "budi@example.com"), (recent, "budi@example.com")):
-        c.events.first().notifications.create(channel="email", to=addresses)
+        c.events.first().notifications.create(channel="email", to=addresses, state="failed", last_error=bounce)
     inbound = {
         days: InboundMessage.objects.create(
             channel="sms", external_id=f"m{days}", sender="+6281234567890", sent_at=now, content={}, raw={}
@@ -70,8 +71,9 @@ def test_only_what_is_past_its_period_changes(in_state, submit, periods, tmp_pat
     assert name_of(younger) == name_of(recent) == name_of(still_open) == "Budi Santoso"
     assert not Complaint.objects.filter(pk__in=[younger.pk, recent.pk, still_open.pk], anonymised_at__isnull=False)
     # past the notification period (365 days), not the identity one: only the address goes
-    assert list(younger.events.first().notifications.values_list("to", flat=True))[0].startswith("anon:")
-    assert list(recent.events.first().notifications.values_list("to", flat=True)) == ["budi@example.com"]
+    [(to, reason, state)] = younger.events.first().notifications.values_list("to", "last_error", "state")
+    assert to.startswith("anon:") and reason == "" and state == "failed"
+    assert list(recent.events.first().notifications.values_list("to", "last_error")) == [("budi@example.com", bounce)]
     assert list(InboundMessage.objects.values_list("external_id", flat=True)) == ["m10"]
     assert BlockedSender.objects.get(pk=lifted.pk).address.startswith("anon:")
     assert BlockedSender.objects.get(pk=active.pk).address == "+6288888888888"

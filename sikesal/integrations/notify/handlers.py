@@ -74,16 +74,10 @@ def notify_reporters(events):
 def _addressed(event, channel, address):
     """The notification to the channel's canonical form of the address; an address the channel refuses is
     recorded as failed, with the reason, for the admin to see, and nothing is sent to it."""
-    try:
-        return Notification(event=event, channel=channel.name, to=channel.normalise(address))
-    except channels.InvalidAddress as exc:
-        return Notification(
-            event=event,
-            channel=channel.name,
-            to=str(address)[:254],
-            state=Notification.State.FAILED,
-            last_error=str(exc)[:300],
-        )
+    to, refused = channels.notified_address(channel, address)
+    if refused is None:
+        return Notification(event=event, channel=channel.name, to=to)
+    return Notification(event=event, channel=channel.name, to=to, state=Notification.State.FAILED, last_error=refused)
 
 
 def _hold_unconfirmed(wanted):

@@ -48,4 +48,13 @@ def reporter_contacts(reporter):
     ]
 
 
-__all__ = ["REGISTRY", "Contact", "InvalidAddress", "for_contact", "get", "reporter_contacts"]
+def notified_address(channel, address):
+    """(the address a notification on `channel` to `address` holds, why the channel refuses it or None): its
+    canonical form, or the address as written when refused (that notification is recorded failed)."""
+    try:
+        return channel.normalise(address), None
+    except InvalidAddress as exc:
+        return str(address)[:254], str(exc)[:300]
+
+
+__all__ = ["REGISTRY", "Contact", "InvalidAddress", "for_contact", "get", "notified_address", "reporter_contacts"]
